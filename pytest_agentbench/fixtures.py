@@ -27,6 +27,7 @@ from .run import RUN_KEY, RunState
 from .sandbox import get_engine
 from .sandbox.base import Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
+from .sandbox.recording import recorder_file, run_recorded
 from .spec import TaskSpec
 from .trajectory import TrajectoryRecorder
 
@@ -131,6 +132,7 @@ def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
         files += family.solution_files(task_context)
+    files.append(CopyIn(*recorder_file()))
     spec = SandboxSpec(image=agent_image, name=unique_name("agent", task_context), network=task_network,
                        env={**family.agent_env(task_context), **_task_env(task_context)},
                        config=_container_config(agentbench_run, task_context.agent))
@@ -155,8 +157,8 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     log_path = task_context.item_dir / "agent.log"
     start = time.time()
     with log_path.open("wb") as log:
-        result = sandbox.exec(agent.command(), user=AGENT_USER, env=agent.environment(), workdir="/home",
-                              timeout=limit, on_output=log.write)
+        result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=agent.environment(),
+                              workdir="/home", timeout=limit, on_output=log.write)
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)
     run = AgentRun(exit_code=result.exit_code, timed_out=result.timed_out, duration=time.time() - start,

@@ -1,19 +1,33 @@
 """The trajectory: every step an agent took, in one format whatever the agent.
 
-A trajectory file is JSON Lines, one step per line, appended as the step ends:
+A trajectory file is JSON Lines, one step per line, numbered from 1 in file order:
 
-    {"step": 1, "kind": "exec", "start": 1732380000.12, "end": 1732380001.50,
-     "command": "python main.py", "user": "nonroot", "exit_code": 0, "output": "..."}
+    {"step": 1, "kind": "exec", "start": 1732380000.12, "end": 1732380031.50,
+     "command": "bash /home/agent/start.sh", "user": "nonroot", "exit_code": 0, "output": "...",
+     "timed_out": false}
+    {"step": 2, "kind": "exec", "start": 1732380001.02, "end": 1732380001.31,
+     "command": "python3 -m pytest -q", "user": "nonroot", "exit_code": 1, "output": "...",
+     "parent": 1, "pid": 57}
 
-`kind` is "exec" (a command run in the task's sandbox; `output` is stdout and stderr interleaved),
-"message" (text an agent or model said; `role` and `content` instead of command/output) or "event"
-(anything else the harness notes, such as a time-out). Times are Unix seconds. Evaluators receive the
-file's text and search it with the helpers of `pytest_agentbench/tac/common.py`.
+`kind` is "exec" (a program run in the task's sandbox; `output` is its stdout and stderr
+interleaved, clipped to its first and last 100,000 characters), "message" (text an agent or model
+said; `role` and `content` instead of command/output) or "event" (anything else the harness notes,
+with a `name`: `timed_out`, `commands_not_recorded`). Times are Unix seconds.
+
+An exec step with no `parent` is a command the harness ran (the agent's start command is one). Steps
+with a `parent` are the programs the agent started inside its container, recorded by
+sandbox/command_recorder.py: `parent` is the step of the agent's run or of the program that started
+this one, `pid` its process id; their output includes what the programs they started printed;
+`end` and `exit_code` are null for a program still running when the agent finished. They follow
+their run's step, in the order they started.
+
+Evaluators receive the file's text and search it with the helpers of `pytest_agentbench/tac/common.py`.
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 import threading
 import time
 from pathlib import Path
@@ -48,6 +62,19 @@ class TrajectoryRecorder:
              output: str, timed_out: bool = False) -> dict[str, Any]:
         return self.record("exec", start=start, end=time.time(), command=command, user=user,
                            exit_code=exit_code, output=output, timed_out=timed_out)
+
+    def programs(self, steps: list[dict[str, Any]], *, under: int, user: str | None) -> None:
+        """The programs the agent started, from its container's command recorder
+        (sandbox/command_recorder.py), as exec steps nested under step `under` (the agent's run)."""
+        numbers: dict[int, int] = {}
+        for s in sorted((s for s in steps if "id" in s), key=lambda s: s["id"]):
+            step = self.record("exec", start=s["start"], end=s["end"], command=shlex.join(s["argv"]),
+                               user=user, exit_code=s["exit_code"], output=s["output"],
+                               parent=numbers.get(s["parent"], under), pid=s["pid"])
+            numbers[s["id"]] = step["step"]
+        for s in steps:
+            if "unrecorded" in s:
+                self.event("commands_not_recorded", reason=s["unrecorded"], parent=under)
 
     def message(self, role: str, content: str, **extra: Any) -> dict[str, Any]:
         return self.record("message", start=time.time(), role=role, content=content, **extra)

@@ -24,7 +24,7 @@ from .docker import BuildError, DockerEngine
 
 BASE_CONTEXT = Path(__file__).parent / "base_image"
 # What the locally built root file system holds: enough for agents' shell scripts and Python graders.
-ROOTFS_PACKAGES = ("python3", "curl", "ca-certificates", "procps")
+ROOTFS_PACKAGES = ("python3", "curl", "ca-certificates", "procps", "strace")  # strace: sandbox/command_recorder.py
 PREFIX = "agentbench/"
 
 

@@ -1,0 +1,88 @@
+"""Every program an in-container agent runs is a step of its trajectory, whatever the agent is written in."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from support import AGENTS, TASK_SPECS
+
+pytestmark = pytest.mark.docker
+
+BUSY = """\
+echo "agent starting"
+python3 - <<'PY'
+import subprocess
+subprocess.run(["sh", "-c", "echo from-child; echo oops >&2; exit 3"])
+subprocess.run(["cat", "/run/agentbench/steps.jsonl"])
+PY
+id -un
+(sleep 600 >/dev/null 2>&1 &)
+ls /definitely-missing
+mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
+"""
+
+
+def make_agent(root: Path, name: str, start: str, dockerfile_extra: str = "") -> None:
+    folder = root / "agents" / name
+    folder.mkdir(parents=True)
+    (folder / "config.yaml").write_text(f"{name}:\n  start: start.sh\n")
+    (folder / "Dockerfile").write_text((AGENTS / "nop" / "Dockerfile").read_text() + dockerfile_extra)
+    (folder / "start.sh").write_text(start)
+
+
+@pytest.fixture
+def workdir(pytester, base_image_tag, monkeypatch):
+    shutil.copytree(TASK_SPECS / "smoke", pytester.path / "task_specs" / "smoke")
+    shutil.copytree(AGENTS / "nop", pytester.path / "agents" / "nop")
+    monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")
+    return pytester.path
+
+
+def trajectory_of(path: Path) -> list[dict]:
+    [group] = (path / "runs").iterdir()
+    text = (group / "reverse-words" / "trajectory.jsonl").read_text()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def test_every_program_the_agent_runs_is_a_step(pytester, workdir):
+    make_agent(workdir, "busy", BUSY)
+    start = time.monotonic()
+    pytester.runpytest_subprocess("task_specs", "--agent=busy", "-p", "no:cacheprovider")
+    assert time.monotonic() - start < 120  # the background `sleep 600` did not hold the run
+    steps = trajectory_of(workdir)
+    assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
+    run = steps[0]
+    assert run["command"] == "bash /home/agent/start.sh" and run["exit_code"] == 0 and "parent" not in run
+    assert "agent starting" in run["output"]
+    by_command = {s["command"]: s for s in steps[1:]}
+    python = by_command["python3 -"]
+    child = by_command["sh -c 'echo from-child; echo oops >&2; exit 3'"]
+    assert python["parent"] == run["step"] and child["parent"] == python["step"]
+    assert child["exit_code"] == 3 and "from-child" in child["output"] and "oops" in child["output"]
+    assert "from-child" in python["output"]  # a step's output includes what the programs it ran printed
+    assert by_command["id -un"]["output"] == "nonroot\n" and by_command["id -un"]["user"] == "nonroot"
+    # The report is out of the agent's reach.
+    cat = by_command["cat /run/agentbench/steps.jsonl"]
+    assert cat["exit_code"] == 1 and "Permission denied" in cat["output"]
+    missing = by_command["ls /definitely-missing"]
+    assert missing["exit_code"] == 2 and "No such file or directory" in missing["output"]
+    assert by_command["sleep 600"]["end"] is None  # still running when the agent finished
+    assert all(s["start"] <= s["end"] for s in steps[1:] if s["end"] is not None)
+    starts = [s["start"] for s in steps[1:]]
+    assert starts == sorted(starts) and run["start"] <= starts[0]
+
+
+def test_an_image_without_strace_runs_the_agent_and_says_commands_were_not_recorded(pytester, workdir):
+    make_agent(workdir, "nostrace", "ls /home\nmkdir -p /home/submission\n",
+               dockerfile_extra="\nUSER root\nRUN rm -f /usr/bin/strace\n")
+    pytester.runpytest_subprocess("task_specs", "--agent=nostrace", "-p", "no:cacheprovider")
+    steps = trajectory_of(workdir)
+    assert steps[0]["command"] == "bash /home/agent/start.sh" and steps[0]["exit_code"] == 0
+    assert "submission" in steps[0]["output"]  # the agent ran
+    [event] = [s for s in steps if s["kind"] == "event"]
+    assert event["name"] == "commands_not_recorded" and "strace" in event["reason"]
