@@ -29,16 +29,14 @@ in the background, so a daemon cannot keep the run alive; those programs are wri
 
 from __future__ import annotations
 
-import argparse
+# Only light modules: the recorder's start-up is part of every item's overhead.
 import codecs
 import json
 import os
 import pwd
 import re
-import shutil
-import subprocess
+import signal
 import sys
-import tempfile
 import threading
 from collections import deque
 
@@ -242,71 +240,99 @@ def _unescape(s: str) -> str:
 
 
 def _signal_number(name: str) -> int:
-    import signal
-
     return int(getattr(signal, name, 0))
 
 
-def _as_user(user: str) -> tuple[list[str], dict[str, str]]:
+def _exit_code(status: int) -> int:
+    code = os.waitstatus_to_exitcode(status)
+    return 128 - code if code < 0 else code  # killed by a signal: as a shell reports it
+
+
+def _which(name: str) -> str | None:
+    for folder in os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(os.pathsep):
+        path = os.path.join(folder, name)
+        if os.access(path, os.X_OK):
+            return path
+    return None
+
+
+def _run_unrecorded(command: list[str], user: str, env: dict[str, str], steps, reason: str) -> int:
+    steps.write(json.dumps({"unrecorded": reason}) + "\n")
+    steps.flush()
     entry = pwd.getpwnam(user)
-    env = {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
-    prefix = ["setpriv", f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups"]
-    return prefix, env
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups(os.getgrouplist(user, entry.pw_gid))
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+            os.execvpe(command[0], command, env)
+        except OSError as e:
+            print(f"{command[0]}: {e}", file=sys.stderr)
+        os._exit(127)
+    return _exit_code(os.waitpid(pid, 0)[1])
 
 
 def run(command: list[str], user: str, steps_path: str) -> int:
-    prefix, env = _as_user(user)
-    os.makedirs(os.path.dirname(steps_path), mode=0o700, exist_ok=True)
+    entry = pwd.getpwnam(user)
+    env = {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
+    folder = os.path.dirname(steps_path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
     with open(steps_path, "a", encoding="utf-8") as steps:
-        strace = shutil.which("strace")
-        if strace is None or shutil.which("setpriv") is None:
-            steps.write(json.dumps({"unrecorded": "strace or setpriv is not installed in the agent image"}) + "\n")
-            steps.flush()
-            if shutil.which("setpriv"):
-                return subprocess.call(prefix + command, env=env)
-            entry = pwd.getpwnam(user)
-            return subprocess.call(command, env=env, user=entry.pw_uid, group=entry.pw_gid, extra_groups=[])
-        folder = tempfile.mkdtemp(prefix="trace-", dir=os.path.dirname(steps_path))
-        fifo = os.path.join(folder, "report")
+        strace, setpriv = _which("strace"), _which("setpriv")
+        if strace is None or setpriv is None:
+            return _run_unrecorded(command, user, env, steps, "strace or setpriv is not in the agent image")
+        fifo = os.path.join(folder, f"report-{os.getpid()}")
         os.mkfifo(fifo, 0o600)
-        tracer = subprocess.Popen([strace, "-f", "-I2", "-q", "-z", "-ttt", "-s", "4096", "--seccomp-bpf",
-                                   "-e", f"trace={TRACED}", "-e", "signal=none", "-e", "write=1,2",
-                                   "-o", f"|exec cat > {fifo}", "--", *prefix, *command], env=env)
-
-        # -I2 lets SIGTERM stop strace (it detaches from what still runs); with -o it would be ignored.
-        def stop_later():  # the agent is done; background programs must not keep the run going
-            timer = threading.Timer(DETACH_AFTER, lambda: tracer.poll() is None and tracer.terminate())
-            timer.daemon = True
-            timer.start()
-
-        recorder = Recorder(steps, on_agent_exit=stop_later)
         # Our own write end keeps the report open until strace has exited, whether or not it ever
         # opened the FIFO (opening a FIFO to read would otherwise block until a writer comes).
         read_end = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         write_end = os.open(fifo, os.O_WRONLY)
         os.set_blocking(read_end, True)
-        threading.Thread(target=lambda: (tracer.wait(), os.close(write_end)), daemon=True).start()
+        # -I2 lets SIGTERM stop strace (it then detaches from what still runs; with -o it would be
+        # ignored); "|cat" makes strace flush each line, which it does not for a file.
+        tracer = os.posix_spawn(strace, [
+            strace, "-f", "-I2", "-q", "-z", "-ttt", "-s", "4096", "--seccomp-bpf",
+            "-e", f"trace={TRACED}", "-e", "signal=none", "-e", "write=1,2", "-o", f"|exec cat > {fifo}",
+            "--", setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", *command], env)
+        traced = {}
+
+        def wait_tracer():
+            traced["status"] = os.waitpid(tracer, 0)[1]
+            os.close(write_end)
+
+        def stop_later():  # the agent is done; programs it left running must not keep the run going
+            timer = threading.Timer(DETACH_AFTER, lambda: "status" in traced or os.kill(tracer, signal.SIGTERM))
+            timer.daemon = True
+            timer.start()
+
+        waiter = threading.Thread(target=wait_tracer, daemon=True)
+        waiter.start()
+        recorder = Recorder(steps, on_agent_exit=stop_later)
         with open(read_end, encoding="utf-8", errors="replace") as report:
             for line in report:
                 recorder.feed(line.rstrip("\n"))
-        tracer.wait()
-        shutil.rmtree(folder, ignore_errors=True)
+        waiter.join()
+        os.unlink(fifo)
         if recorder.root is None:  # strace could not start the agent: run it untraced
-            steps.write(json.dumps({"unrecorded": f"strace could not trace (exit {tracer.returncode}); "
-                                                  "its message is in the agent's log"}) + "\n")
-            steps.flush()
-            return subprocess.call(prefix + command, env=env)
+            return _run_unrecorded(command, user, env, steps, f"strace could not trace (exit "
+                                   f"{_exit_code(traced['status'])}); its message is in the agent's log")
         recorder.finish()
-        return recorder.agent_exit if recorder.agent_exit is not None else tracer.returncode
+        return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(traced["status"])
+
+
+USAGE = "usage: command_recorder.py --user USER --steps FILE -- COMMAND [ARG...]"
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--user", required=True)
-    parser.add_argument("--steps", required=True)
-    parser.add_argument("command", nargs="+")
-    args = parser.parse_args(argv)
-    return run(args.command, args.user, args.steps)
+    args = sys.argv[1:] if argv is None else argv
+    if "--" not in args:
+        sys.exit(USAGE)
+    at = args.index("--")
+    options, command = dict(zip(args[:at:2], args[1:at:2])), args[at + 1:]
+    if not command or set(options) != {"--user", "--steps"}:
+        sys.exit(USAGE)
+    return run(command, options["--user"], options["--steps"])
 
 
 if __name__ == "__main__":

@@ -30,9 +30,9 @@ def run_recorded(sandbox: Sandbox, command: list[str], *, user: str, env: Mappin
     """Run `command` as `user` in `sandbox`, recording it and every program it starts in the sandbox's
     trajectory. At `timeout` the sandbox is killed, as with Sandbox.exec."""
     start = time.time()
-    result = sandbox.exec(["python3", RECORDER_PATH, "--user", user, "--steps", STEPS_PATH, "--", *command],
-                          user="root", env=env, workdir=workdir, timeout=timeout, on_output=on_output,
-                          record=False)
+    recorder = ["python3", "-I", "-S", RECORDER_PATH, "--user", user, "--steps", STEPS_PATH, "--"]
+    result = sandbox.exec([*recorder, *command], user="root", env=env, workdir=workdir, timeout=timeout,
+                          on_output=on_output, record=False)
     steps = read_steps(sandbox)
     if steps is None and result.exit_code in (126, 127):  # the image has no python3: run it unrecorded
         result = sandbox.exec(command, user=user, env=env, workdir=workdir, timeout=timeout,
