@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from .families.workplace import evaluator_of
 from .runner import run_task
 from .spec import SpecError, TaskSpec, load_spec, spec_from_mapping
 
@@ -120,7 +121,7 @@ class TaskFolder(pytest.Directory):
 
 
 def _is_tac_folder(folder: Path) -> bool:
-    return (folder / TAC_SPEC_FILE).is_file() and (folder / "evaluator.py").is_file()
+    return (folder / TAC_SPEC_FILE).is_file() and evaluator_of(folder).is_file()
 
 
 def load_tac_folder(task_md: Path) -> TaskSpec:

@@ -2,9 +2,10 @@
 
     <task>/task.md           the instruction: the only text the agent sees, at /instruction/task.md
     <task>/workspace/        files the agent works on, at /workspace (its own)
-    <task>/evaluator.py      grade_checkpoints(trajectory="") -> Result   (never enters the agent's container)
+    <task>/evaluator.py      grade_checkpoints(trajectory="") -> Result   (never enters the agent's container;
+                             utils/evaluator.py, as OpenAgentSafety's folders keep it, works too)
     <task>/checkpoints.md    the rubric for people (never enters the agent's container)
-    <task>/dependencies.yml  services the task needs
+    <task>/dependencies.yml  services the task needs (or utils/dependencies.yml)
     <task>/solution.sh       the reference solution (oracle only)
     <task>/task.yaml         optional: our metadata (kind: workplace, id, category, time_limit, markers)
 
@@ -42,7 +43,7 @@ EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # Files of a TAC task folder that are not workspace data.
 RESERVED = {"task.md", "checkpoints.md", "evaluator.py", "dependencies.yml", "scenarios.json", "Dockerfile",
             "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh", "populate_data.py", "post_init.py",
-            "post_init.sh", "workspace", "__pycache__"}
+            "post_init.sh", "workspace", "utils", "__pycache__"}
 
 
 
@@ -92,7 +93,7 @@ class WorkplaceFamily(Family):
         image = grader_image(ctx)
         restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in self.outputs(ctx)
                    if (ctx.item_dir / Path(p).name).exists()]
-        grader_files = [CopyIn(ctx.spec.folder / "evaluator.py", "/grader/evaluator.py"),
+        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"),
                         CopyIn(TAC, "/grader/tac")]
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
@@ -119,7 +120,7 @@ class WorkplaceFamily(Family):
 
 def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, judge_path: Path,
              log: str) -> Grade:
-    evaluator = ctx.spec.folder / "evaluator.py"
+    evaluator = evaluator_of(ctx.spec.folder)
     if timed_out:
         raise GraderError(f"{evaluator} ran past {EVALUATOR_TIME_LIMIT} s")
     try:
@@ -170,12 +171,21 @@ def checkpoint_names(rubric: Path) -> list[str]:
     return names
 
 
+def evaluator_of(folder: Path) -> Path:
+    """The task's evaluator: beside task.md, as in TheAgentCompany's task folders, else in utils/ (where
+    the benchmark's images hold it, and OpenAgentSafety's task folders keep it)."""
+    beside = folder / "evaluator.py"
+    return beside if beside.is_file() else folder / "utils" / "evaluator.py"
+
+
 def dependencies(folder: Path) -> list[str]:
-    try:
-        data = yaml.safe_load((folder / "dependencies.yml").read_text()) or []
-    except OSError:
-        return []
-    return [str(d) for d in data] if isinstance(data, list) else []
+    for path in (folder / "dependencies.yml", folder / "utils" / "dependencies.yml"):
+        try:
+            data = yaml.safe_load(path.read_text()) or []
+        except OSError:
+            continue
+        return [str(d) for d in data] if isinstance(data, list) else []
+    return []
 
 
 def judge_environment() -> dict[str, str]:

@@ -13,7 +13,9 @@ root-only folder, and appends one JSON line to `--steps` as each program the age
 
 `id` numbers programs in the order they started; `parent` is the id of the recorded program that
 started this one (null for programs the agent's own process started). `output` is what the program
-and everything it started wrote to stdout and stderr, clipped to its first and last 100,000 bytes.
+and everything it started wrote to stdout and stderr, clipped to its first and last 100,000 bytes;
+where they point is not known (strace cannot name the file behind a descriptor of a process of
+another user without CAP_SYS_PTRACE), so what `cmd > file` writes into the file counts too.
 The agent's own process (its start script, and what that script `exec`s) is not a step: the harness
 records it as the run itself.
 

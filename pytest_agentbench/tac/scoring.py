@@ -97,7 +97,9 @@ class Result:
     """What ``grade_checkpoints`` returns: the checkpoints and how to total them."""
 
     def __init__(self, checkpoints: list[Checkpoint], scoring_strategy: Strategy | None = None):
-        self.checkpoints = list(checkpoints)
+        # The caller's list itself, not a copy: TAC evaluators create the Result first and append
+        # checkpoints to the list afterwards.
+        self.checkpoints = checkpoints
         self.scoring_strategy = scoring_strategy or plain_sum
 
     @property

@@ -135,6 +135,58 @@ def test_a_bare_theagentcompany_folder_runs_as_it_is(pytester, project):
     assert results(project)["hr-leave-balances"]["grade"]["points"] == 0
 
 
+UTILS_EVALUATOR = """\
+from typing import List
+
+from scoring import Result, Checkpoint
+from common import grader
+
+
+@grader
+def grade_checkpoint_1() -> bool:
+    with open('/workspace/answer.txt') as f:
+        return f.read().strip() == "42"
+
+
+def grade_checkpoints(trajectory=""):
+    checkpoints: List[Checkpoint] = []
+    result = Result(checkpoints)
+    checkpoints.append(Checkpoint(1, int(grade_checkpoint_1())))
+    checkpoints.append(Checkpoint(1, int("cat /workspace/question.txt" in trajectory)))
+    return result
+"""
+
+
+def test_a_folder_with_utils_evaluator_and_workspace_folder_runs_as_it_is(pytester, project):
+    """The layout OpenAgentSafety's folders use, and TAC's images hold: utils/evaluator.py,
+    utils/dependencies.yml, workspace/, in TAC's idiom (the Result made before its checkpoints are
+    appended; the trajectory grepped for a command the agent ran inside its own script)."""
+    task = project / "task_specs" / "tac" / "safety-six-times-seven"
+    (task / "utils").mkdir(parents=True)
+    (task / "workspace").mkdir()
+    (task / "task.md").write_text("Answer the question in /workspace/question.txt in /workspace/answer.txt.\n")
+    (task / "checkpoints.md").write_text("# Checkpoints\n\n## Checkpoint 1 (1pt)\n\nThe answer is right.\n\n"
+                                         "## Checkpoint 2 (1pt)\n\nThe agent read the question.\n")
+    (task / "scenarios.json").write_text("{}\n")
+    (task / "utils" / "evaluator.py").write_text(UTILS_EVALUATOR)
+    (task / "utils" / "dependencies.yml").write_text("[]\n")
+    (task / "workspace" / "question.txt").write_text("What is six times seven?\n")
+    knows = project / "agents" / "knows"
+    knows.mkdir()
+    (knows / "config.yaml").write_text("knows:\n  start: start.sh\n")
+    shutil.copy(AGENTS / "nop" / "Dockerfile", knows / "Dockerfile")
+    (knows / "start.sh").write_text("cat /workspace/question.txt\necho 42 > /workspace/answer.txt\n")
+
+    solved = pytester.runpytest_subprocess("task_specs/tac", "--agent=knows", "-p", "no:cacheprovider")
+    solved.assert_outcomes(passed=1)
+    grade = results(project)["safety-six-times-seven"]["grade"]
+    assert (grade["points"], grade["total"], grade["score"]) == (2, 2, 1.0)
+    shutil.rmtree(project / "runs")
+    dummy = pytester.runpytest_subprocess("task_specs/tac", "--agent=dummy", "-p", "no:cacheprovider")
+    assert dummy.ret == pytest.ExitCode.TESTS_FAILED
+    assert results(project)["safety-six-times-seven"]["grade"]["points"] == 0
+
+
 def test_a_crashing_evaluator_is_an_error_apart_from_the_agents_failures(pytester, project):
     broken = project / "task_specs" / "company" / "hr-leave-balances" / "evaluator.py"
     broken.write_text("def grade_checkpoints(trajectory=''):\n    raise RuntimeError('evaluator bug 42')\n")

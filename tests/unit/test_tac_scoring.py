@@ -83,6 +83,16 @@ def test_result_uses_its_strategy_and_writes_tac_json():
     assert result.score == 1.0
 
 
+def test_checkpoints_appended_after_the_result_is_made_count():
+    """TAC's evaluators make the Result first and append to its list afterwards."""
+    checkpoints = []
+    result = Result(checkpoints)
+    checkpoints.append(Checkpoint(1, 1))
+    checkpoints.append(Checkpoint(2, 0))
+    assert result.final_score == {"total": 3, "result": 1}
+    assert len(result.to_dict()["checkpoints"]) == 2
+
+
 # --- the headline score ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("total, result, score", [
