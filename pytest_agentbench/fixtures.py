@@ -157,8 +157,12 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     log_path = task_context.item_dir / "agent.log"
     start = time.time()
     with log_path.open("wb") as log:
-        result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=agent.environment(),
-                              workdir="/home", timeout=limit, on_output=log.write)
+        if agentbench_run.options.get("record_commands", True):
+            result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=agent.environment(),
+                                  workdir="/home", timeout=limit, on_output=log.write)
+        else:
+            result = sandbox.exec(agent.command(), user=AGENT_USER, env=agent.environment(), workdir="/home",
+                                  timeout=limit, on_output=log.write)
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)
     run = AgentRun(exit_code=result.exit_code, timed_out=result.timed_out, duration=time.time() - start,

@@ -56,6 +56,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="what a competition item must reach to pass (default: any-medal)")
     group.addoption("--sandbox", dest="agentbench_sandbox", default="docker", metavar="ENGINE",
                     help="sandbox engine (default: docker; DOCKER_HOST picks the Docker engine)")
+    group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
+                    help="do not record each program the agent runs as a trajectory step (saves the "
+                         "tracing cost: about 0.1 ms per write to stdout/stderr); the agent's run is one step")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -112,7 +115,8 @@ def _run_state(config: pytest.Config) -> RunState:
                     container_config=container_config,
                     options={"sandbox": opt("agentbench_sandbox"), "started": time.time(),
                              "base_image": opt("agentbench_base_image"), "data_dir": opt("agentbench_data_dir"),
-                             "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit")})
+                             "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
+                             "record_commands": opt("agentbench_record_commands")})
 
 
 def _regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | None) -> Agent:

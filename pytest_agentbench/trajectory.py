@@ -66,12 +66,17 @@ class TrajectoryRecorder:
     def programs(self, steps: list[dict[str, Any]], *, under: int, user: str | None) -> None:
         """The programs the agent started, from its container's command recorder
         (sandbox/command_recorder.py), as exec steps nested under step `under` (the agent's run)."""
-        numbers: dict[int, int] = {}
-        for s in sorted((s for s in steps if "id" in s), key=lambda s: s["id"]):
-            step = self.record("exec", start=s["start"], end=s["end"], command=shlex.join(s["argv"]),
-                               user=user, exit_code=s["exit_code"], output=s["output"],
-                               parent=numbers.get(s["parent"], under), pid=s["pid"])
-            numbers[s["id"]] = step["step"]
+        # In start order; ids follow strace's report order, which can differ by a fraction of a
+        # millisecond between processes. Step numbers are known before writing, so a parent that
+        # started after its child (`cmd & exec other`) is still named.
+        ordered = sorted((s for s in steps if "id" in s), key=lambda s: (s["start"], s["id"]))
+        with self._lock:
+            first = self._steps + 1
+        numbers = {s["id"]: first + i for i, s in enumerate(ordered)}
+        for s in ordered:
+            self.record("exec", start=s["start"], end=s["end"], command=shlex.join(s["argv"]), user=user,
+                        exit_code=s["exit_code"], output=s["output"], parent=numbers.get(s["parent"], under),
+                        pid=s["pid"])
         for s in steps:
             if "unrecorded" in s:
                 self.event("commands_not_recorded", reason=s["unrecorded"], parent=under)

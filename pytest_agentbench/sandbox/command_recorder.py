@@ -11,7 +11,7 @@ root-only folder, and appends one JSON line to `--steps` as each program the age
     {"id": 3, "parent": 1, "pid": 57, "start": 1732380000.12, "end": 1732380000.31,
      "argv": ["ls", "-la"], "exit_code": 0, "output": "..."}
 
-`id` numbers programs in the order they started; `parent` is the id of the recorded program that
+`id` numbers programs in the order strace reported their start; `parent` is the id of the recorded program that
 started this one (null for programs the agent's own process started). `output` is what the program
 and everything it started wrote to stdout and stderr, clipped to its first and last 100,000 bytes;
 where they point is not known (strace cannot name the file behind a descriptor of a process of
@@ -47,7 +47,6 @@ DETACH_AFTER = 1.0  # seconds between the agent's own exit and stopping the trac
 TRACED = "execve,clone,clone3,fork,vfork,write,writev"
 
 _LINE = re.compile(r"^(\d+)\s+(\d+\.\d+) (.*)$")
-_DUMP = re.compile(r"^ \| [0-9a-f]{5,}  (.{49})")
 _CALL = re.compile(r"^(\w+)\((.*)$")
 _RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
 _EXIT = re.compile(r"^\+\+\+ (exited with (\d+)|killed by (SIG\w+))")
@@ -145,12 +144,12 @@ class Recorder:
         return p
 
     def feed(self, line: str) -> None:
-        dump = _DUMP.match(line)
-        if dump:
+        if line.startswith(" | "):  # a line of a write's hex dump: the hottest path, kept cheap
             if self.last_write is not None:
                 proc, when = self.last_write
                 if proc is not self.root:
-                    proc.output.add(when, bytes.fromhex(dump.group(1)))
+                    at = line.index("  ", 3) + 2  # after the offset, which widens past 0xfffff
+                    proc.output.add(when, bytes.fromhex(line[at:at + 49]))
             return
         m = _LINE.match(line)
         if not m:

@@ -86,3 +86,10 @@ def test_an_image_without_strace_runs_the_agent_and_says_commands_were_not_recor
     assert "submission" in steps[0]["output"]  # the agent ran
     [event] = [s for s in steps if s["kind"] == "event"]
     assert event["name"] == "commands_not_recorded" and "strace" in event["reason"]
+
+
+def test_no_record_commands_keeps_the_run_as_one_step(pytester, workdir):
+    make_agent(workdir, "busy", BUSY)
+    pytester.runpytest_subprocess("task_specs", "--agent=busy", "--no-record-commands", "-p", "no:cacheprovider")
+    [run] = trajectory_of(workdir)
+    assert run["command"] == "bash /home/agent/start.sh" and "from-child" in run["output"]
