@@ -130,14 +130,13 @@ class Recorder:
         self.procs: dict[int, Process] = {}
         self.root: Process | None = None
         self.pending: dict[int, tuple[str, str, float]] = {}  # pid -> (syscall, arguments, time) unfinished
-        self.last_pid: int | None = None
         self.last_write: tuple[Process, float] | None = None  # where a dump line's bytes belong
         self.next_id = 1
         self.agent_exit: int | None = None
 
     def proc(self, pid: int) -> Process:
         p = self.procs.get(pid)
-        if p is None:
+        if p is None or p.end is not None:  # new, or a finished process's pid reused
             p = self.procs[pid] = Process(pid)
             if self.root is None:
                 self.root = p

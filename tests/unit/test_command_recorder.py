@@ -84,8 +84,8 @@ def test_a_reused_pid_is_a_new_process_and_programs_left_running_have_no_end():
         "100   3.000000 fork() = 300",
         '300   3.001000 execve("/usr/bin/true", ["true"], 0x55 /* 3 vars */) = 0',
         "300   3.002000 +++ exited with 0 +++",
+        '300   3.004000 execve("/usr/bin/sleep", ["sleep", "600"], 0x55 /* 3 vars */) = 0',  # before its fork
         "100   3.003000 fork() = 300",
-        '300   3.004000 execve("/usr/bin/sleep", ["sleep", "600"], 0x55 /* 3 vars */) = 0',
         "100   3.005000 +++ exited with 0 +++",
     ])
     assert [(s["argv"], s["end"], s["exit_code"]) for s in steps] == \
