@@ -131,17 +131,38 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
     details = {"judge": judge, "judge_usage": _usage(judge), "final_score": result.get("final_score")}
     if result.get("error"):
         raise GraderError(f"{evaluator} failed:\n{result['error'][-3000:]}")
-    if result.get("judge_not_configured"):
-        message = result["judge_not_configured"]
-        return Grade([Checkpoint("environment LLM for judged checkpoints", 0, 1, message)], score=0.0,
-                     passed=False, summary=message, details=details)
+    unjudged = result.get("judge_not_configured")
+    if unjudged and not result.get("checkpoints"):  # the judge was asked outside a checkpoint function
+        return Grade([Checkpoint("environment LLM for judged checkpoints", 0, 1, unjudged)], score=0.0,
+                     passed=False, summary=unjudged, details=details)
     names = checkpoint_names(ctx.spec.folder / "checkpoints.md")
     checkpoints = [Checkpoint(names[i] if i < len(names) else f"Checkpoint {i + 1}", c["result"], c["total"])
                    for i, c in enumerate(result["checkpoints"])]
     final = result["final_score"]
+    summary = f"{final['result']}/{final['total']} points, score {result['score']:.3f}"
+    if unjudged:  # those checkpoints failed for want of a judge: say so on them, and never pass the item
+        needing = judged_checkpoints(result.get("judge_missing_in") or [], len(checkpoints))
+        for i in needing:
+            checkpoints[i].message = unjudged
+        if not needing:
+            checkpoints.append(Checkpoint("environment LLM for judged checkpoints", 0, 1, unjudged))
+        return Grade(checkpoints, score=result["score"], passed=False, summary=f"{summary}; {unjudged}",
+                     details=details)
     return Grade(checkpoints, score=result["score"], passed=final["result"] >= final["total"] > 0,
-                 summary=f"{final['result']}/{final['total']} points, score {result['score']:.3f}",
-                 details=details)
+                 summary=summary, details=details)
+
+
+def judged_checkpoints(functions: list[str], count: int) -> list[int]:
+    """Which checkpoints (0-based) the judge-needing functions graded, by TAC's naming:
+    grade_checkpoint3 / grade_checkpoint_3 is the third, grade_final_checkpoint the last."""
+    found = set()
+    for name in functions:
+        number = re.search(r"(\d+)$", name)
+        if number and 1 <= int(number.group(1)) <= count:
+            found.add(int(number.group(1)) - 1)
+        elif "final" in name and count:
+            found.add(count - 1)
+    return sorted(found)
 
 
 def judge_calls(path: Path) -> list[dict]:

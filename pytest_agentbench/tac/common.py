@@ -1,8 +1,9 @@
 """Helpers for evaluators, as TheAgentCompany's ``common`` module offers them, for tasks without services.
 
 * ``grader``: wraps one checkpoint function; an exception or ``None`` becomes ``False`` (logged), so
-  an evaluator bug costs one checkpoint, not the whole grading run. ``JudgeUnavailable`` (with its
-  ``JudgeNotConfigured``) is the exception: it propagates, so a missing judge never reads as a zero.
+  an evaluator bug costs one checkpoint, not the whole grading run. A missing judge
+  (``JudgeUnavailable``, with its ``JudgeNotConfigured``) also fails just that checkpoint, but is
+  noted in ``judge_unavailable``, so the runner reports it (exit 3) and the item never passes.
 * ``llm_complete``, ``evaluate_with_llm``, ``evaluate_chat_history_with_llm``: the environment LLM.
 * ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives.
 * ``read_text``, ``read_csv_dicts``, ``read_docx_text``, ``read_xlsx_rows``, ``parse_number``,
@@ -38,6 +39,10 @@ logger = logging.getLogger("tac")
 
 # --- checkpoints -------------------------------------------------------------------------------
 
+# Checkpoint functions that could not ask the judge, in the order they ran: (function name, why).
+judge_unavailable: list[tuple[str, str]] = []
+
+
 def grader(func: Callable[..., Any]) -> Callable[..., Any]:
     """Turn a checkpoint function's exception or ``None`` into ``False``, and log why."""
 
@@ -45,8 +50,11 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             result = func(*args, **kwargs)
-        except JudgeUnavailable:
-            raise  # the run cannot ask its judge (e.g. not configured): not a failure of the agent
+        except JudgeUnavailable as exc:
+            # Not the agent's failure: the checkpoint is not passed, and the runner says what to set.
+            judge_unavailable.append((func.__name__, str(exc)))
+            logger.error("checkpoint %s needs the environment LLM: %s", func.__name__, exc)
+            return False
         except Exception:
             logger.exception("checkpoint %s raised; counted as not passed", func.__name__)
             return False

@@ -14,7 +14,10 @@ Exit status and result file:
   "score": <0.5*result/total + 0.5*(result//total)>, "judge_not_configured": null}``
 * 2, the evaluator failed (raised, or returned something that is not a Result):
   ``{"error": "<traceback or reason>"}``; an error, never a zero score
-* 3, a checkpoint needs the environment LLM and LITELLM_* are not set (or litellm is missing):
+* 3, a checkpoint needs the environment LLM and LITELLM_* are not set (or litellm is missing): the
+  checkpoints are graded as above, those that needed the judge as not passed, with
+  ``"judge_not_configured": "<what to set>"`` and ``"judge_missing_in": [<checkpoint functions>]``.
+  When the judge was asked outside a ``@grader`` function, nothing could be graded:
   ``{"checkpoints": [], "final_score": null, "score": null, "judge_not_configured": "<what to set>"}``
 """
 
@@ -34,7 +37,8 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path[:1]:
     sys.path.insert(0, str(HERE))
 
-from judge import JudgeUnavailable  # noqa: E402  (needs the path above)
+import common  # noqa: E402  (needs the path above; the evaluator's `from common import` shares it)
+from judge import JudgeUnavailable  # noqa: E402
 from scoring import headline_score  # noqa: E402
 
 EXIT_GRADED, EXIT_EVALUATOR_ERROR, EXIT_JUDGE_NOT_CONFIGURED = 0, 2, 3
@@ -51,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
         grade = _load_grade_checkpoints(Path(args.evaluator))
         result = _call(grade, _read_trajectory(args.trajectory_path))
         output, status = _graded(result), EXIT_GRADED
+        if common.judge_unavailable:
+            output["judge_not_configured"] = common.judge_unavailable[0][1]
+            output["judge_missing_in"] = [name for name, _ in common.judge_unavailable]
+            status = EXIT_JUDGE_NOT_CONFIGURED
     except JudgeUnavailable as exc:
         output = {"checkpoints": [], "final_score": None, "score": None, "judge_not_configured": str(exc)}
         status = EXIT_JUDGE_NOT_CONFIGURED

@@ -87,6 +87,12 @@ def test_without_an_environment_llm_judged_tasks_fail_naming_the_settings(pytest
                                            "-p", "no:cacheprovider")
     assert judged.ret == pytest.ExitCode.TESTS_FAILED
     judged.stdout.fnmatch_lines(["*LITELLM_API_KEY, LITELLM_BASE_URL and LITELLM_MODEL*"])
+    # The checkpoints that need no judge are still graded (the oracle completes them); the judged
+    # one fails with the message, and the item does not pass.
+    grade = results(project)[JUDGED[0]]["grade"]
+    unjudged = [c for c in grade["checkpoints"] if "LITELLM_MODEL" in c["message"]]
+    assert len(unjudged) == 1 and unjudged[0]["points"] == 0 and not grade["passed"]
+    assert all(c["passed"] for c in grade["checkpoints"] if c not in unjudged)
 
 
 def test_the_agent_never_sees_evaluator_rubric_or_judge_settings(pytester, project, environment_llm):

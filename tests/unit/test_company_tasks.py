@@ -275,9 +275,14 @@ def test_judged_task_without_llm_names_the_settings(graded):
     g = graded[LLM_TASKS[0].name, "no-llm"]
 
     assert g.code == 3, g.result
-    assert g.result["score"] is None and g.result["checkpoints"] == [] and g.judge_requests == []
+    assert g.judge_requests == []
     for name in ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL"):
         assert name in g.result["judge_not_configured"]
+    # The oracle's workspace: every checkpoint but the judged one is graded, and complete.
+    [function] = g.result["judge_missing_in"]
+    judged = int(function[-1]) - 1
+    complete = [c["result"] == c["total"] for c in g.result["checkpoints"]]
+    assert not complete[judged] and all(complete[:judged] + complete[judged + 1:]), g.result
 
 
 # --- the runner's contract ---------------------------------------------------------------------
@@ -382,8 +387,16 @@ def grade_checkpoints(trajectory=""):
 def test_runner_reports_a_missing_judge_with_the_settings_to_make(tmp_path):
     code, result, _ = run_runner(tmp_path, JUDGED_EVALUATOR, trajectory="")
     assert code == 3
-    assert result["checkpoints"] == [] and result["final_score"] is None and result["score"] is None
+    assert result["checkpoints"] == [{"total": 1, "result": 0}] and result["judge_missing_in"] == ["grade_checkpoint1"]
     assert all(name in result["judge_not_configured"] for name in ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL"))
+
+
+def test_runner_grades_nothing_when_the_judge_is_asked_outside_a_checkpoint_function(tmp_path):
+    evaluator = JUDGED_EVALUATOR.replace("int(grade_checkpoint1())", 'int(evaluate_with_llm("x", "y"))')
+    code, result, _ = run_runner(tmp_path, evaluator, trajectory="")
+    assert code == 3
+    assert result["checkpoints"] == [] and result["final_score"] is None and result["score"] is None
+    assert "LITELLM_MODEL" in result["judge_not_configured"]
 
 
 def test_runner_reports_a_grader_without_litellm_instead_of_scoring_zero(tmp_path):
@@ -393,5 +406,13 @@ def test_runner_reports_a_grader_without_litellm_instead_of_scoring_zero(tmp_pat
     configured = {"LITELLM_API_KEY": "k", "LITELLM_BASE_URL": "http://127.0.0.1:9/v1", "LITELLM_MODEL": "gpt-4o",
                   "PYTHONPATH": str(shadow.parent)}
     code, result, _ = run_runner(tmp_path, JUDGED_EVALUATOR, trajectory="", env=configured)
-    assert code == 3 and result["score"] is None
+    assert code == 3 and result["checkpoints"] == [{"total": 1, "result": 0}]
     assert "litellm is not installed" in result["judge_not_configured"]
+
+
+def test_the_checkpoints_a_missing_judge_failed_are_found_by_tac_naming():
+    from pytest_agentbench.families.workplace import judged_checkpoints
+
+    assert judged_checkpoints(["grade_checkpoint3", "grade_checkpoint_1"], 4) == [0, 2]
+    assert judged_checkpoints(["grade_final_checkpoint"], 3) == [2]
+    assert judged_checkpoints(["check_tone", "grade_checkpoint9"], 3) == []  # unknown: the item says so

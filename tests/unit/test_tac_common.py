@@ -54,13 +54,16 @@ def test_grader_passes_results_through_unchanged():
     assert grader(lambda x, y=0: x + y)(1, y=2) == 3
 
 
-def test_grader_lets_judge_not_configured_through(no_judge_env):
+def test_grader_fails_a_checkpoint_without_its_judge_and_notes_why(no_judge_env, monkeypatch):
+    monkeypatch.setattr(common, "judge_unavailable", [])
+
     @grader
     def grade_checkpoint3():
         return evaluate_with_llm("a memo", "a polite memo")
 
-    with pytest.raises(judge.JudgeNotConfigured, match="LITELLM_MODEL"):
-        grade_checkpoint3()
+    assert grade_checkpoint3() is False
+    [(name, why)] = common.judge_unavailable
+    assert name == "grade_checkpoint3" and "LITELLM_MODEL" in why
 
 
 # --- LLM-judged checks -------------------------------------------------------------------------
