@@ -6,6 +6,12 @@
     llm.requests   # every request body, in order
     llm.stop()
 
+To grade by hand against it as the tests do (it says yes to the oracle's documents only):
+
+    .venv/bin/python tests/fake_llm.py --port 8765 &
+    LITELLM_BASE_URL=http://127.0.0.1:8765/v1 LITELLM_API_KEY=test LITELLM_MODEL=gpt-4o \\
+        .venv/bin/pytest --agent=oracle -n 2 task_specs/company
+
 ``POST /v1/chat/completions`` (and ``/chat/completions``) answers with the reply of the first rule
 whose regex matches the last user message (re.search, DOTALL), else ``default``, in OpenAI's
 response shape with ``usage`` counted as whitespace-separated words. The server binds 0.0.0.0 on a
@@ -14,6 +20,7 @@ free port, so a container can reach it through the Docker bridge gateway; ``url`
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import threading
@@ -30,10 +37,11 @@ CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
 
 class FakeLLM:
-    def __init__(self, rules: Iterable[tuple[str, str]] = (), default: str = "no", host: str = "0.0.0.0"):
+    def __init__(self, rules: Iterable[tuple[str, str]] = (), default: str = "no", host: str = "0.0.0.0",
+                 port: int = 0):
         self.set_rules(rules, default)
         self.requests: list[dict[str, Any]] = []
-        self._host = host
+        self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -85,7 +93,7 @@ class FakeLLM:
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer((self._host, 0), Handler)
+        self._server = ThreadingHTTPServer((self._host, self._port), Handler)
         self._server.daemon_threads = True
         # A short poll interval makes stop() quick: shutdown() waits for the loop to look.
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -127,3 +135,21 @@ def _content_text(content: Any) -> str:
     if isinstance(content, list):
         return "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     return str(content or "")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Serve the tests' fake environment LLM until interrupted.")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: a free one)")
+    args = parser.parse_args()
+    llm = FakeLLM(ORACLE_RULES, port=args.port).start()
+    print(f"LITELLM_BASE_URL={llm.url} LITELLM_API_KEY=test LITELLM_MODEL=gpt-4o", flush=True)
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        llm.stop()
+
+
+if __name__ == "__main__":
+    main()
