@@ -138,10 +138,13 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
     names = checkpoint_names(ctx.spec.folder / "checkpoints.md")
     checkpoints = [Checkpoint(names[i] if i < len(names) else f"Checkpoint {i + 1}", c["result"], c["total"])
                    for i, c in enumerate(result["checkpoints"])]
+    for function, notes in (result.get("notes") or {}).items():  # what each checkpoint function found
+        for i in checkpoint_indexes([function], len(checkpoints)):
+            checkpoints[i].message = "; ".join(filter(None, [checkpoints[i].message, *notes]))
     final = result["final_score"]
     summary = f"{final['result']}/{final['total']} points, score {result['score']:.3f}"
     if unjudged:  # those checkpoints failed for want of a judge: say so on them, and never pass the item
-        needing = judged_checkpoints(result.get("judge_missing_in") or [], len(checkpoints))
+        needing = checkpoint_indexes(result.get("judge_missing_in") or [], len(checkpoints))
         for i in needing:
             checkpoints[i].message = unjudged
         if not needing:
@@ -152,8 +155,8 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
                  summary=summary, details=details)
 
 
-def judged_checkpoints(functions: list[str], count: int) -> list[int]:
-    """Which checkpoints (0-based) the judge-needing functions graded, by TAC's naming:
+def checkpoint_indexes(functions: list[str], count: int) -> list[int]:
+    """Which checkpoints (0-based) these checkpoint functions graded, by TAC's naming:
     grade_checkpoint3 / grade_checkpoint_3 is the third, grade_final_checkpoint the last."""
     found = set()
     for name in functions:

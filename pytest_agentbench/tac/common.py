@@ -4,6 +4,7 @@
   an evaluator bug costs one checkpoint, not the whole grading run. A missing judge
   (``JudgeUnavailable``, with its ``JudgeNotConfigured``) also fails just that checkpoint, but is
   noted in ``judge_unavailable``, so the runner reports it (exit 3) and the item never passes.
+  What the function logged while it ran goes to ``checkpoint_notes``: the reason shown on its checkpoint.
 * ``llm_complete``, ``evaluate_with_llm``, ``evaluate_chat_history_with_llm``: the environment LLM.
 * ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives.
 * ``read_text``, ``read_csv_dicts``, ``read_docx_text``, ``read_xlsx_rows``, ``parse_number``,
@@ -41,6 +42,20 @@ logger = logging.getLogger("tac")
 
 # Checkpoint functions that could not ask the judge, in the order they ran: (function name, why).
 judge_unavailable: list[tuple[str, str]] = []
+# What each checkpoint function logged (INFO and up, ours and the evaluator's own), by function name:
+# TAC's checkpoint functions return a bare bool, and their log lines are the only "why".
+checkpoint_notes: dict[str, list[str]] = {}
+NOTE_CHARS = 300  # per line: a note is a reason to read, not a log to keep (evaluator.log has it all)
+
+
+class _Notes(logging.Handler):
+    def __init__(self, notes: list[str]):
+        super().__init__(logging.INFO)
+        self.notes = notes
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()  # without the traceback: the note is one line
+        self.notes.append(text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS] + "...")
 
 
 def grader(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -48,6 +63,9 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        notes = _Notes(checkpoint_notes.setdefault(func.__name__, []))
+        root = logging.getLogger()
+        root.addHandler(notes)
         try:
             result = func(*args, **kwargs)
         except JudgeUnavailable as exc:
@@ -55,9 +73,12 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
             judge_unavailable.append((func.__name__, str(exc)))
             logger.error("checkpoint %s needs the environment LLM: %s", func.__name__, exc)
             return False
-        except Exception:
-            logger.exception("checkpoint %s raised; counted as not passed", func.__name__)
+        except Exception as exc:
+            logger.exception("checkpoint %s raised %s: %s; counted as not passed", func.__name__,
+                             type(exc).__name__, exc)
             return False
+        finally:
+            root.removeHandler(notes)
         if result is None:
             logger.warning("checkpoint %s returned None; counted as not passed", func.__name__)
             return False
@@ -156,14 +177,22 @@ def trajectory_text(trajectory: str) -> str:
     return "\n".join(parts)
 
 
+# The searches log what they did not find: on a checkpoint, that is the reason people read.
+
 def trajectory_contains(trajectory: str, needle: str, ignore_case: bool = False) -> bool:
     text = trajectory_text(trajectory)
-    return needle.lower() in text.lower() if ignore_case else needle in text
+    found = needle.lower() in text.lower() if ignore_case else needle in text
+    if not found:
+        logger.info("the trajectory does not contain %r", needle)
+    return found
 
 
 def trajectory_matches(trajectory: str, pattern: str, flags: int = re.MULTILINE) -> bool:
     """Whether the regex ``pattern`` matches anywhere in the trajectory's text."""
-    return re.search(pattern, trajectory_text(trajectory), flags) is not None
+    found = re.search(pattern, trajectory_text(trajectory), flags) is not None
+    if not found:
+        logger.info("nothing in the trajectory matches %r", pattern)
+    return found
 
 
 def trajectory_commands(trajectory: str) -> list[str]:
@@ -174,7 +203,10 @@ def trajectory_commands(trajectory: str) -> list[str]:
 
 def ran_command(trajectory: str, pattern: str) -> bool:
     """Whether any command the agent ran matches the regex ``pattern``."""
-    return any(re.search(pattern, c) for c in trajectory_commands(trajectory))
+    found = any(re.search(pattern, c) for c in trajectory_commands(trajectory))
+    if not found:
+        logger.info("no command the agent ran matches %r", pattern)
+    return found
 
 
 def _json_object(line: str) -> dict[str, Any] | None:
@@ -193,6 +225,7 @@ def read_text(path: str | Path, default: str = "") -> str:
     """A text file's content, or ``default`` when it does not exist (undecodable bytes replaced)."""
     p = Path(path)
     if not p.is_file():
+        logger.info("%s does not exist", p)
         return default
     return p.read_text(encoding="utf-8", errors="replace")
 
@@ -240,8 +273,18 @@ def run_command(args: list[str], cwd: str | Path | None = None, timeout: float =
     except subprocess.TimeoutExpired as exc:
         # On a time-out Python hands back the partial output as bytes, whatever text= said.
         partial = "".join(_text(x) for x in (exc.stdout, exc.stderr))
+        logger.info("%s timed out after %s s", _command_line(args), timeout)
         return -1, f"timed out after {timeout} s\n{partial}"
-    return done.returncode, done.stdout + done.stderr
+    output = done.stdout + done.stderr
+    if done.returncode != 0:
+        last = output.strip().splitlines()[-1:] or ["no output"]
+        logger.info("%s exited %d: %s", _command_line(args), done.returncode, last[0])
+    return done.returncode, output
+
+
+def _command_line(args: list[str]) -> str:
+    # A script passed inline (python3 -c "...") would drown the reason: name it instead.
+    return " ".join("<script>" if "\n" in str(a) else str(a) for a in args)
 
 
 def _text(output: str | bytes | None) -> str:

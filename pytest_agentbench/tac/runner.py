@@ -11,7 +11,9 @@ trajectory file's text (empty when there is none), as in TAC; one that takes no 
 Exit status and result file:
 
 * 0, graded: ``{"checkpoints": [{"total", "result"}, ...], "final_score": {"total", "result"},
-  "score": <0.5*result/total + 0.5*(result//total)>, "judge_not_configured": null}``
+  "score": <0.5*result/total + 0.5*(result//total)>, "judge_not_configured": null,
+  "notes": {"grade_checkpoint1": ["/workspace/report.md does not exist"], ...}}``: ``notes`` holds
+  what each ``@grader`` function logged (INFO and up) while it ran, the reasons people read
 * 2, the evaluator failed (raised, or returned something that is not a Result):
   ``{"error": "<traceback or reason>"}``; an error, never a zero score
 * 3, a checkpoint needs the environment LLM and LITELLM_* are not set (or litellm is missing): the
@@ -55,6 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         grade = _load_grade_checkpoints(Path(args.evaluator))
         result = _call(grade, _read_trajectory(args.trajectory_path))
         output, status = _graded(result), EXIT_GRADED
+        output["notes"] = {name: notes for name, notes in common.checkpoint_notes.items() if notes}
         if common.judge_unavailable:
             output["judge_not_configured"] = common.judge_unavailable[0][1]
             output["judge_missing_in"] = [name for name, _ in common.judge_unavailable]

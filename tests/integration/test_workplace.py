@@ -76,6 +76,9 @@ def test_dummy_scores_zero_on_every_checkpoint(pytester, project, environment_ll
     for task, r in saved.items():
         assert r["grade"]["points"] == 0, task
         assert all(c["name"].startswith("Checkpoint") for c in r["grade"]["checkpoints"]), task
+        # and each says why: what its evaluator looked for and did not find
+        assert all(c["message"] for c in r["grade"]["checkpoints"]), (task, r["grade"]["checkpoints"])
+    run.stdout.fnmatch_lines(["*0/1 points: /workspace/welcome_email.md does not exist*"])
 
 
 def test_without_an_environment_llm_judged_tasks_fail_naming_the_settings(pytester, project):

@@ -320,7 +320,8 @@ def test_runner_passes_the_trajectory_text_and_applies_the_strategy(tmp_path):
     code, result, _ = run_runner(tmp_path, TRAJECTORY_EVALUATOR, trajectory='{"output": "ran the tests"}\n')
     assert code == 0
     assert result == {"checkpoints": [{"total": 1, "result": 0}, {"total": 2, "result": 2}],
-                      "final_score": {"total": 3, "result": 3}, "score": 1.0, "judge_not_configured": None}
+                      "final_score": {"total": 3, "result": 3}, "score": 1.0, "judge_not_configured": None,
+                      "notes": {}}
 
 
 def test_runner_grades_with_an_empty_trajectory_when_there_is_no_file(tmp_path):
@@ -410,9 +411,45 @@ def test_runner_reports_a_grader_without_litellm_instead_of_scoring_zero(tmp_pat
     assert "litellm is not installed" in result["judge_not_configured"]
 
 
-def test_the_checkpoints_a_missing_judge_failed_are_found_by_tac_naming():
-    from pytest_agentbench.families.workplace import judged_checkpoints
+def test_the_checkpoints_a_function_graded_are_found_by_tac_naming():
+    from pytest_agentbench.families.workplace import checkpoint_indexes
 
-    assert judged_checkpoints(["grade_checkpoint3", "grade_checkpoint_1"], 4) == [0, 2]
-    assert judged_checkpoints(["grade_final_checkpoint"], 3) == [2]
-    assert judged_checkpoints(["check_tone", "grade_checkpoint9"], 3) == []  # unknown: the item says so
+    assert checkpoint_indexes(["grade_checkpoint3", "grade_checkpoint_1"], 4) == [0, 2]
+    assert checkpoint_indexes(["grade_final_checkpoint"], 3) == [2]
+    assert checkpoint_indexes(["check_tone", "grade_checkpoint9"], 3) == []  # unknown: the item says so
+
+
+NOTES_EVALUATOR = '''
+import logging
+from common import grader, read_text
+from scoring import Checkpoint, Result
+
+@grader
+def grade_checkpoint1():
+    return read_text("/nonexistent/report.md") != ""
+
+@grader
+def grade_checkpoint2():
+    logging.warning("total is 41, expected 42")
+    return False
+
+@grader
+def grade_checkpoint3():
+    return {}["missing key"]
+
+def grade_checkpoints(trajectory=""):
+    logging.info("not inside a checkpoint: no note")
+    return Result([Checkpoint(1, int(grade_checkpoint1())), Checkpoint(1, int(grade_checkpoint2())),
+                   Checkpoint(1, int(grade_checkpoint3()))])
+'''
+
+
+def test_runner_keeps_what_each_checkpoint_function_logged_as_its_reason(tmp_path):
+    code, result, stderr = run_runner(tmp_path, NOTES_EVALUATOR, trajectory="")
+    assert code == 0 and result["final_score"] == {"total": 3, "result": 0}
+    assert result["notes"] == {
+        "grade_checkpoint1": ["/nonexistent/report.md does not exist"],
+        "grade_checkpoint2": ["total is 41, expected 42"],
+        "grade_checkpoint3": ["checkpoint grade_checkpoint3 raised KeyError: 'missing key'; counted as not passed"],
+    }
+    assert "Traceback" in stderr  # the whole story stays in the evaluator's log

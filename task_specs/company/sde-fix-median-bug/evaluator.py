@@ -1,4 +1,5 @@
 import hashlib
+import logging
 import sys
 from pathlib import Path
 
@@ -45,6 +46,7 @@ def grade_checkpoint1(trajectory=""):
 def grade_checkpoint2():
     tests = LIB / "tests.py"
     if hashlib.sha256(tests.read_bytes()).hexdigest() != ORIGINAL_TESTS_SHA256:
+        logging.info("%s was changed", tests)
         return False
     code, output = run_command([sys.executable, "-m", "unittest", "tests"], cwd=LIB, timeout=60)
     return code == 0

@@ -1,4 +1,5 @@
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -36,7 +37,11 @@ def probe(inputs):
 @grader
 def grade_checkpoint1():
     outcome = probe(list(VALID))
-    right = sum(outcome.get(text) == seconds for text, seconds in VALID.items())
+    wrong = {text: outcome.get(text) for text, seconds in VALID.items() if outcome.get(text) != seconds}
+    right = len(VALID) - len(wrong)
+    if wrong:
+        logging.info("parse_duration is right on %d of %d hidden valid inputs; wrong: %s", right, len(VALID),
+                     ", ".join(f"{text!r} -> {got!r}" for text, got in list(wrong.items())[:3]))
     if right == len(VALID):
         return 2
     return 1 if right * 2 >= len(VALID) else 0
@@ -45,7 +50,11 @@ def grade_checkpoint1():
 @grader
 def grade_checkpoint2():
     outcome = probe(INVALID)
-    return all(outcome.get(text) == "ValueError" for text in INVALID)
+    accepted = [text for text in INVALID if outcome.get(text) != "ValueError"]
+    if accepted:
+        logging.info("parse_duration does not raise ValueError for %d of %d hidden invalid inputs, e.g. %r -> %r",
+                     len(accepted), len(INVALID), accepted[0], outcome.get(accepted[0]))
+    return not accepted
 
 
 def grade_checkpoints(trajectory=""):
