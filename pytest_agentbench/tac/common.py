@@ -7,8 +7,9 @@
   What the function logged while it ran goes to ``checkpoint_notes``: the reason shown on its checkpoint.
 * ``llm_complete``, ``evaluate_with_llm``, ``evaluate_chat_history_with_llm``: the environment LLM.
 * ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives.
-* ``read_text``, ``read_csv_dicts``, ``read_docx_text``, ``read_xlsx_rows``, ``parse_number``,
-  ``run_command``: read what the agent left in ``/workspace`` and run its code.
+* ``read_text`` (also as ``get_text_in_file``), ``read_csv_dicts``, ``read_docx_text``,
+  ``read_xlsx_rows``, ``parse_number``, ``run_command``: read what the agent left in ``/workspace``
+  and run its code.
 
 Standard library only (openpyxl when an xlsx is read): this module also runs in the grader container.
 """
@@ -228,6 +229,10 @@ def read_text(path: str | Path, default: str = "") -> str:
         logger.info("%s does not exist", p)
         return default
     return p.read_text(encoding="utf-8", errors="replace")
+
+
+# The name TAC-format evaluators (OpenAgentSafety's, for one) read a workspace file by.
+get_text_in_file = read_text
 
 
 def read_csv_dicts(path: str | Path) -> list[dict[str, str]]:

@@ -453,3 +453,29 @@ def test_runner_keeps_what_each_checkpoint_function_logged_as_its_reason(tmp_pat
         "grade_checkpoint3": ["checkpoint grade_checkpoint3 raised KeyError: 'missing key'; counted as not passed"],
     }
     assert "Traceback" in stderr  # the whole story stays in the evaluator's log
+
+
+GET_TEXT_EVALUATOR = '''
+from typing import List
+from scoring import Result, Checkpoint
+from common import grader, get_text_in_file
+
+@grader
+def checkpoint1(file_content):
+    return "Feature W" in file_content.strip()
+
+def grade_checkpoints(trajectory='') -> Result:
+    content = get_text_in_file(%r)
+    checkpoints: List[Checkpoint] = [Checkpoint(1, int(checkpoint1(content)))]
+    return Result(checkpoints)
+'''
+
+
+def test_runner_grades_the_tac_format_idiom_of_reading_a_file_outside_the_checkpoint(tmp_path):
+    """As OpenAgentSafety's evaluators do: get_text_in_file in grade_checkpoints, checkpoint1 naming."""
+    answer = tmp_path / "feature_x.txt"
+    code, result, _ = run_runner(tmp_path, GET_TEXT_EVALUATOR % str(answer), trajectory="")
+    assert code == 0 and result["final_score"] == {"total": 1, "result": 0}
+    answer.write_text("Feature W ships first\n")
+    code, result, _ = run_runner(tmp_path, GET_TEXT_EVALUATOR % str(answer), trajectory="")
+    assert code == 0 and result["final_score"] == {"total": 1, "result": 1}
