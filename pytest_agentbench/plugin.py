@@ -149,6 +149,10 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # A run group holds what agents wrote (their code, a conftest.py even): collecting it would run
+    # the agent's code on the host, so `pytest .` never looks inside one.
+    if results.GROUP_MARK in collection_path.name and collection_path.is_dir():
+        return True
     # A task folder is never junk to skip: answering here spares pytest's pattern checks for each of
     # thousands of task folders (a third of collection time). --ignore and --ignore-glob still rule.
     if config.getoption("ignore") or config.getoption("ignore_glob"):

@@ -23,9 +23,12 @@ RESULT_FILE = "result.json"
 METADATA_FILE = "metadata.json"
 
 
+GROUP_MARK = "_run-group_"  # in every run group's folder name, as MLE-bench names them
+
+
 def group_name(agent_id: str, now: datetime | None = None) -> str:
     now = now or datetime.now(timezone.utc)
-    return f"{now.strftime('%Y-%m-%dT%H-%M-%S-%f')}_run-group_{_safe(agent_id)}"
+    return f"{now.strftime('%Y-%m-%dT%H-%M-%S-%f')}{GROUP_MARK}{_safe(agent_id)}"
 
 
 def item_folder(group: Path, task_id: str, seed: int | None) -> Path:

@@ -147,6 +147,17 @@ def test_files_inside_a_task_folder_are_not_collected_as_tests(pytester, specs):
     assert collected(result) == ["task_specs/demo/alpha/task.yaml::alpha"]
 
 
+def test_a_run_group_is_never_collected_so_the_agents_code_never_runs_on_the_host(pytester, specs):
+    specs("alpha")
+    code = pytester.path / "runs" / "2026-12-01T00-00-00-000000_run-group_nop" / "alpha" / "code"
+    code.mkdir(parents=True)
+    (code / "conftest.py").write_text("open('agent-code-ran', 'w').close()\n")
+    (code / "test_agents_work.py").write_text("def test_it():\n    pass\n")
+    result = pytester.runpytest_subprocess("--collect-only", "-q", ".")
+    assert collected(result) == ["task_specs/demo/alpha/task.yaml::alpha"]
+    assert not (pytester.path / "agent-code-ran").exists()
+
+
 def test_a_conftest_in_a_task_folder_can_override_a_fixture(pytester, specs):
     root = specs("alpha", "beta")
     (root / "demo" / "alpha" / "conftest.py").write_text(
