@@ -46,7 +46,8 @@ judge_unavailable: list[tuple[str, str]] = []
 # What each checkpoint function logged (INFO and up, ours and the evaluator's own), by function name:
 # TAC's checkpoint functions return a bare bool, and their log lines are the only "why".
 checkpoint_notes: dict[str, list[str]] = {}
-NOTE_CHARS = 300  # per line: a note is a reason to read, not a log to keep (evaluator.log has it all)
+# A note is a reason to read, not a log to keep (evaluator.log has it all): a few short lines.
+NOTE_CHARS, NOTE_LINES = 300, 5
 
 
 class _Notes(logging.Handler):
@@ -56,7 +57,19 @@ class _Notes(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         text = record.getMessage()  # without the traceback: the note is one line
-        self.notes.append(text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS] + "...")
+        if len(self.notes) < NOTE_LINES:
+            self.notes.append(_clip(text))
+        elif len(self.notes) == NOTE_LINES:
+            self.notes.append("more in grader/evaluator.log")
+
+    def keep(self, text: str) -> None:
+        """A line that must be seen whatever came before it: why the function counted as failed."""
+        if not self.notes or self.notes[-1] != _clip(text):
+            self.notes.append(_clip(text))
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= NOTE_CHARS else text[:NOTE_CHARS] + "..."
 
 
 def grader(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -75,13 +88,16 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
             logger.error("checkpoint %s needs the environment LLM: %s", func.__name__, exc)
             return False
         except Exception as exc:
-            logger.exception("checkpoint %s raised %s: %s; counted as not passed", func.__name__,
-                             type(exc).__name__, exc)
+            why = f"checkpoint {func.__name__} raised {type(exc).__name__}: {exc}; counted as not passed"
+            logger.exception(why)
+            notes.keep(why)
             return False
         finally:
             root.removeHandler(notes)
         if result is None:
-            logger.warning("checkpoint %s returned None; counted as not passed", func.__name__)
+            why = f"checkpoint {func.__name__} returned None; counted as not passed"
+            logger.warning(why)
+            notes.keep(why)
             return False
         return result
 

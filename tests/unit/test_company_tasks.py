@@ -435,6 +435,8 @@ def grade_checkpoint2():
 
 @grader
 def grade_checkpoint3():
+    for i in range(1000):
+        logging.info("row %d: no amount", i)
     return {}["missing key"]
 
 def grade_checkpoints(trajectory=""):
@@ -450,7 +452,9 @@ def test_runner_keeps_what_each_checkpoint_function_logged_as_its_reason(tmp_pat
     assert result["notes"] == {
         "grade_checkpoint1": ["/nonexistent/report.md does not exist"],
         "grade_checkpoint2": ["total is 41, expected 42"],
-        "grade_checkpoint3": ["checkpoint grade_checkpoint3 raised KeyError: 'missing key'; counted as not passed"],
+        "grade_checkpoint3": [f"row {i}: no amount" for i in range(5)] + [
+            "more in grader/evaluator.log",
+            "checkpoint grade_checkpoint3 raised KeyError: 'missing key'; counted as not passed"],
     }
     assert "Traceback" in stderr  # the whole story stays in the evaluator's log
 
