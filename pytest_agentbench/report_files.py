@@ -152,7 +152,7 @@ def cells(view: Mapping[str, Any]) -> dict[str, str]:
 COLUMNS = {"task": "Task", "agent": "Agent", "seed": "Seed", "score": "Score", "medal": "Medal / points",
            "checkpoints": "Checkpoints", "agent_time": "Agent time", "tokens": "Tokens", "cost": "Cost"}
 AGENT_HEADERS = ["agent", "items", "passed", "failed", "errors", "timeouts", "crashed", "not run",
-                 "score ± SEM", "any medal ± SEM", "pass@k", "tokens", "cost"]
+                 "score ± SEM", "any medal ± SEM", "pass@k", "tokens", "cost", "judge cost"]
 CATEGORY_HEADERS = ["agent", "category", "items", "passed", "errors", "not run", "mean score", "any medal"]
 
 
@@ -164,8 +164,17 @@ def agent_rows(summary: Mapping[str, Any]) -> list[list[str]]:
                                                                 "crashed", "not_run")),
                      _stat(a["score"]), _stat(a["any_medal"], percent=True), _pass_at_k(a["pass_at_k"]),
                      _tokens(usage["input_tokens"], usage["output_tokens"], "-"),
-                     "-" if usage["cost_usd"] is None else f"${usage['cost_usd']:.2f}"])
+                     "-" if usage["cost_usd"] is None else f"${usage['cost_usd']:.2f}",
+                     _judge_cost(a.get("judge_usage") or {})])
     return rows
+
+
+def _judge_cost(judge: Mapping[str, Any]) -> str:
+    # Cents matter here: one judged checkpoint costs a fraction of one.
+    if not judge.get("calls"):
+        return "-"
+    cost = "cost unknown" if judge.get("cost_usd") is None else f"${judge['cost_usd']:.4f}"
+    return f"{cost} ({judge['calls']:g} calls)"
 
 
 def category_rows(summary: Mapping[str, Any]) -> list[list[str]]:

@@ -51,6 +51,7 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
     details = grade.get("details") or {}
     agent_run = result.get("agent_run") or {}
     usage = result.get("usage") or {}
+    judge = details.get("judge_usage") or {}  # the environment LLM's grading of this item
     task_id, seed = task_and_seed(result.get("nodeid", ""))
     outcome = result.get("outcome") or NOT_RUN
     return {
@@ -76,6 +77,9 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "input_tokens": _number(usage.get("input_tokens")),
         "output_tokens": _number(usage.get("output_tokens")),
         "cost_usd": _number(usage.get("cost_usd")),
+        "judge_calls": _number(judge.get("calls")),
+        "judge_tokens": _total([_number(judge.get("input_tokens")), _number(judge.get("output_tokens"))]),
+        "judge_cost_usd": _number(judge.get("cost_usd")),
         "folder": result.get("folder"),
         "message": _message(result),
     }
@@ -145,6 +149,7 @@ def _agent_summary(agent: str | None, items: list[dict]) -> dict[str, Any]:
         "medals": {m: sum(i["medal"] == m for i in competitions) for m in MEDALS} if competitions else None,
         "pass_at_k": _pass_at_k(items),
         "usage": {key: _total(i[key] for i in items) for key in ("input_tokens", "output_tokens", "cost_usd")},
+        "judge_usage": {key: _total(i[f"judge_{key}"] for i in items) for key in ("calls", "tokens", "cost_usd")},
         "categories": [_category_summary(name, group) for name, group in
                        sorted(_group(items, lambda i: i["category"]).items())],
     }

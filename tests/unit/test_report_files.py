@@ -152,3 +152,12 @@ def test_text_and_markdown_tables_show_the_numbers():
     assert "0.750 ± 0.250" in text and "@1 0.50, @2 1.00" in text
     markdown = report_files.markdown(summary, GROUP)
     assert markdown.startswith(f"### agentbench: {GROUP}") and "| a | 2 | 1 | 1 | 0 |" in markdown
+
+
+def test_the_agent_table_shows_what_judging_cost_apart_from_the_agent():
+    judged = {"judge_usage": {"calls": 3, "input_tokens": 500, "output_tokens": 3, "cost_usd": 0.00131}}
+    summary = summarize([{"nodeid": nodeid("t", 0), "agent": "a", "outcome": "passed", "kind": "workplace",
+                          "grade": {"score": 1.0, "details": judged}}])
+    [row] = report_files.agent_rows(summary)
+    assert dict(zip(report_files.AGENT_HEADERS, row))["judge cost"] == "$0.0013 (3 calls)"
+    assert dict(zip(report_files.AGENT_HEADERS, row))["cost"] == "-"

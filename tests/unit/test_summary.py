@@ -131,6 +131,15 @@ def test_usage_is_summed_and_null_when_no_item_knows_it():
         {"input_tokens": None, "output_tokens": None, "cost_usd": None}
 
 
+def test_judging_is_summed_apart_from_the_agents_usage():
+    judged = {"judge_usage": {"calls": 2, "input_tokens": 300, "output_tokens": 2, "cost_usd": 0.0009}}
+    unpriced = {"judge_usage": {"calls": 1, "input_tokens": 100, "output_tokens": 1, "cost_usd": None}}
+    summary = only_agent(summarize([result("t1", details=judged), result("t2", details=unpriced), result("t3")]))
+    assert summary["judge_usage"] == {"calls": 3, "tokens": 403, "cost_usd": 0.0009}
+    assert summary["usage"]["cost_usd"] is None  # the agent's own spend is not the judge's
+    assert only_agent(summarize([result("t1")]))["judge_usage"] == {"calls": None, "tokens": None, "cost_usd": None}
+
+
 def test_results_missing_the_newer_keys_still_summarize():
     bare = {"nodeid": nodeid("t1", 2), "outcome": "failed", "grade": {"score": 0.25}}
     [item] = views([bare])
