@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -25,3 +26,14 @@ def all_labelled(client) -> list[str]:
     flt = {"label": "agentbench.run"}
     return ([f"container {c['Names']}" for c in api.containers(all=True, filters=flt)]
             + [f"network {n['Name']}" for n in api.networks(filters=flt)])
+
+
+def _sigint_as_in_a_terminal() -> None:
+    # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored across
+    # exec: a suite run from `make test &` would then test a pytest that Ctrl-C cannot reach.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+# Popen arguments for a run that Ctrl-C tests interrupt: its own process group, as a terminal's
+# Ctrl-C sees it (os.killpg), with SIGINT acting as it does in a terminal.
+LIKE_A_TERMINAL = {"start_new_session": True, "preexec_fn": _sigint_as_in_a_terminal}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, TASK_SPECS, labelled
+from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS, labelled
 
 pytestmark = pytest.mark.docker
 
@@ -127,7 +127,7 @@ def _wait_for(predicate, timeout: float, what: str):
 def _start_pytest(workdir: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "pytest", "task_specs", "-p", "no:cacheprovider", *args],
                             cwd=workdir, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)  # its own process group, as a terminal's Ctrl-C sees it
+                            **LIKE_A_TERMINAL)
 
 
 def _run_id_from(proc: subprocess.Popen) -> str:

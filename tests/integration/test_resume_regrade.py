@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, TASK_SPECS
+from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS
 
 pytestmark = pytest.mark.docker
 
@@ -50,7 +50,7 @@ def test_resume_after_ctrl_c_matches_an_uninterrupted_run(project):
     proc = subprocess.Popen([sys.executable, "-m", "pytest", "task_specs", "-p", "no:cacheprovider",
                              "--agent=oracle", "--run-dir=interrupted", *seeds],
                             cwd=project, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            **LIKE_A_TERMINAL)
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline and not list((project / "interrupted").glob("*/*/result.json")):
         time.sleep(0.1)
