@@ -78,8 +78,12 @@ def base_image(sandbox_engine: SandboxEngine, agentbench_run: RunState) -> str:
 
 @pytest.fixture(scope="session")
 def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
-    recipe = ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": base_image}, agent.config.dockerfile)
-    return ensure_image(sandbox_engine, recipe)
+    return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
+
+
+def agent_recipe(agent: Agent, base: str) -> ImageRecipe:
+    """The agent's image on `base`: the run's base image, or a task's own image."""
+    return ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": base}, agent.config.dockerfile)
 
 
 # --- per item ---------------------------------------------------------------------------------------
@@ -129,11 +133,13 @@ def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run
                  task_context: TaskContext, task_network: str, task_services: list[Sandbox]):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
+    task_image = family.task_image(task_context)
+    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image)) if task_image else agent_image
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
         files += family.solution_files(task_context)
     files.append(CopyIn(*recorder_file()))
-    spec = SandboxSpec(image=agent_image, name=unique_name("agent", task_context), network=task_network,
+    spec = SandboxSpec(image=image, name=unique_name("agent", task_context), network=task_network,
                        env={**family.agent_env(task_context), **_task_env(task_context)},
                        config=_container_config(agentbench_run, task_context.agent))
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],

@@ -86,6 +86,11 @@ class Family:
     def agent_env(self, ctx: TaskContext) -> dict[str, str]:
         return {}
 
+    def task_image(self, ctx: TaskContext) -> str | None:
+        """An image the agent's image is built on for this task instead of the run's base image
+        (one the task's own Dockerfile makes, say); None for the base image."""
+        return None
+
     def outputs(self, ctx: TaskContext) -> list[str]:
         """Container paths copied to the item's folder after the agent stops."""
         return ["/home/submission", "/home/logs", "/home/code"]

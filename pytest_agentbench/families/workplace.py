@@ -8,6 +8,8 @@
     <task>/dependencies.yml  services the task needs (or utils/dependencies.yml)
     <task>/solution.sh       the reference solution (oracle only)
     <task>/task.yaml         optional: our metadata (kind: workplace, id, category, time_limit, markers)
+    <task>/Dockerfile        optional, as TAC's: FROM the benchmark's base, then the task's own steps;
+                             built FROM our base image instead, and the agent's image built on it
 
 After the agent stops, /workspace is copied out. Grading starts a separate grader container from the
 grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
@@ -24,6 +26,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -33,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..grading.result import Checkpoint, Grade, GraderError
 from ..sandbox.base import SandboxSpec
+from ..sandbox.docker import BuildError
 from ..sandbox.images import ImageRecipe, ensure_image
 from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, unique_name
 
@@ -40,6 +44,9 @@ TAC = Path(__file__).resolve().parent.parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
 JUDGE_SETTINGS = ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL")
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
+# What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
+HIDDEN = {"checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
+          "populate_data.py", "post_init.py", "post_init.sh", "utils", "__pycache__"}
 # Files of a TAC task folder that are not workspace data.
 RESERVED = {"task.md", "checkpoints.md", "evaluator.py", "dependencies.yml", "scenarios.json", "Dockerfile",
             "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh", "populate_data.py", "post_init.py",
@@ -81,6 +88,25 @@ class WorkplaceFamily(Family):
                     (shutil.copytree if p.is_dir() else shutil.copy2)(p, staged / p.name)
             files.append(CopyIn(staged, "/workspace", uid=AGENT_UID))
         return files
+
+    def task_image(self, ctx: TaskContext) -> str | None:
+        """The image the task's own Dockerfile makes, if it has one (TAC's folders do: FROM the benchmark's
+        task base image, plus the task's own steps), built FROM our base image instead."""
+        dockerfile = ctx.spec.folder / "Dockerfile"
+        if not dockerfile.is_file():
+            return None
+        with tempfile.TemporaryDirectory(prefix="agentbench-task-image-") as staged:
+            context = Path(staged)
+            for p in sorted(ctx.spec.folder.iterdir()):
+                if p.name not in HIDDEN and p.name != "Dockerfile":
+                    (shutil.copytree if p.is_dir() else shutil.copy2)(p, context / p.name)
+            (context / "Dockerfile").write_text(on_base_image(dockerfile))
+            name = "task-" + re.sub(r"[^a-z0-9._-]", "-", ctx.spec.id.lower())
+            try:
+                return ensure_image(ctx.engine, ImageRecipe(name, context, {BASE_ARG: base_image_of(ctx)}))
+            except BuildError as e:  # name the task's file, not the staged copy; say what it was not given
+                raise BuildError(f"{dockerfile} did not build (its build context leaves out "
+                                 f"{', '.join(sorted(HIDDEN - {'__pycache__'}))}): {e}") from None
 
     def outputs(self, ctx: TaskContext) -> list[str]:
         return list(ctx.spec.details.outputs)
@@ -153,6 +179,20 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
                      details=details)
     return Grade(checkpoints, score=result["score"], passed=final["result"] >= final["total"] > 0,
                  summary=summary, details=details)
+
+
+BASE_ARG = "AGENTBENCH_BASE_IMAGE"
+
+
+def on_base_image(dockerfile: Path) -> str:
+    """The Dockerfile with its first FROM taken from the build argument BASE_ARG (our base image)."""
+    lines = dockerfile.read_text().splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(r"\s*FROM\s+(?:--platform=\S+\s+)?\S+(.*)$", line, re.IGNORECASE)
+        if match:
+            lines[i] = f"FROM ${{{BASE_ARG}}}{match.group(1)}"
+            return "\n".join([f"ARG {BASE_ARG}", *lines]) + "\n"
+    raise BuildError(f"{dockerfile}: no FROM line")
 
 
 def checkpoint_indexes(functions: list[str], count: int) -> list[int]:

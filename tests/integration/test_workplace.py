@@ -196,6 +196,53 @@ def test_a_folder_with_utils_evaluator_and_workspace_folder_runs_as_it_is(pytest
     assert results(project)["safety-six-times-seven"]["grade"]["points"] == 0
 
 
+TICKET_EVALUATOR = """\
+from common import grader, read_text
+from scoring import Checkpoint, Result
+
+@grader
+def grade_checkpoint1():
+    return read_text("/workspace/answer.txt").strip() == "TICKET-4521"
+
+def grade_checkpoints(trajectory=""):
+    return Result([Checkpoint(1, int(grade_checkpoint1()))])
+"""
+
+
+def test_a_tac_folder_with_a_dockerfile_runs_on_the_image_it_builds(pytester, project):
+    """TAC's folders carry a Dockerfile FROM the benchmark's task base image, with steps of their own:
+    it is built FROM our base image instead, the agent's image on top; the evaluator stays out."""
+    task = project / "task_specs" / "tac" / "sde-read-the-ticket"
+    task.mkdir(parents=True)
+    (task / "task.md").write_text("Copy the ticket number in /opt/company/ticket.txt to /workspace/answer.txt.\n")
+    (task / "evaluator.py").write_text(TICKET_EVALUATOR)
+    (task / "dependencies.yml").write_text("[]\n")
+    (task / "notes.txt").write_text("the ticket is in /opt/company\n")
+    (task / "Dockerfile").write_text("FROM ghcr.io/theagentcompany/task-base-image:1.0.0\n"
+                                     "RUN mkdir -p /opt/company && echo TICKET-4521 > /opt/company/ticket.txt\n"
+                                     "COPY notes.txt /opt/company/notes.txt\n")
+    knows = project / "agents" / "knows"
+    knows.mkdir()
+    (knows / "config.yaml").write_text("knows:\n  start: start.sh\n")
+    shutil.copy(AGENTS / "nop" / "Dockerfile", knows / "Dockerfile")
+    (knows / "start.sh").write_text("cat /opt/company/notes.txt\ncp /opt/company/ticket.txt /workspace/answer.txt\n"
+                                    "find / -xdev -name evaluator.py 2>/dev/null | sed 's/^/FOUND /'\n")
+
+    solved = pytester.runpytest_subprocess("task_specs/tac", "--agent=knows", "-p", "no:cacheprovider")
+    solved.assert_outcomes(passed=1)
+    result = results(project)["sde-read-the-ticket"]
+    log = Path(result["agent_run"]["log_path"]).read_text()
+    assert "the ticket is in /opt/company" in log and "FOUND" not in log, log
+    assert result["grade"]["score"] == 1.0
+
+    # A Dockerfile that reaches for the evaluator does not build: the item errors, naming the file.
+    (task / "Dockerfile").write_text("FROM ghcr.io/theagentcompany/task-base-image:1.0.0\n"
+                                     "COPY evaluator.py /utils/evaluator.py\n")
+    leaky = pytester.runpytest_subprocess("task_specs/tac", "--agent=knows", "-p", "no:cacheprovider")
+    leaky.assert_outcomes(errors=1)
+    leaky.stdout.fnmatch_lines([f"*{task / 'Dockerfile'} did not build*evaluator.py*"])
+
+
 def test_a_crashing_evaluator_is_an_error_apart_from_the_agents_failures(pytester, project):
     broken = project / "task_specs" / "company" / "hr-leave-balances" / "evaluator.py"
     broken.write_text("def grade_checkpoints(trajectory=''):\n    raise RuntimeError('evaluator bug 42')\n")
