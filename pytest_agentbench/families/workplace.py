@@ -48,9 +48,7 @@ EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 HIDDEN = {"checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
           "populate_data.py", "post_init.py", "post_init.sh", "utils", "__pycache__"}
 # Files of a TAC task folder that are not workspace data.
-RESERVED = {"task.md", "checkpoints.md", "evaluator.py", "dependencies.yml", "scenarios.json", "Dockerfile",
-            "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh", "populate_data.py", "post_init.py",
-            "post_init.sh", "workspace", "utils", "__pycache__"}
+RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
 
 
 
@@ -105,8 +103,8 @@ class WorkplaceFamily(Family):
             try:
                 return ensure_image(ctx.engine, ImageRecipe(name, context, {BASE_ARG: base_image_of(ctx)}))
             except BuildError as e:  # name the task's file, not the staged copy; say what it was not given
-                raise BuildError(f"{dockerfile} did not build (its build context leaves out "
-                                 f"{', '.join(sorted(HIDDEN - {'__pycache__'}))}): {e}") from None
+                raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
+                                 f"rubric, solution, scenarios and init scripts): {e}") from None
 
     def outputs(self, ctx: TaskContext) -> list[str]:
         return list(ctx.spec.details.outputs)
