@@ -162,9 +162,12 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
     names = checkpoint_names(ctx.spec.folder / "checkpoints.md")
     checkpoints = [Checkpoint(names[i] if i < len(names) else f"Checkpoint {i + 1}", c["result"], c["total"])
                    for i, c in enumerate(result["checkpoints"])]
-    for function, notes in (result.get("notes") or {}).items():  # what each checkpoint function found
+    # Why a checkpoint fell short: what its function logged (on a passed one, a search that found
+    # nothing may be what passed it, or an alternative it did not need: no reason to show).
+    for function, notes in (result.get("notes") or {}).items():
         for i in checkpoint_indexes([function], len(checkpoints)):
-            checkpoints[i].message = "; ".join(filter(None, [checkpoints[i].message, *notes]))
+            if not checkpoints[i].passed:
+                checkpoints[i].message = "; ".join(filter(None, [checkpoints[i].message, *notes]))
     final = result["final_score"]
     summary = f"{final['result']}/{final['total']} points, score {result['score']:.3f}"
     if unjudged:  # those checkpoints failed for want of a judge: say so on them, and never pass the item

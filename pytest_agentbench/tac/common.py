@@ -48,6 +48,7 @@ judge_unavailable: list[tuple[str, str]] = []
 checkpoint_notes: dict[str, list[str]] = {}
 # A note is a reason to read, not a log to keep (evaluator.log has it all): a few short lines.
 NOTE_CHARS, NOTE_LINES = 300, 5
+NOTE_LOGGERS = {"root", "tac", "evaluator"}  # the evaluator's logging.info(...), its module's logger, ours
 
 
 class _Notes(logging.Handler):
@@ -56,6 +57,8 @@ class _Notes(logging.Handler):
         self.notes = notes
 
     def emit(self, record: logging.LogRecord) -> None:
+        if record.name.split(".")[0] not in NOTE_LOGGERS:  # litellm's, httpx's...: not a reason
+            return
         text = record.getMessage()  # without the traceback: the note is one line
         if len(self.notes) < NOTE_LINES:
             self.notes.append(_clip(text))

@@ -55,6 +55,8 @@ def test_oracle_gets_full_marks_with_the_environment_llm(pytester, project, envi
     run.assert_outcomes(passed=len(COMPANY))
     saved = results(project)
     assert {t: r["grade"]["score"] for t, r in saved.items()} == {t: 1.0 for t in COMPANY}
+    # a passed checkpoint carries no reason: nothing the evaluator looked for and did without
+    assert [c["message"] for r in saved.values() for c in r["grade"]["checkpoints"] if c["message"]] == []
     for task in JUDGED:
         [call] = saved[task]["grade"]["details"]["judge"]
         assert call["answer"] and call["prompt_tokens"] > 0 and call["cost_usd"] is not None

@@ -431,6 +431,7 @@ def grade_checkpoint1():
 @grader
 def grade_checkpoint2():
     logging.warning("total is 41, expected 42")
+    logging.getLogger("LiteLLM").info("a library's chatter is no reason")
     return False
 
 @grader
