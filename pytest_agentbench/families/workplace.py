@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..grading.result import Checkpoint, Grade, GraderError
 from ..sandbox.base import SandboxSpec
+from ..spec import SpecError
 from ..sandbox.docker import BuildError
 from ..sandbox.images import ImageRecipe, ensure_image
 from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, unique_name
@@ -244,12 +245,24 @@ def evaluator_of(folder: Path) -> Path:
 
 
 def dependencies(folder: Path) -> list[str]:
+    """The services a task declares (TAC's dependencies.yml: a list of names; empty or absent: none)."""
     for path in (folder / "dependencies.yml", folder / "utils" / "dependencies.yml"):
         try:
-            data = yaml.safe_load(path.read_text()) or []
+            text = path.read_text()
         except OSError:
             continue
-        return [str(d) for d in data] if isinstance(data, list) else []
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            raise SpecError(path, f"not valid YAML: {getattr(e, 'problem', None) or e}",
+                            line=mark.line + 1 if mark else None) from None
+        if data is None:
+            return []
+        if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
+            # a task that needs a service must not run as if it needed none
+            raise SpecError(path, f"expected a list of service names (e.g. [gitlab, rocketchat]), got {data!r}")
+        return data
     return []
 
 

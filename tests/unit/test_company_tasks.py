@@ -484,3 +484,21 @@ def test_runner_grades_the_tac_format_idiom_of_reading_a_file_outside_the_checkp
     answer.write_text("Feature W ships first\n")
     code, result, _ = run_runner(tmp_path, GET_TEXT_EVALUATOR % str(answer), trajectory="")
     assert code == 0 and result["final_score"] == {"total": 1, "result": 1}
+
+
+def test_dependencies_are_a_list_of_service_names_or_a_clear_error(tmp_path):
+    from pytest_agentbench.families.workplace import dependencies
+    from pytest_agentbench.spec import SpecError
+
+    deps = tmp_path / "dependencies.yml"
+    assert dependencies(tmp_path) == []  # none declared
+    deps.write_text("")
+    assert dependencies(tmp_path) == []
+    deps.write_text("- gitlab\n- rocketchat\n")
+    assert dependencies(tmp_path) == ["gitlab", "rocketchat"]
+    deps.write_text("gitlab\n")  # one name, not a list: the task must not run as if it needed nothing
+    with pytest.raises(SpecError, match=r"dependencies.yml: expected a list of service names.*'gitlab'"):
+        dependencies(tmp_path)
+    deps.write_text("[gitlab\n")
+    with pytest.raises(SpecError, match=r"dependencies.yml:2: not valid YAML"):
+        dependencies(tmp_path)
