@@ -114,6 +114,7 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
         raise SpecError(path, f"unknown kind {generic.kind!r}; expected one of {sorted(FAMILIES)}", field="kind",
                         line=_line_of(text, "kind"))
     details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys}, text)
+    family.check_folder(path)
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
                     time_limit=generic.time_limit, details=details, raw=data)

@@ -76,6 +76,10 @@ class Family:
     name: ClassVar[str]
     fields: ClassVar[type[BaseModel]]
 
+    def check_folder(self, spec_path: Path) -> None:
+        """Raise SpecError when the spec's folder lacks a file the family cannot do without: found at
+        collection, before any agent runs, not when grading finds it missing."""
+
     def prepare(self, ctx: TaskContext) -> None:
         """Host-side work before any container starts (e.g. preparing a competition's data)."""
 

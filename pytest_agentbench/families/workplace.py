@@ -65,6 +65,14 @@ class WorkplaceFamily(Family):
     name = "workplace"
     fields = WorkplaceFields
 
+    def check_folder(self, spec_path: Path) -> None:
+        folder = spec_path.parent
+        if not (folder / "task.md").is_file():
+            raise SpecError(spec_path, f"a workplace task needs its instruction in {folder / 'task.md'}")
+        if not evaluator_of(folder).is_file():
+            raise SpecError(spec_path, f"a workplace task needs an evaluator: {folder / 'evaluator.py'} "
+                                       f"(or utils/evaluator.py) defining grade_checkpoints(trajectory)")
+
     def prepare(self, ctx: TaskContext) -> None:
         services = dependencies(ctx.spec.folder)
         if services:

@@ -166,3 +166,15 @@ def test_a_conftest_in_a_task_folder_can_override_a_fixture(pytester, specs):
     result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop", "-k", "alpha")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*RuntimeError: alpha-only override*"])
+
+
+def test_a_workplace_task_without_its_evaluator_fails_at_collection_not_after_the_agent(pytester, specs):
+    specs("alpha")
+    folder = pytester.path / "task_specs" / "company" / "hr-no-evaluator"
+    folder.mkdir(parents=True)
+    (folder / "task.yaml").write_text("kind: workplace\nid: hr-no-evaluator\n")
+    (folder / "task.md").write_text("Write the memo.\n")
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs")
+    assert collected(result) == ["task_specs/demo/alpha/task.yaml::alpha"]
+    result.stdout.fnmatch_lines([f"*{folder / 'task.yaml'}: a workplace task needs an evaluator: "
+                                 f"{folder / 'evaluator.py'} (or utils/evaluator.py)*"])
