@@ -94,12 +94,17 @@ def load_spec(path: Path, text: str | None = None) -> TaskSpec:
             text = path.read_text(encoding="utf-8")
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        problem = getattr(e, "problem", None) or str(e)
-        raise SpecError(path, f"not valid YAML: {problem}", line=mark.line + 1 if mark else None) from None
+        raise yaml_error(path, e) from None
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(path, f"cannot be read: {e}") from None
     return spec_from_mapping(path, data, text)
+
+
+def yaml_error(path: Path, error: yaml.YAMLError) -> SpecError:
+    """A YAML file that does not parse, with the line where the parser gave up."""
+    mark = getattr(error, "problem_mark", None)
+    problem = getattr(error, "problem", None) or str(error)
+    return SpecError(path, f"not valid YAML: {problem}", line=mark.line + 1 if mark else None)
 
 
 def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:

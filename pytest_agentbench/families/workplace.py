@@ -36,9 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ..grading.result import Checkpoint, Grade, GraderError
 from ..sandbox.base import SandboxSpec
-from ..spec import SpecError
 from ..sandbox.docker import BuildError
 from ..sandbox.images import ImageRecipe, ensure_image
+from ..spec import SpecError, yaml_error
 from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, unique_name
 
 TAC = Path(__file__).resolve().parent.parent / "tac"
@@ -90,9 +90,7 @@ class WorkplaceFamily(Family):
             staged = ctx.item_dir / ".workspace-in"
             shutil.rmtree(staged, ignore_errors=True)
             staged.mkdir(parents=True)
-            for p in sorted(folder.iterdir()):
-                if p.name not in RESERVED and not p.name.startswith("."):
-                    (shutil.copytree if p.is_dir() else shutil.copy2)(p, staged / p.name)
+            copy_folder(folder, staged, leave_out=RESERVED, dot_files=False)
             files.append(CopyIn(staged, "/workspace", uid=AGENT_UID))
         return files
 
@@ -104,9 +102,7 @@ class WorkplaceFamily(Family):
             return None
         with tempfile.TemporaryDirectory(prefix="agentbench-task-image-") as staged:
             context = Path(staged)
-            for p in sorted(ctx.spec.folder.iterdir()):
-                if p.name not in HIDDEN and p.name != "Dockerfile":
-                    (shutil.copytree if p.is_dir() else shutil.copy2)(p, context / p.name)
+            copy_folder(ctx.spec.folder, context, leave_out=HIDDEN | {"Dockerfile"})
             (context / "Dockerfile").write_text(on_base_image(dockerfile))
             name = "task-" + re.sub(r"[^a-z0-9._-]", "-", ctx.spec.id.lower())
             try:
@@ -191,6 +187,14 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
                  summary=summary, details=details)
 
 
+def copy_folder(folder: Path, dest: Path, leave_out: set[str], dot_files: bool = True) -> None:
+    """Copy a task folder's entries into `dest`, but those named in `leave_out` (and dot-files, unless
+    `dot_files`)."""
+    for p in sorted(folder.iterdir()):
+        if p.name not in leave_out and (dot_files or not p.name.startswith(".")):
+            (shutil.copytree if p.is_dir() else shutil.copy2)(p, dest / p.name)
+
+
 BASE_ARG = "AGENTBENCH_BASE_IMAGE"
 
 
@@ -262,9 +266,7 @@ def dependencies(folder: Path) -> list[str]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            raise SpecError(path, f"not valid YAML: {getattr(e, 'problem', None) or e}",
-                            line=mark.line + 1 if mark else None) from None
+            raise yaml_error(path, e) from None
         if data is None:
             return []
         if not isinstance(data, list) or not all(isinstance(d, str) for d in data):
