@@ -4,20 +4,33 @@ This file runs *inside* the agent's container, as root, with only Python's stand
 
     python3 command_recorder.py --user nonroot --steps /run/agentbench/steps.jsonl -- bash start.sh ...
 
-It starts the agent's command as `--user` under `strace -f` (tracing only execve, the clone family,
-write and exit, filtered in the kernel with seccomp-bpf), reads strace's report from a FIFO in a
-root-only folder, and appends one JSON line to `--steps` as each program the agent started ends:
+It starts the agent's command as `--user` under `strace -f`, tracing only program starts and forks
+(execve and the clone family; exits come with them), filtered in the kernel with seccomp-bpf so
+that every other system call, writes included, runs at full speed. The agent's stdout and stderr
+are one pipe that this process owns: it passes what comes through on to its own stdout (the
+harness's log of the agent, as before) and notes when each chunk arrived. strace's report comes
+through a FIFO in a root-only folder; one JSON line is appended to `--steps` as each program the
+agent started ends:
 
     {"id": 3, "parent": 1, "pid": 57, "start": 1732380000.12, "end": 1732380000.31,
      "argv": ["ls", "-la"], "exit_code": 0, "output": "..."}
 
-`id` numbers programs in the order strace reported their start; `parent` is the id of the recorded program that
-started this one (null for programs the agent's own process started). `output` is what the program
-and everything it started wrote to stdout and stderr, clipped to its first and last 100,000 bytes;
-where they point is not known (strace cannot name the file behind a descriptor of a process of
-another user without CAP_SYS_PTRACE), so what `cmd > file` writes into the file counts too.
-The agent's own process (its start script, and what that script `exec`s) is not a step: the harness
-records it as the run itself.
+`id` numbers programs in the order strace reported their start; `parent` is the id of the recorded
+program that started this one (null for programs the agent's own process started). The agent's own
+process (its start script, and what that script `exec`s) is not a step: the harness records it as
+the run itself.
+
+Exact: argv, parent, pid, start and end times, exit code (from the kernel, through strace); and
+which bytes count as output: only what reached the agent's own stdout/stderr, never what `cmd > file`
+writes into the file, nor what a program writes into a pipe the agent made (`subprocess` with
+`capture_output`: the agent's program sees it, and it is output when the agent prints it).
+Approximate: which program wrote a chunk. A chunk is written between the moment this process last
+found the pipe empty and the moment it read the chunk; it goes to the innermost process alive in
+that window whose stdout or stderr is the pipe (root reads /proc/<pid>/fd with the agent's file
+system uid, which the kernel allows to the same user). When several unrelated processes qualify
+(two programs printing at once, a background server logging while a foreground program runs),
+the chunk goes to their nearest common ancestor. A step's `output` is what it and the programs it
+started wrote, clipped to its first and last 100,000 bytes.
 
 Why strace: it works for any agent, in any language, with no help from the agent and no extra
 privilege (the tracer is the agent's parent, so the default Docker seccomp profile allows it); the
@@ -37,14 +50,18 @@ import json
 import os
 import pwd
 import re
+import select
 import signal
 import sys
 import threading
+import time
 from collections import deque
 
 OUTPUT_HEAD = OUTPUT_TAIL = 100_000  # bytes of output kept per program, from its start and its end
 DETACH_AFTER = 1.0  # seconds between the agent's own exit and stopping the trace
-TRACED = "execve,clone,clone3,fork,vfork,write,writev"
+SETTLE_AFTER = 0.2  # seconds a chunk of output waits for strace's report to reach its time
+TRACED = "execve,clone,clone3,fork,vfork"  # no write: output comes through our pipe, files never
+READ_SIZE = 1 << 20  # more than a pipe holds (an unprivileged process can grow it to 1 MiB)
 
 _LINE = re.compile(r"^(\d+)\s+(\d+\.\d+) (.*)$")
 _CALL = re.compile(r"^(\w+)\((.*)$")
@@ -103,8 +120,9 @@ class Output:
 class Process:
     """One process (or thread) seen in the trace."""
 
-    def __init__(self, pid: int):
+    def __init__(self, pid: int, born: float):
         self.pid = pid
+        self.born = born  # when the call that made it was made: it may write from then on
         self.parent: Process | None = None
         self.children: list[Process] = []
         self.argv: list[str] | None = None  # set on its first successful execve: it is then a step
@@ -112,6 +130,9 @@ class Process:
         self.start = self.end = None
         self.exit_code: int | None = None
         self.output = Output()
+        self.holds: bool | None = None  # whether its stdout or stderr is the agent's output (None: unknown)
+        self.written: tuple[int, float] | None = None  # (bytes it had written, since when), from /proc
+        self.thread = False  # a thread writes for its process: only processes are told apart
         self.folded = False  # its output (and its children's) has been merged into one Output
 
     def step_parent(self) -> "Process | None":
@@ -120,42 +141,54 @@ class Process:
             p = p.parent
         return p
 
+    def ancestors(self):
+        p = self.parent
+        while p is not None:
+            yield p
+            p = p.parent
+
 
 class Recorder:
-    """Turns strace's report, line by line, into steps."""
+    """Turns strace's report, line by line, and the agent's output, chunk by chunk, into steps.
 
-    def __init__(self, steps_file, on_agent_exit=lambda: None):
+    A chunk is attributed once the report has reached its time (or has been quiet for
+    SETTLE_AFTER), so that the processes alive when it was written are known; a process's step is
+    written once no chunk it may have written is still waiting."""
+
+    def __init__(self, steps_file, on_agent_exit=lambda: None, view: "Unseen | None" = None, clock=time.time):
         self.steps_file = steps_file
         self.on_agent_exit = on_agent_exit
+        self.view = view or Unseen()
+        self.clock = clock  # strace's clock: the wall clock
         self.procs: dict[int, Process] = {}
         self.root: Process | None = None
         self.pending: dict[int, tuple[str, str, float]] = {}  # pid -> (syscall, arguments, time) unfinished
-        self.last_write: tuple[Process, float] | None = None  # where a dump line's bytes belong
         self.next_id = 1
         self.agent_exit: int | None = None
+        self.report_time = 0.0  # the latest time strace's report has reached
+        self.chunks: deque[tuple[float, float, bytes]] = deque()  # (written after, read at, bytes) waiting
+        self.alive: set[Process] = set()
+        self.dead: deque[Process] = deque()  # ended, and may still have written a waiting chunk
+        self.ending: list[Process] = []  # ended, step not written yet
 
-    def proc(self, pid: int) -> Process:
+    def proc(self, pid: int, when: float) -> Process:
         p = self.procs.get(pid)
         if p is None or p.end is not None:  # new, or a finished process's pid reused
-            p = self.procs[pid] = Process(pid)
+            p = self.procs[pid] = Process(pid, when)
+            self.alive.add(p)
             if self.root is None:
                 self.root = p
         return p
 
+    # --- strace's report ------------------------------------------------------------------------
+
     def feed(self, line: str) -> None:
-        if line.startswith(" | "):  # a line of a write's hex dump: the hottest path, kept cheap
-            if self.last_write is not None:
-                proc, when = self.last_write
-                if proc is not self.root:
-                    at = line.index("  ", 3) + 2  # after the offset, which widens past 0xfffff
-                    proc.output.add(when, bytes.fromhex(line[at:at + 49]))
-            return
         m = _LINE.match(line)
         if not m:
             return
         pid, when, rest = int(m.group(1)), float(m.group(2)), m.group(3)
-        self.last_write = None
-        p = self.proc(pid)
+        self.report_time = max(self.report_time, when)
+        p = self.proc(pid, when)
         exited = _EXIT.match(rest)
         if exited:
             self.exited(p, when, int(exited.group(2)) if exited.group(2) else 128 + _signal_number(exited.group(3)))
@@ -181,27 +214,93 @@ class Recorder:
         if name in ("clone", "clone3", "fork", "vfork"):
             child = self.procs.get(value)
             if child is None or child.end is not None and child.end < when:  # new, or a dead one's pid reused
-                child = self.procs[value] = Process(value)
+                child = self.procs[value] = Process(value, when)
+                self.alive.add(child)
+            child.born = min(child.born, when)  # it may have run before its parent's call returned
+            child.thread = "CLONE_THREAD" in text
             if child.parent is None:
                 child.parent = p
                 p.children.append(child)
-        elif name in ("write", "writev") and re.match(r"[12][,<]", text):
-            self.last_write = (p, when)  # the bytes follow as dump lines
         elif name == "execve" and p is not self.root and p.argv is None:
             strings = _STRING.findall(text)  # the path, then argv (the environment shows as a pointer)
             p.argv = [_unescape(s) + ("..." if cut else "") for s, cut in strings[1:]] or None
             if p.argv is not None:
                 p.id, p.start = self.next_id, when
                 self.next_id += 1
+                p.holds = self.view.holds(p.pid)  # its descriptors as it starts: `cmd >/dev/null 2>&1`
+                self.wrote_nothing_since(p, float("inf"))  # a first count, to tell later whether it wrote
 
     def exited(self, p: Process, when: float, code: int) -> None:
         p.end, p.exit_code = when, code
-        self.fold(p)
-        if p.id is not None:
-            self.write_step(p)
+        self.alive.discard(p)
+        self.dead.append(p)
+        self.ending.append(p)
         if p is self.root:
             self.agent_exit = code
             self.on_agent_exit()
+
+    # --- the agent's output ---------------------------------------------------------------------
+
+    def output(self, data: bytes, after: float, at: float) -> None:
+        """A chunk of the agent's output, written after `after` and read at `at`."""
+        self.chunks.append((after, at, data))
+
+    def settle(self, now: float, report_quiet: bool, empty_since: float) -> None:
+        """Attribute the chunks whose writers are known by now, then write the steps no waiting
+        chunk can change. `empty_since`: when the output pipe was last found empty (no chunk read
+        later can have been written before it)."""
+        while self.chunks and (self.chunks[0][1] <= self.report_time
+                               or report_quiet and now - self.chunks[0][1] >= SETTLE_AFTER):
+            self.attribute(*self.chunks.popleft())
+        floor = min([empty_since, *(c[0] for c in self.chunks)])
+        self.ending.sort(key=lambda q: q.end)
+        done = 0
+        for p in self.ending:
+            if p.end >= floor:
+                break
+            self.fold(p)
+            if p.id is not None:
+                self.write_step(p)
+            done += 1
+        del self.ending[:done]
+        while self.dead and self.dead[0].end < floor and self.dead[0].folded:
+            self.dead.popleft()
+
+    def attribute(self, after: float, at: float, data: bytes) -> None:
+        writers = []
+        for p in (*self.alive, *self.dead):
+            if p.thread or p.born > at or p.end is not None and p.end < after:
+                continue
+            if p.holds is None and p.end is None:
+                p.holds = self.view.holds(p.pid)
+            if p.holds is not False:
+                writers.append(p)
+        innermost = _innermost(writers)
+        if len(innermost) > 1:  # a silent one (a foreground `sleep` beside a background server) did not
+            silent = {p for p in innermost if p.end is None and self.wrote_nothing_since(p, after)}
+            innermost = _innermost([p for p in writers if p not in silent])
+        if not innermost:
+            return
+        target = innermost[0]
+        if len(innermost) > 1:  # several could have written it: the one that started them all did
+            shared = set(target.ancestors()) | {target}
+            for other in innermost[1:]:
+                shared &= set(other.ancestors()) | {other}
+            target = next((a for a in target.ancestors() if a in shared), None)
+        if target is not None and target is not self.root:
+            target.output.add(at, data)
+
+    def wrote_nothing_since(self, p: Process, after: float) -> bool:
+        """Whether running process `p` has written nothing (to any file) from `after` until now."""
+        count = self.view.written(p.pid)
+        if count is None:
+            return False
+        if p.written is None or p.written[0] != count:
+            p.written = (count, self.clock())
+            return False
+        return p.written[1] <= after
+
+    # --- steps ----------------------------------------------------------------------------------
 
     def fold(self, p: Process) -> None:
         """Merge a finished process's output with that of its finished children, so a step's output
@@ -222,10 +321,18 @@ class Recorder:
         self.steps_file.flush()
 
     def finish(self) -> None:
-        """Programs still running when tracing stopped."""
+        """The report is complete: attribute what is left, then write the programs that ended and
+        those still running when tracing stopped."""
+        self.settle(float("inf"), True, float("inf"))
         for p in sorted(self.procs.values(), key=lambda q: q.id or 0):
             if p.id is not None and p.end is None:
                 self.write_step(p, running=True)
+
+
+def _innermost(processes: list[Process]) -> list[Process]:
+    """Those of `processes` that did not start another of them."""
+    above = {a for p in processes for a in p.ancestors()}
+    return [p for p in processes if p not in above]
 
 
 def _result(text: str) -> int | None:
@@ -286,15 +393,20 @@ def run(command: list[str], user: str, steps_path: str) -> int:
         os.mkfifo(fifo, 0o600)
         # Our own write end keeps the report open until strace has exited, whether or not it ever
         # opened the FIFO (opening a FIFO to read would otherwise block until a writer comes).
-        read_end = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        report = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
         write_end = os.open(fifo, os.O_WRONLY)
-        os.set_blocking(read_end, True)
+        # The agent's stdout and stderr: one pipe, so what it prints keeps its order. We own it
+        # (root, mode 0600): the agent holds only its write end and cannot reopen it to read.
+        output, agent_output = os.pipe()
+        os.set_blocking(output, False)
         # -I2 lets SIGTERM stop strace (it then detaches from what still runs; with -o it would be
         # ignored); "|cat" makes strace flush each line, which it does not for a file.
         tracer = os.posix_spawn(strace, [
             strace, "-f", "-I2", "-q", "-z", "-ttt", "-s", "4096", "--seccomp-bpf",
-            "-e", f"trace={TRACED}", "-e", "signal=none", "-e", "write=1,2", "-o", f"|exec cat > {fifo}",
-            "--", setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", *command], env)
+            "-e", f"trace={TRACED}", "-e", "signal=none", "-o", f"|exec cat > {fifo}",
+            "--", setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", *command], env,
+            file_actions=[(os.POSIX_SPAWN_DUP2, agent_output, 1), (os.POSIX_SPAWN_DUP2, agent_output, 2)])
+        os.close(agent_output)
         traced = {}
 
         def wait_tracer():
@@ -308,17 +420,308 @@ def run(command: list[str], user: str, steps_path: str) -> int:
 
         waiter = threading.Thread(target=wait_tracer, daemon=True)
         waiter.start()
-        recorder = Recorder(steps, on_agent_exit=stop_later)
-        with open(read_end, encoding="utf-8", errors="replace") as report:
-            for line in report:
-                recorder.feed(line.rstrip("\n"))
+        as_root = ProcView.as_agent(entry.pw_uid, entry.pw_gid)
+        recorder = Recorder(steps, on_agent_exit=stop_later, view=ProcView(output) if as_root else Unseen())
+        try:
+            _follow(recorder, report, output)
+        finally:
+            if as_root:
+                as_root()
         waiter.join()
+        os.close(report)
         os.unlink(fifo)
         if recorder.root is None:  # strace could not start the agent: run it untraced
+            os.close(output)
             return _run_unrecorded(command, user, env, steps, f"strace could not trace (exit "
                                    f"{_exit_code(traced['status'])}); its message is in the agent's log")
         recorder.finish()
+        os.close(output)  # programs left running now get EPIPE, as when the harness's stream ends
         return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(traced["status"])
+
+
+def _follow(recorder: Recorder, report: int, output: int) -> None:
+    """Feed strace's report and the agent's output to `recorder` until the report ends, passing
+    the output on to our stdout (the harness's log of the agent)."""
+    partial = b""
+    empty_since = time.time()
+    sources = [report, output]
+    while True:
+        wait = SETTLE_AFTER if recorder.chunks or recorder.ending else None
+        ready, _, _ = select.select(sources, [], [], wait)
+        report_quiet = report not in ready
+        if not report_quiet:
+            try:
+                data = os.read(report, 65536)
+            except BlockingIOError:
+                data, report_quiet = None, True
+            if data == b"":
+                break
+            if data:
+                *lines, partial = (partial + data).split(b"\n")
+                for line in lines:
+                    recorder.feed(line.decode("utf-8", "replace"))
+        # Always look at the output, even when only the report woke us: a program's last words are
+        # in the pipe before strace reports its exit, and an empty pipe dates the next chunk.
+        if output in sources:
+            empty_since, open_ = _drain(recorder, output, empty_since)
+            if not open_:  # every writer is gone, strace too: the report ends next
+                sources.remove(output)
+        recorder.settle(time.time(), report_quiet, empty_since)
+    _drain(recorder, output, empty_since)
+
+
+def _drain(recorder: Recorder, output: int, empty_since: float) -> tuple[float, bool]:
+    """Read all the output there is now, each chunk dated; return when the pipe was found empty,
+    and whether it can still bring more."""
+    while True:
+        before = time.time()
+        try:
+            data = os.read(output, READ_SIZE)
+        except BlockingIOError:
+            return before, True
+        if not data:
+            return before, False
+        recorder.output(data, empty_since, time.time())
+        _pass_on(data)
+        empty_since = before
+
+
+def _pass_on(data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(1, view):]
+        except BrokenPipeError:  # the harness stopped listening: keep recording
+            return
+
+
+class Unseen:
+    """What the recorder can tell of a process beyond strace's report: nothing."""
+
+    def holds(self, pid: int) -> bool | None:
+        """Whether its stdout or stderr is the agent's output pipe (None: cannot tell)."""
+        return None
+
+    def written(self, pid: int) -> int | None:
+        """How many bytes it has written so far, to anything (None: cannot tell)."""
+        return None
+
+
+class ProcView(Unseen):
+    """Both, read from /proc/<pid>. The kernel lets a process read another's fd links and io counts
+    only as the same user (or with CAP_SYS_PTRACE, which the container lacks): `as_agent` gives this
+    thread the agent's file system uid and gid for it, which changes nothing else (signals, ptrace
+    of us, our files: all still root's)."""
+
+    def __init__(self, pipe: int):
+        self.target = f"pipe:[{os.fstat(pipe).st_ino}]"
+
+    def holds(self, pid: int) -> bool | None:
+        seen = None
+        for fd in (1, 2):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == self.target:
+                    return True
+                seen = False
+            except OSError:
+                continue
+        return seen
+
+    def written(self, pid: int) -> int | None:
+        try:
+            with open(f"/proc/{pid}/io", "rb") as f:
+                text = f.read()
+        except OSError:
+            return None
+        at = text.find(b"wchar:")
+        return int(text[at + 6:text.index(b"\n", at)]) if at >= 0 else None
+
+    @staticmethod
+    def as_agent(uid: int, gid: int):
+        """Take the agent's file system ids; returns how to give them back (None: could not)."""
+        if uid == 0:
+            return lambda: None
+        try:
+            import ctypes  # only here: not every Python has it, and recording works without it
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.setfsgid(gid)
+            libc.setfsuid(uid)
+        except (ImportError, OSError, AttributeError):
+            return None
+
+        def as_root():
+            libc.setfsuid(0)
+            libc.setfsgid(0)
+
+        return as_root
+
+
+def _run_unrecorded(command: list[str], user: str, env: dict[str, str], steps, reason: str) -> int:
+    steps.write(json.dumps({"unrecorded": reason}) + "\n")
+    steps.flush()
+    entry = pwd.getpwnam(user)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setgroups(os.getgrouplist(user, entry.pw_gid))
+            os.setgid(entry.pw_gid)
+            os.setuid(entry.pw_uid)
+            os.execvpe(command[0], command, env)
+        except OSError as e:
+            print(f"{command[0]}: {e}", file=sys.stderr)
+        os._exit(127)
+    return _exit_code(os.waitpid(pid, 0)[1])
+
+
+def run(command: list[str], user: str, steps_path: str) -> int:
+    entry = pwd.getpwnam(user)
+    env = {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
+    folder = os.path.dirname(steps_path)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    with open(steps_path, "a", encoding="utf-8") as steps:
+        strace, setpriv = _which("strace"), _which("setpriv")
+        if strace is None or setpriv is None:
+            return _run_unrecorded(command, user, env, steps, "strace or setpriv is not in the agent image")
+        fifo = os.path.join(folder, f"report-{os.getpid()}")
+        os.mkfifo(fifo, 0o600)
+        # Our own write end keeps the report open until strace has exited, whether or not it ever
+        # opened the FIFO (opening a FIFO to read would otherwise block until a writer comes).
+        report = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        write_end = os.open(fifo, os.O_WRONLY)
+        # The agent's stdout and stderr: one pipe, so what it prints keeps its order. We own it
+        # (root, mode 0600): the agent holds only its write end and cannot reopen it to read.
+        output, agent_output = os.pipe()
+        os.set_blocking(output, False)
+        # -I2 lets SIGTERM stop strace (it then detaches from what still runs; with -o it would be
+        # ignored); "|cat" makes strace flush each line, which it does not for a file.
+        tracer = os.posix_spawn(strace, [
+            strace, "-f", "-I2", "-q", "-z", "-ttt", "-s", "4096", "--seccomp-bpf",
+            "-e", f"trace={TRACED}", "-e", "signal=none", "-o", f"|exec cat > {fifo}",
+            "--", setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", *command], env,
+            file_actions=[(os.POSIX_SPAWN_DUP2, agent_output, 1), (os.POSIX_SPAWN_DUP2, agent_output, 2)])
+        os.close(agent_output)
+        traced = {}
+
+        def wait_tracer():
+            traced["status"] = os.waitpid(tracer, 0)[1]
+            os.close(write_end)
+
+        def stop_later():  # the agent is done; programs it left running must not keep the run going
+            timer = threading.Timer(DETACH_AFTER, lambda: "status" in traced or os.kill(tracer, signal.SIGTERM))
+            timer.daemon = True
+            timer.start()
+
+        waiter = threading.Thread(target=wait_tracer, daemon=True)
+        waiter.start()
+        as_root = ProcView.as_agent(entry.pw_uid, entry.pw_gid)
+        recorder = Recorder(steps, on_agent_exit=stop_later, view=ProcView(output) if as_root else Unseen())
+        try:
+            _follow(recorder, report, output)
+        finally:
+            if as_root:
+                as_root()
+        waiter.join()
+        os.close(report)
+        os.unlink(fifo)
+        if recorder.root is None:  # strace could not start the agent: run it untraced
+            os.close(output)
+            return _run_unrecorded(command, user, env, steps, f"strace could not trace (exit "
+                                   f"{_exit_code(traced['status'])}); its message is in the agent's log")
+        recorder.finish()
+        os.close(output)  # programs left running now get EPIPE, as when the harness's stream ends
+        return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(traced["status"])
+
+
+def _follow(recorder: Recorder, report: int, output: int) -> None:
+    """Feed strace's report and the agent's output to `recorder` until the report ends, passing
+    the output on to our stdout (the harness's log of the agent)."""
+    partial = b""
+    empty_since = time.time()
+    sources = [report, output]
+    while True:
+        wait = SETTLE_AFTER if recorder.chunks or recorder.ending else None
+        ready, _, _ = select.select(sources, [], [], wait)
+        report_quiet = report not in ready
+        if not report_quiet:
+            try:
+                data = os.read(report, 65536)
+            except BlockingIOError:
+                data, report_quiet = None, True
+            if data == b"":
+                break
+            if data:
+                *lines, partial = (partial + data).split(b"\n")
+                for line in lines:
+                    recorder.feed(line.decode("utf-8", "replace"))
+        # Always look at the output, even when only the report woke us: a program's last words are
+        # in the pipe before strace reports its exit, and an empty pipe dates the next chunk.
+        if output in sources:
+            empty_since, open_ = _drain(recorder, output, empty_since)
+            if not open_:  # every writer is gone, strace too: the report ends next
+                sources.remove(output)
+        recorder.settle(time.time(), report_quiet, empty_since)
+    _drain(recorder, output, empty_since)
+
+
+def _drain(recorder: Recorder, output: int, empty_since: float) -> tuple[float, bool]:
+    """Read all the output there is now, each chunk dated; return when the pipe was found empty,
+    and whether it can still bring more."""
+    while True:
+        before = time.time()
+        try:
+            data = os.read(output, READ_SIZE)
+        except BlockingIOError:
+            return before, True
+        if not data:
+            return before, False
+        recorder.output(data, empty_since, time.time())
+        _pass_on(data)
+        empty_since = before
+
+
+def _pass_on(data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(1, view):]
+        except BrokenPipeError:  # the harness stopped listening: keep recording
+            return
+
+
+def _holder_check(pipe: int, uid: int, gid: int):
+    """(holds(pid): whether that process's stdout or stderr is `pipe`, None when it cannot be told;
+    a function that gives us back root's file system ids). The kernel lets a process read another's
+    /proc/<pid>/fd only as the same user (or with CAP_SYS_PTRACE, which the container lacks): this
+    thread takes the agent's file system uid and gid for it, which changes nothing else (signals,
+    ptrace of us, our files: all still root's)."""
+    target = f"pipe:[{os.fstat(pipe).st_ino}]"
+
+    def holds(pid: int) -> bool | None:
+        seen = None
+        for fd in (1, 2):
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                    return True
+                seen = False
+            except OSError:
+                continue
+        return seen
+
+    if uid == 0:
+        return holds, lambda: None
+    try:
+        import ctypes  # only here: not every Python has it, and recording works without it
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.setfsgid(gid)
+        libc.setfsuid(uid)
+    except (ImportError, OSError, AttributeError):
+        return (lambda pid: None), lambda: None
+
+    def as_root():
+        libc.setfsuid(0)
+        libc.setfsgid(0)
+
+    return holds, as_root
 
 
 USAGE = "usage: command_recorder.py --user USER --steps FILE -- COMMAND [ARG...]"

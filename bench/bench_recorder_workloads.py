@@ -1,0 +1,148 @@
+"""What recording every program costs an agent's own work: the issue-21 workloads, recording on vs off.
+
+One agent container of the base image (built if missing) is started as the harness starts it; each
+workload runs in it as the agent runs, through the harness's two paths: `run_recorded` (the default)
+and a plain `Sandbox.exec` (`--no-record-commands`), alternating, in one sitting. A workload times
+itself inside the container (bash's $EPOCHREALTIME around it), so the figure is what the agent's
+own work took; the recorder's start-up is the separate first row (`true`, timed from the host).
+
+Targets (issue 21): every workload within 1.05x of recording off, starting programs within 1.25x,
+and the recorder's start-up at most 0.15 s.
+
+    .venv/bin/python bench/bench_recorder_workloads.py [--repeats 3] [--recorder PATH] [--only NAME]
+
+`--recorder` puts another command_recorder.py into the container (say main's, to compare before and
+after in one sitting: `git show main:pytest_agentbench/sandbox/command_recorder.py > /tmp/old.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from pytest_agentbench.sandbox.base import SandboxSpec  # noqa: E402
+from pytest_agentbench.sandbox.docker import DockerEngine  # noqa: E402
+from pytest_agentbench.sandbox.images import ensure_base_image  # noqa: E402
+from pytest_agentbench.sandbox.recording import RECORDER, RECORDER_PATH, run_recorded  # noqa: E402
+
+USER = "nonroot"
+WORK = "/tmp/bench"  # the agent's scratch files, removed after each run
+LINE = "'x' * 65535 + '\\n'"  # 3000 of them: 196 MB
+WORKLOADS = {
+    "head -c 200000000 /dev/zero > file": f"head -c 200000000 /dev/zero > {WORK}/zero",
+    "python: 196 MB to stdout > file":
+        f"python3 -c \"import sys; w = sys.stdout.write; line = {LINE}; [w(line) for _ in range(3000)]\""
+        f" > {WORK}/out",
+    "python: 196 MB to a file it opened":
+        f"python3 -c \"f = open('{WORK}/out', 'w'); line = {LINE}; [f.write(line) for _ in range(3000)]\"",
+    "csv: write and read 200,000 rows": f"""python3 - <<'PY'
+import csv
+with open('{WORK}/rows.csv', 'w', newline='') as f:
+    w = csv.writer(f)
+    w.writerow(['id', 'name', 'value', 'ratio'])
+    for i in range(200000):
+        w.writerow([i, f'name{{i}}', i * 7 % 1000, i / 3])
+with open('{WORK}/rows.csv', newline='') as f:
+    total = sum(float(row[3]) for row in list(csv.reader(f))[1:])
+print(total)
+PY""",
+    "20,000 flushed progress lines":
+        "python3 -c \"[print(f'step {i} loss {1 / (i + 1):.5f}', flush=True) for i in range(20000)]\"",
+    "start 500 programs (/bin/true)": "for i in $(seq 500); do /bin/true; done",
+    "pure-Python loop": "python3 -c \"s = 0\nfor i in range(10_000_000): s += i\"",
+    "numpy+pandas: 100 MB CSV write and read": f"""python3 - <<'PY'
+import numpy as np, pandas as pd
+frame = pd.DataFrame(np.random.default_rng(0).random((1_000_000, 5)))
+frame.to_csv('{WORK}/frame.csv', index=False)
+print(len(pd.read_csv('{WORK}/frame.csv')))
+PY""",
+}
+NEEDS = {"numpy+pandas: 100 MB CSV write and read": "import numpy, pandas"}
+TARGETS = {"start 500 programs (/bin/true)": 1.25}
+TARGET = 1.05
+TARGET_STARTUP_S = 0.15
+MARK = "BENCH_ELAPSED"
+
+
+def timed(sandbox, script: str, recorded: bool) -> float:
+    """Seconds the workload took inside the container."""
+    wrapped = (f"mkdir -p {WORK}; s=$EPOCHREALTIME; {script}\ne=$EPOCHREALTIME; rm -rf {WORK}; "
+               f"echo {MARK} $s $e")
+    log = bytearray()  # as agent.log: the harness streams the exec's output
+    run = run_recorded if recorded else _plain
+    result = run(sandbox, ["bash", "-c", wrapped], user=USER, env={}, workdir="/home", timeout=900,
+                 on_output=log.extend)
+    if result.exit_code != 0:
+        raise SystemExit(f"workload failed ({result.exit_code}): {script}\n{result.output[-2000:]}")
+    start, end = map(float, result.output.rsplit(MARK, 1)[1].split()[:2])
+    return end - start
+
+
+def startup(sandbox, recorded: bool) -> float:
+    """Seconds, seen from the host, of a command that starts no program: what every item pays."""
+    run = run_recorded if recorded else _plain
+    begin = time.perf_counter()
+    run(sandbox, ["true"], user=USER, env={}, workdir="/home", timeout=60)
+    return time.perf_counter() - begin
+
+
+def _plain(sandbox, command, **kwargs):
+    return sandbox.exec(command, record=False, **kwargs)
+
+
+def available(sandbox, name: str) -> bool:
+    check = NEEDS.get(name)
+    return check is None or sandbox.exec(["python3", "-c", check], user=USER, record=False).exit_code == 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--recorder", type=Path, default=RECORDER, help="the command_recorder.py to measure")
+    parser.add_argument("--only", action="append", help="run only workloads whose name contains this")
+    args = parser.parse_args()
+    engine = DockerEngine(run_id=f"bench-recorder-{int(time.time())}")
+    image = ensure_base_image(engine)
+    sandbox = engine.start(SandboxSpec(image=image, name=f"bench-recorder-{int(time.time())}"),
+                           files=[(args.recorder, RECORDER_PATH, 0, 0o644)])
+    failed = []
+    try:
+        print(f"image {image}, recorder {args.recorder}, median of {args.repeats}, seconds of the agent's own work")
+        print(f"{'workload':42s} {'off':>8s} {'on':>8s} {'ratio':>7s}  target")
+        rows = [("recorder start-up (`true`, from the host)", startup, None)]
+        rows += [(name, None, script) for name, script in WORKLOADS.items()
+                 if not args.only or any(o in name for o in args.only)]
+        for name, measure, script in rows:
+            if script is not None and not available(sandbox, name):
+                print(f"{name:42s} skipped: the image lacks it ({NEEDS[name]} fails)")
+                continue
+            off, on = [], []
+            for _ in range(args.repeats):  # alternating, so a busy moment of the machine hits both
+                off.append(measure(sandbox, False) if measure else timed(sandbox, script, False))
+                on.append(measure(sandbox, True) if measure else timed(sandbox, script, True))
+            off_s, on_s = statistics.median(off), statistics.median(on)
+            if measure:
+                ok = on_s - off_s <= TARGET_STARTUP_S
+                verdict = f"+{on_s - off_s:.3f} s (<= {TARGET_STARTUP_S} s) {'OK' if ok else 'OVER'}"
+            else:
+                target = TARGETS.get(name, TARGET)
+                ok = on_s <= target * off_s
+                verdict = f"<= {target}x {'OK' if ok else 'OVER'}"
+            if not ok:
+                failed.append(name)
+            print(f"{name:42s} {off_s:8.3f} {on_s:8.3f} {on_s / off_s:6.2f}x  {verdict}", flush=True)
+    finally:
+        engine.discard(sandbox)
+        engine.drain()
+    print("OK: all within target" if not failed else f"OVER TARGET: {', '.join(failed)}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
