@@ -131,7 +131,7 @@ class Process:
         self.exit_code: int | None = None
         self.output = Output()
         self.holds: bool | None = None  # whether its stdout or stderr is the agent's output (None: unknown)
-        self.written: tuple[int, float] | None = None  # (bytes it had written, since when), from /proc
+        self.written: tuple[bool, int, float] | None = None  # (all threads?, bytes written, since when)
         self.thread = False  # a thread writes for its process: only processes are told apart
         self.folded = False  # its output (and its children's) has been merged into one Output
 
@@ -275,10 +275,12 @@ class Recorder:
                 p.holds = self.view.holds(p.pid)
             if p.holds is not False:
                 writers.append(p)
-        innermost = _innermost(writers)
-        if len(innermost) > 1:  # a silent one (a foreground `sleep` beside a background server) did not
+        while True:  # one that has written nothing since (a `sleep` beside a background server) did not
+            innermost = _innermost(writers)
             silent = {p for p in innermost if p.end is None and self.wrote_nothing_since(p, after)}
-            innermost = _innermost([p for p in writers if p not in silent])
+            if not silent:
+                break
+            writers = [p for p in writers if p not in silent]
         if not innermost:
             return
         target = innermost[0]
@@ -292,13 +294,16 @@ class Recorder:
 
     def wrote_nothing_since(self, p: Process, after: float) -> bool:
         """Whether running process `p` has written nothing (to any file) from `after` until now."""
-        count = self.view.written(p.pid)
+        # The count of its main thread alone leaves out the programs it started (the kernel adds
+        # theirs when it reaps them); that of all its threads, needed when it has others, does not.
+        threads = any(c.thread and (c.end is None or c.end >= after) for c in p.children)
+        count = self.view.written(p.pid, threads)
         if count is None:
             return False
-        if p.written is None or p.written[0] != count:
-            p.written = (count, self.clock())
+        if p.written is None or p.written[:2] != (threads, count):
+            p.written = (threads, count, self.clock())
             return False
-        return p.written[1] <= after
+        return p.written[2] <= after
 
     # --- steps ----------------------------------------------------------------------------------
 
@@ -502,8 +507,9 @@ class Unseen:
         """Whether its stdout or stderr is the agent's output pipe (None: cannot tell)."""
         return None
 
-    def written(self, pid: int) -> int | None:
-        """How many bytes it has written so far, to anything (None: cannot tell)."""
+    def written(self, pid: int, threads: bool) -> int | None:
+        """How many bytes its main thread (or: all its threads, and the children it reaped) has
+        written so far, to anything (None: cannot tell)."""
         return None
 
 
@@ -527,9 +533,9 @@ class ProcView(Unseen):
                 continue
         return seen
 
-    def written(self, pid: int) -> int | None:
+    def written(self, pid: int, threads: bool) -> int | None:
         try:
-            with open(f"/proc/{pid}/io", "rb") as f:
+            with open(f"/proc/{pid}/io" if threads else f"/proc/{pid}/task/{pid}/io", "rb") as f:
                 text = f.read()
         except OSError:
             return None

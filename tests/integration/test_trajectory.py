@@ -77,6 +77,45 @@ def test_every_program_the_agent_runs_is_a_step(pytester, workdir):
     assert starts == sorted(starts) and run["start"] <= starts[0]
 
 
+WRITER = """\
+echo "agent starting"
+python3 -c "
+import time
+open('/tmp/notes.txt', 'w').write(('FILE-' + 'CONTENT ') * 1000)
+print('wrote notes', flush=True)
+time.sleep(0.5)
+"
+seq 100000 199998 > /tmp/numbers.txt
+python3 -c 'import time; time.sleep(1); print(\"background says hi\", flush=True)' &
+sh -c 'python3 -c \"print(42)\"; sleep 3'
+mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
+"""
+
+
+def test_output_is_what_programs_print_never_what_they_write_into_files(pytester, workdir):
+    make_agent(workdir, "writer", WRITER)
+    pytester.runpytest_subprocess("task_specs", "--agent=writer", "-p", "no:cacheprovider")
+    steps = trajectory_of(workdir)
+    text = json.dumps(steps)
+    assert "FILE-CONTENT" not in text and "199997" not in text  # neither file's content, anywhere
+    writer = next(s for s in steps if "notes.txt" in s["command"])
+    assert writer["output"] == "wrote notes\n"  # the program that printed it
+    seq = next(s for s in steps if s["command"].startswith("seq "))
+    assert seq["output"] == "" and seq["exit_code"] == 0  # `seq ... > file`
+    background = next(s for s in steps if "background says hi" in s["command"])
+    assert background["output"] == "background says hi\n"  # printed while a silent `sleep` ran
+    sleep = next(s for s in steps if s["command"] == "sleep 3")
+    assert sleep["output"] == ""
+    inner = next(s for s in steps if s["command"] == "python3 -c 'print(42)'")
+    outer = next(s for s in steps if s["command"].startswith("sh -c"))
+    assert inner["parent"] == outer["step"] and inner["output"] == "42\n" and outer["output"] == "42\n"
+    [group] = (workdir / "runs").iterdir()
+    log = (group / "reverse-words" / "agent.log").read_text()
+    for line in ("agent starting", "wrote notes", "42", "background says hi"):
+        assert line in log  # what the agent printed still reaches its log
+    assert "FILE-CONTENT" not in log and "199997" not in log
+
+
 def test_an_image_without_strace_runs_the_agent_and_says_commands_were_not_recorded(pytester, workdir):
     make_agent(workdir, "nostrace", "ls /home\nmkdir -p /home/submission\n",
                dockerfile_extra="\nUSER root\nRUN rm -f /usr/bin/strace\n")
