@@ -24,4 +24,4 @@ bench: setup
 	.venv/bin/python bench/bench_collect.py
 	.venv/bin/python bench/bench_overhead.py
 	.venv/bin/python bench/bench_report.py
-	.venv/bin/python bench/bench_command_recorder.py
+	.venv/bin/python bench/bench_recorder_workloads.py

@@ -88,6 +88,20 @@ time.sleep(0.5)
 seq 100000 199998 > /tmp/numbers.txt
 python3 -c 'import time; time.sleep(1); print(\"background says hi\", flush=True)' &
 sh -c 'python3 -c \"print(42)\"; sleep 3'
+python3 - <<'PY'
+import glob, os
+# The attacker: reopen the pipe behind its own stdout (or the recorder's end of it) to read it.
+mine, tried, opened = os.readlink("/proc/self/fd/1"), 0, []
+for path in glob.glob("/proc/[0-9]*/fd/*"):
+    try:
+        if os.readlink(path) == mine:
+            tried += 1
+            os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK))
+            opened.append(path)
+    except OSError:
+        pass
+print(f"tried {tried > 2}, reopened for reading: {opened}")
+PY
 mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
 """
 
@@ -109,6 +123,7 @@ def test_output_is_what_programs_print_never_what_they_write_into_files(pytester
     inner = next(s for s in steps if s["command"] == "python3 -c 'print(42)'")
     outer = next(s for s in steps if s["command"].startswith("sh -c"))
     assert inner["parent"] == outer["step"] and inner["output"] == "42\n" and outer["output"] == "42\n"
+    assert "tried True, reopened for reading: []" in text  # the agent holds only the write end of its output
     [group] = (workdir / "runs").iterdir()
     log = (group / "reverse-words" / "agent.log").read_text()
     for line in ("agent starting", "wrote notes", "42", "background says hi"):
