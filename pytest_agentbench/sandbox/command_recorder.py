@@ -428,7 +428,7 @@ def run(command: list[str], user: str, steps_path: str) -> int:
         as_root = ProcView.as_agent(entry.pw_uid, entry.pw_gid)
         recorder = Recorder(steps, on_agent_exit=stop_later, view=ProcView(output) if as_root else Unseen())
         try:
-            _follow(recorder, report, output)
+            failure = _follow(recorder, report, output)
         finally:
             if as_root:
                 as_root()
@@ -439,21 +439,26 @@ def run(command: list[str], user: str, steps_path: str) -> int:
             os.close(output)
             return _run_unrecorded(command, user, env, steps, f"strace could not trace (exit "
                                    f"{_exit_code(traced['status'])}); its message is in the agent's log")
-        recorder.finish()
+        if failure is None:
+            recorder.finish()
+        else:
+            steps.write(json.dumps({"unrecorded": f"the command recorder failed: {failure!r}"}) + "\n")
         os.close(output)  # programs left running now get EPIPE, as when the harness's stream ends
         return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(traced["status"])
 
 
-def _follow(recorder: Recorder, report: int, output: int) -> None:
+def _follow(recorder: Recorder, report: int, output: int) -> Exception | None:
     """Feed strace's report and the agent's output to `recorder` until the report ends, passing
-    the output on to our stdout (the harness's log of the agent)."""
+    the output on to our stdout (the harness's log of the agent). Returns what broke the
+    recording, if anything did: the output still flows, so a fault of ours cannot stop the agent."""
     partial = b""
     empty_since = time.time()
     sources = [report, output]
+    failure = None
     while True:
         wait = SETTLE_AFTER if recorder.chunks or recorder.ending else None
         ready, _, _ = select.select(sources, [], [], wait)
-        report_quiet = report not in ready
+        report_quiet, lines = report not in ready, []
         if not report_quiet:
             try:
                 data = os.read(report, 65536)
@@ -463,30 +468,42 @@ def _follow(recorder: Recorder, report: int, output: int) -> None:
                 break
             if data:
                 *lines, partial = (partial + data).split(b"\n")
-                for line in lines:
-                    recorder.feed(line.decode("utf-8", "replace"))
         # Always look at the output, even when only the report woke us: a program's last words are
         # in the pipe before strace reports its exit, and an empty pipe dates the next chunk.
+        chunks = []
         if output in sources:
-            empty_since, open_ = _drain(recorder, output, empty_since)
+            chunks, empty_since, open_ = _drain(output, empty_since)
             if not open_:  # every writer is gone, strace too: the report ends next
                 sources.remove(output)
-        recorder.settle(time.time(), report_quiet, empty_since)
-    _drain(recorder, output, empty_since)
+        if failure is None:
+            try:
+                for line in lines:
+                    recorder.feed(line.decode("utf-8", "replace"))
+                for chunk in chunks:
+                    recorder.output(*chunk)
+                recorder.settle(time.time(), report_quiet, empty_since)
+            except Exception as e:  # noqa: BLE001 - reported in the steps file
+                failure = e
+    chunks, empty_since, _ = _drain(output, empty_since)
+    if failure is None:
+        for chunk in chunks:
+            recorder.output(*chunk)
+    return failure
 
 
-def _drain(recorder: Recorder, output: int, empty_since: float) -> tuple[float, bool]:
-    """Read all the output there is now, each chunk dated; return when the pipe was found empty,
-    and whether it can still bring more."""
+def _drain(output: int, empty_since: float) -> tuple[list[tuple[bytes, float, float]], float, bool]:
+    """Read all the output there is now and pass it on: (the chunks, each with the times it was
+    written between; when the pipe was found empty; whether it can still bring more)."""
+    chunks = []
     while True:
         before = time.time()
         try:
             data = os.read(output, READ_SIZE)
         except BlockingIOError:
-            return before, True
+            return chunks, before, True
         if not data:
-            return before, False
-        recorder.output(data, empty_since, time.time())
+            return chunks, before, False
+        chunks.append((data, empty_since, time.time()))
         _pass_on(data)
         empty_since = before
 
@@ -560,174 +577,6 @@ class ProcView(Unseen):
             libc.setfsgid(0)
 
         return as_root
-
-
-def _run_unrecorded(command: list[str], user: str, env: dict[str, str], steps, reason: str) -> int:
-    steps.write(json.dumps({"unrecorded": reason}) + "\n")
-    steps.flush()
-    entry = pwd.getpwnam(user)
-    pid = os.fork()
-    if pid == 0:
-        try:
-            os.setgroups(os.getgrouplist(user, entry.pw_gid))
-            os.setgid(entry.pw_gid)
-            os.setuid(entry.pw_uid)
-            os.execvpe(command[0], command, env)
-        except OSError as e:
-            print(f"{command[0]}: {e}", file=sys.stderr)
-        os._exit(127)
-    return _exit_code(os.waitpid(pid, 0)[1])
-
-
-def run(command: list[str], user: str, steps_path: str) -> int:
-    entry = pwd.getpwnam(user)
-    env = {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
-    folder = os.path.dirname(steps_path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    with open(steps_path, "a", encoding="utf-8") as steps:
-        strace, setpriv = _which("strace"), _which("setpriv")
-        if strace is None or setpriv is None:
-            return _run_unrecorded(command, user, env, steps, "strace or setpriv is not in the agent image")
-        fifo = os.path.join(folder, f"report-{os.getpid()}")
-        os.mkfifo(fifo, 0o600)
-        # Our own write end keeps the report open until strace has exited, whether or not it ever
-        # opened the FIFO (opening a FIFO to read would otherwise block until a writer comes).
-        report = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        write_end = os.open(fifo, os.O_WRONLY)
-        # The agent's stdout and stderr: one pipe, so what it prints keeps its order. We own it
-        # (root, mode 0600): the agent holds only its write end and cannot reopen it to read.
-        output, agent_output = os.pipe()
-        os.set_blocking(output, False)
-        # -I2 lets SIGTERM stop strace (it then detaches from what still runs; with -o it would be
-        # ignored); "|cat" makes strace flush each line, which it does not for a file.
-        tracer = os.posix_spawn(strace, [
-            strace, "-f", "-I2", "-q", "-z", "-ttt", "-s", "4096", "--seccomp-bpf",
-            "-e", f"trace={TRACED}", "-e", "signal=none", "-o", f"|exec cat > {fifo}",
-            "--", setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", *command], env,
-            file_actions=[(os.POSIX_SPAWN_DUP2, agent_output, 1), (os.POSIX_SPAWN_DUP2, agent_output, 2)])
-        os.close(agent_output)
-        traced = {}
-
-        def wait_tracer():
-            traced["status"] = os.waitpid(tracer, 0)[1]
-            os.close(write_end)
-
-        def stop_later():  # the agent is done; programs it left running must not keep the run going
-            timer = threading.Timer(DETACH_AFTER, lambda: "status" in traced or os.kill(tracer, signal.SIGTERM))
-            timer.daemon = True
-            timer.start()
-
-        waiter = threading.Thread(target=wait_tracer, daemon=True)
-        waiter.start()
-        as_root = ProcView.as_agent(entry.pw_uid, entry.pw_gid)
-        recorder = Recorder(steps, on_agent_exit=stop_later, view=ProcView(output) if as_root else Unseen())
-        try:
-            _follow(recorder, report, output)
-        finally:
-            if as_root:
-                as_root()
-        waiter.join()
-        os.close(report)
-        os.unlink(fifo)
-        if recorder.root is None:  # strace could not start the agent: run it untraced
-            os.close(output)
-            return _run_unrecorded(command, user, env, steps, f"strace could not trace (exit "
-                                   f"{_exit_code(traced['status'])}); its message is in the agent's log")
-        recorder.finish()
-        os.close(output)  # programs left running now get EPIPE, as when the harness's stream ends
-        return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(traced["status"])
-
-
-def _follow(recorder: Recorder, report: int, output: int) -> None:
-    """Feed strace's report and the agent's output to `recorder` until the report ends, passing
-    the output on to our stdout (the harness's log of the agent)."""
-    partial = b""
-    empty_since = time.time()
-    sources = [report, output]
-    while True:
-        wait = SETTLE_AFTER if recorder.chunks or recorder.ending else None
-        ready, _, _ = select.select(sources, [], [], wait)
-        report_quiet = report not in ready
-        if not report_quiet:
-            try:
-                data = os.read(report, 65536)
-            except BlockingIOError:
-                data, report_quiet = None, True
-            if data == b"":
-                break
-            if data:
-                *lines, partial = (partial + data).split(b"\n")
-                for line in lines:
-                    recorder.feed(line.decode("utf-8", "replace"))
-        # Always look at the output, even when only the report woke us: a program's last words are
-        # in the pipe before strace reports its exit, and an empty pipe dates the next chunk.
-        if output in sources:
-            empty_since, open_ = _drain(recorder, output, empty_since)
-            if not open_:  # every writer is gone, strace too: the report ends next
-                sources.remove(output)
-        recorder.settle(time.time(), report_quiet, empty_since)
-    _drain(recorder, output, empty_since)
-
-
-def _drain(recorder: Recorder, output: int, empty_since: float) -> tuple[float, bool]:
-    """Read all the output there is now, each chunk dated; return when the pipe was found empty,
-    and whether it can still bring more."""
-    while True:
-        before = time.time()
-        try:
-            data = os.read(output, READ_SIZE)
-        except BlockingIOError:
-            return before, True
-        if not data:
-            return before, False
-        recorder.output(data, empty_since, time.time())
-        _pass_on(data)
-        empty_since = before
-
-
-def _pass_on(data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(1, view):]
-        except BrokenPipeError:  # the harness stopped listening: keep recording
-            return
-
-
-def _holder_check(pipe: int, uid: int, gid: int):
-    """(holds(pid): whether that process's stdout or stderr is `pipe`, None when it cannot be told;
-    a function that gives us back root's file system ids). The kernel lets a process read another's
-    /proc/<pid>/fd only as the same user (or with CAP_SYS_PTRACE, which the container lacks): this
-    thread takes the agent's file system uid and gid for it, which changes nothing else (signals,
-    ptrace of us, our files: all still root's)."""
-    target = f"pipe:[{os.fstat(pipe).st_ino}]"
-
-    def holds(pid: int) -> bool | None:
-        seen = None
-        for fd in (1, 2):
-            try:
-                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
-                    return True
-                seen = False
-            except OSError:
-                continue
-        return seen
-
-    if uid == 0:
-        return holds, lambda: None
-    try:
-        import ctypes  # only here: not every Python has it, and recording works without it
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.setfsgid(gid)
-        libc.setfsuid(uid)
-    except (ImportError, OSError, AttributeError):
-        return (lambda pid: None), lambda: None
-
-    def as_root():
-        libc.setfsuid(0)
-        libc.setfsgid(0)
-
-    return holds, as_root
 
 
 USAGE = "usage: command_recorder.py --user USER --steps FILE -- COMMAND [ARG...]"
