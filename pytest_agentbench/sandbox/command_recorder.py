@@ -26,11 +26,12 @@ writes into the file, nor what a program writes into a pipe the agent made (`sub
 `capture_output`: the agent's program sees it, and it is output when the agent prints it).
 Approximate: which program wrote a chunk. A chunk is written between the moment this process last
 found the pipe empty and the moment it read the chunk; it goes to the innermost process alive in
-that window whose stdout or stderr is the pipe (root reads /proc/<pid>/fd with the agent's file
-system uid, which the kernel allows to the same user). When several unrelated processes qualify
-(two programs printing at once, a background server logging while a foreground program runs),
-the chunk goes to their nearest common ancestor. A step's `output` is what it and the programs it
-started wrote, clipped to its first and last 100,000 bytes.
+that window whose stdout or stderr is the pipe (/proc/<pid>/fd) and that has written something
+since (its main thread's count in /proc/<pid>/task/<pid>/io; a foreground `sleep` has not, a
+background server logging beside it has). When several unrelated processes still qualify (two
+programs printing at once, or this process falling behind on a busy machine), the chunk goes to
+their nearest common ancestor. A step's `output` is what it and the programs it started wrote,
+clipped to its first and last 100,000 bytes.
 
 Why strace: it works for any agent, in any language, with no help from the agent and no extra
 privilege (the tracer is the agent's parent, so the default Docker seccomp profile allows it); the
