@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO))
 from pytest_agentbench.sandbox.base import SandboxSpec  # noqa: E402
 from pytest_agentbench.sandbox.docker import DockerEngine  # noqa: E402
 from pytest_agentbench.sandbox.images import ensure_base_image  # noqa: E402
-from pytest_agentbench.sandbox.recording import RECORDER, RECORDER_PATH, run_recorded  # noqa: E402
+from pytest_agentbench.sandbox.recording import RECORDER, RECORDER_PATH, recorder_command, run_recorded  # noqa: E402
 
 USER = "nonroot"
 WORK = "/tmp/bench"  # the agent's scratch files, removed after each run
@@ -85,10 +85,11 @@ def timed(sandbox, script: str, recorded: bool) -> float:
 
 
 def startup(sandbox, recorded: bool) -> float:
-    """Seconds, seen from the host, of a command that starts no program: what every item pays."""
-    run = run_recorded if recorded else _plain
+    """Seconds, seen from the host, of a command that starts no program: what the recorder adds to
+    every item (its steps file is then copied out: bench_overhead.py times the whole item)."""
+    command = [*recorder_command(USER), "true"] if recorded else ["true"]
     begin = time.perf_counter()
-    run(sandbox, ["true"], user=USER, env={}, workdir="/home", timeout=60)
+    sandbox.exec(command, user="root" if recorded else USER, workdir="/home", timeout=60, record=False)
     return time.perf_counter() - begin
 
 

@@ -25,14 +25,18 @@ def recorder_file() -> tuple[Path, str, int, int]:
     return (RECORDER, RECORDER_PATH, 0, 0o644)
 
 
+def recorder_command(user: str) -> list[str]:
+    """The prefix that runs a command as `user` under the recorder (the exec itself runs as root)."""
+    return ["python3", "-I", "-S", RECORDER_PATH, "--user", user, "--steps", STEPS_PATH, "--"]
+
+
 def run_recorded(sandbox: Sandbox, command: list[str], *, user: str, env: Mapping[str, str], workdir: str,
                  timeout: float, on_output: Callable[[bytes], None] | None = None) -> ExecResult:
     """Run `command` as `user` in `sandbox`, recording it and every program it starts in the sandbox's
     trajectory. At `timeout` the sandbox is killed, as with Sandbox.exec."""
     start = time.time()
-    recorder = ["python3", "-I", "-S", RECORDER_PATH, "--user", user, "--steps", STEPS_PATH, "--"]
-    result = sandbox.exec([*recorder, *command], user="root", env=env, workdir=workdir, timeout=timeout,
-                          on_output=on_output, record=False)
+    result = sandbox.exec([*recorder_command(user), *command], user="root", env=env, workdir=workdir,
+                          timeout=timeout, on_output=on_output, record=False)
     steps = read_steps(sandbox)
     if steps is None and result.exit_code in (126, 127):  # the image has no python3: run it unrecorded
         result = sandbox.exec(command, user=user, env=env, workdir=workdir, timeout=timeout,
