@@ -469,6 +469,12 @@ def _follow(recorder: Recorder, report: int, output: int) -> Exception | None:
                 break
             if data:
                 *lines, partial = (partial + data).split(b"\n")
+        if failure is None:
+            try:  # first the report: what it makes us read of /proc is then older than the output
+                for line in lines:
+                    recorder.feed(line.decode("utf-8", "replace"))
+            except Exception as e:  # noqa: BLE001 - reported in the steps file
+                failure = e
         # Always look at the output, even when only the report woke us: a program's last words are
         # in the pipe before strace reports its exit, and an empty pipe dates the next chunk.
         chunks = []
@@ -478,8 +484,6 @@ def _follow(recorder: Recorder, report: int, output: int) -> Exception | None:
                 sources.remove(output)
         if failure is None:
             try:
-                for line in lines:
-                    recorder.feed(line.decode("utf-8", "replace"))
                 for chunk in chunks:
                     recorder.output(*chunk)
                 recorder.settle(time.time(), report_quiet, empty_since)
