@@ -426,13 +426,12 @@ def run(command: list[str], user: str, steps_path: str) -> int:
 
         waiter = threading.Thread(target=wait_tracer, daemon=True)
         waiter.start()
-        as_root = ProcView.as_agent(entry.pw_uid, entry.pw_gid)
-        recorder = Recorder(steps, on_agent_exit=stop_later, view=ProcView(output) if as_root else Unseen())
+        view = ProcView(output, entry.pw_uid, entry.pw_gid)
+        recorder = Recorder(steps, on_agent_exit=stop_later, view=view)
         try:
             failure = _follow(recorder, report, output)
         finally:
-            if as_root:
-                as_root()
+            view.close()
         waiter.join()
         os.close(report)
         os.unlink(fifo)
@@ -537,14 +536,19 @@ class Unseen:
 
 class ProcView(Unseen):
     """Both, read from /proc/<pid>. The kernel lets a process read another's fd links and io counts
-    only as the same user (or with CAP_SYS_PTRACE, which the container lacks): `as_agent` gives this
-    thread the agent's file system uid and gid for it, which changes nothing else (signals, ptrace
-    of us, our files: all still root's)."""
+    only as the same user (or with CAP_SYS_PTRACE, which the container lacks): at its first look
+    this thread takes the agent's file system uid and gid, which changes nothing else (signals,
+    ptrace of us, our files: all still root's); `close` gives root's back."""
 
-    def __init__(self, pipe: int):
+    def __init__(self, pipe: int, uid: int = 0, gid: int = 0):
         self.target = f"pipe:[{os.fstat(pipe).st_ino}]"
+        self.uid, self.gid = uid, gid
+        self.libc = None
+        self.usable = None if uid else True  # None: not tried yet (ctypes is loaded only when needed)
 
     def holds(self, pid: int) -> bool | None:
+        if not self.as_agent():
+            return None
         seen = None
         for fd in (1, 2):
             try:
@@ -556,6 +560,8 @@ class ProcView(Unseen):
         return seen
 
     def written(self, pid: int, threads: bool) -> int | None:
+        if not self.as_agent():
+            return None
         try:
             with open(f"/proc/{pid}/io" if threads else f"/proc/{pid}/task/{pid}/io", "rb") as f:
                 text = f.read()
@@ -564,24 +570,22 @@ class ProcView(Unseen):
         at = text.find(b"wchar:")
         return int(text[at + 6:text.index(b"\n", at)]) if at >= 0 else None
 
-    @staticmethod
-    def as_agent(uid: int, gid: int):
-        """Take the agent's file system ids; returns how to give them back (None: could not)."""
-        if uid == 0:
-            return lambda: None
-        try:
-            import ctypes  # only here: not every Python has it, and recording works without it
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.setfsgid(gid)
-            libc.setfsuid(uid)
-        except (ImportError, OSError, AttributeError):
-            return None
+    def as_agent(self) -> bool:
+        if self.usable is None:
+            try:
+                import ctypes  # not every Python has it, and recording works without it
+                self.libc = ctypes.CDLL(None, use_errno=True)
+                self.libc.setfsgid(self.gid)
+                self.libc.setfsuid(self.uid)
+                self.usable = True
+            except (ImportError, OSError, AttributeError):
+                self.usable = False
+        return self.usable
 
-        def as_root():
-            libc.setfsuid(0)
-            libc.setfsgid(0)
-
-        return as_root
+    def close(self) -> None:
+        if self.libc is not None:
+            self.libc.setfsuid(0)
+            self.libc.setfsgid(0)
 
 
 USAGE = "usage: command_recorder.py --user USER --steps FILE -- COMMAND [ARG...]"
