@@ -19,6 +19,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from .masking import mask
+
 RESULT_FILE = "result.json"
 METADATA_FILE = "metadata.json"
 
@@ -36,8 +38,8 @@ def item_folder(group: Path, task_id: str, seed: int | None) -> Path:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Readers never see half a file: write beside it, then rename over it."""
-    path = Path(path)
+    """Readers never see half a file: write beside it, then rename over it. Known secrets are masked."""
+    path, data = Path(path), mask(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
