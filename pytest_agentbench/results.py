@@ -4,7 +4,7 @@
         metadata.json                 # the run: created_at, agent, and each item's outcome
         <task>[_seed<k>]/
             result.json               # written atomically when the item ends, by whichever process ran it
-            agent.log                 # the agent's stdout and stderr
+            agent.log                 # the agent's stdout and stderr: its first and last MiB
             trajectory.jsonl          # every step (see trajectory.py)
             submission/ logs/ code/   # the task's outputs, copied out of the container
 """
