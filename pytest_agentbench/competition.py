@@ -38,7 +38,8 @@ from .grading.submission_format import InvalidSubmissionError, check_submission,
 from .taskcode import load_function
 
 # Keys every task.yaml has whatever its kind; the plugin's spec loader owns them.
-GENERIC_KEYS = frozenset({"kind", "category", "difficulty", "markers", "time_limit", "tags"})
+GENERIC_KEYS = frozenset({"kind", "category", "difficulty", "markers", "time_limit", "tags", "max_output_bytes",
+                          "max_output_files"})
 DEFAULT_COMPETITIONS_ROOT = Path("task_specs/mle")
 SPEC_FILE = "task.yaml"
 LEADERBOARD_FILE = "leaderboard.csv"

@@ -10,7 +10,6 @@ The agent runs and grading happens during set-up, so a broken harness, image or 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -21,15 +20,20 @@ from . import families
 from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .families.base import AGENT_USER, CopyIn, TaskContext, unique_name
-from .grading.result import Grade
+from .grading.result import Checkpoint, Grade
 from .results import item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine
 from .sandbox.base import Sandbox, SandboxEngine, SandboxSpec
+from .sandbox.head_tail import HeadTail
 from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
+from .sandbox.untrusted_archive import OutputCapExceeded, OutputTally
 from .spec import TaskSpec
 from .trajectory import TrajectoryRecorder
+from .usage import agent_usage
+
+AGENT_LOG_HEAD = AGENT_LOG_TAIL = 1 << 20  # bytes of the agent's output kept in agent.log, from each end
 
 
 @dataclass
@@ -40,6 +44,7 @@ class AgentRun:
     time_limit: int
     log_path: Path
     trajectory_path: Path
+    log_bytes_cut: int = 0  # agent.log keeps the output's head and tail; this much was between them
 
     def to_dict(self) -> dict:
         return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}
@@ -163,16 +168,19 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     log_path = task_context.item_dir / "agent.log"
     start = time.time()
     with log_path.open("wb") as log:
+        kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=log.write)
         if agentbench_run.options.get("record_commands", True):
             result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=agent.environment(),
-                                  workdir="/home", timeout=limit, on_output=log.write)
+                                  workdir="/home", timeout=limit, on_output=kept.write)
         else:
             result = sandbox.exec(agent.command(), user=AGENT_USER, env=agent.environment(), workdir="/home",
-                                  timeout=limit, on_output=log.write)
+                                  timeout=limit, on_output=kept.write)
+        log.write(kept.rest())
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)
     run = AgentRun(exit_code=result.exit_code, timed_out=result.timed_out, duration=time.time() - start,
-                   time_limit=limit, log_path=log_path, trajectory_path=task_context.trajectory_path)
+                   time_limit=limit, log_path=log_path, trajectory_path=task_context.trajectory_path,
+                   log_bytes_cut=kept.cut)
     request.node.stash[RESULT_KEY]["agent_run"] = run.to_dict()
     return run
 
@@ -180,37 +188,36 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
 @pytest.fixture
 def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_context: TaskContext,
                  agentbench_run: RunState) -> Path:
-    """The agent's container stops at once; its outputs are copied to the item's folder (with
-    --regrade, the outputs saved there are used as they are)."""
+    """The agent's container stops at once; its outputs are copied to the item's folder as data,
+    within the item's caps (with --regrade, the outputs saved there are used as they are)."""
+    result = request.node.stash[RESULT_KEY]
     if agentbench_run.mode != "regrade":
         sandbox: Sandbox = request.getfixturevalue("task_sandbox")
         sandbox.kill()
-        for path in families.get(task_context.spec.kind).outputs(task_context):
-            sandbox.copy_out(path, task_context.item_dir)
-    request.node.stash[RESULT_KEY]["usage"] = _usage(task_context.item_dir)
+        tally, over_cap = OutputTally(task_context.output_caps), None
+        try:
+            for path in families.get(task_context.spec.kind).outputs(task_context):
+                sandbox.copy_out(path, task_context.item_dir, tally)
+        except OutputCapExceeded as e:
+            over_cap = str(e)
+        result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
+    result["usage"] = agent_usage(task_context.item_dir)
     return task_context.item_dir
 
 
 @pytest.fixture
 def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context: TaskContext) -> Grade:
-    grade = families.get(task_context.spec.kind).grade(task_context)
+    over_cap = (request.node.stash[RESULT_KEY].get("outputs") or {}).get("over_cap")
+    if over_cap:  # the agent broke the task's rules: the item fails, on outputs it may not have finished
+        grade = Grade([Checkpoint("outputs within the caps", 0, 1, over_cap)], score=0.0, passed=False,
+                      summary=over_cap)
+    else:
+        grade = families.get(task_context.spec.kind).grade(task_context)
     request.node.stash[RESULT_KEY]["grade"] = grade.to_dict()
     return grade
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-
-def _usage(item_dir: Path) -> dict | None:
-    """Token use and cost an agent reports in $LOGS_DIR/usage.json (input_tokens, output_tokens, cost_usd)."""
-    path = item_dir / "logs" / "usage.json"
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
-        return None
-    return {k: data.get(k) for k in ("input_tokens", "output_tokens", "cost_usd")}
-
 
 def _task_env(ctx: TaskContext) -> dict[str, str]:
     return {"TASK_ID": ctx.spec.id, "COMPETITION_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import time
 from pathlib import Path
 
 import pytest
+from pydantic import ByteSize, TypeAdapter
 
-from . import hookspecs, results
+from . import hookspecs, masking, results
 from .agents import Agent, AgentConfig, AgentError, get_agent
 from .collect import INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, is_spec_file, task_spec_in
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
@@ -43,6 +45,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="grade the outputs saved in a run group again; no agent runs")
     group.addoption("--time-limit", dest="agentbench_time_limit", type=int, metavar="SECONDS",
                     help="the agent's time limit for every task, overriding the specs'")
+    group.addoption("--max-output-bytes", dest="agentbench_max_output_bytes", type=_size, metavar="SIZE",
+                    help="cap on the bytes of an item's outputs, e.g. 500MB or 2GiB, overriding the specs' "
+                         "max_output_bytes (default: 1GB); over it the item fails")
+    group.addoption("--max-output-files", dest="agentbench_max_output_files", type=_positive, metavar="N",
+                    help="cap on the files and folders of an item's outputs, overriding the specs' "
+                         "max_output_files (default: 100000); over it the item fails")
     group.addoption("--base-image", dest="agentbench_base_image", metavar="IMAGE",
                     default=os.environ.get("AGENTBENCH_BASE_IMAGE"),
                     help="image to build agent images on, e.g. python:3.11-slim-bookworm (default: a Debian "
@@ -59,6 +67,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
                     help="do not record each program the agent runs as a trajectory step (saves the "
                          "tracing cost: about 0.1 ms per write to stdout/stderr); the agent's run is one step")
+
+
+def _size(text: str) -> int:
+    try:
+        size = TypeAdapter(ByteSize).validate_python(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 1000000, 500MB or 2GiB, got {text!r}") from None
+    return _positive(size)
+
+
+def _positive(text: str | int) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got {text!r}")
+    return value
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -96,6 +122,7 @@ def _run_state(config: pytest.Config) -> RunState:
             if mode != "regrade":  # regrading runs no agent: its secrets and privileges are not needed
                 agent.environment()  # a missing secret stops the run here, not in every item
                 agent.check_privileged()
+            masking.remember({name: os.environ.get(name, "") for name in agent.secrets()})
         except AgentError as e:
             raise pytest.UsageError(str(e)) from None
     container_config = ContainerConfig()
@@ -116,7 +143,9 @@ def _run_state(config: pytest.Config) -> RunState:
                     options={"sandbox": opt("agentbench_sandbox"), "started": time.time(),
                              "base_image": opt("agentbench_base_image"), "data_dir": opt("agentbench_data_dir"),
                              "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
-                             "record_commands": opt("agentbench_record_commands")})
+                             "record_commands": opt("agentbench_record_commands"),
+                             "max_output_bytes": opt("agentbench_max_output_bytes"),
+                             "max_output_files": opt("agentbench_max_output_files")})
 
 
 def _regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | None) -> Agent:
@@ -218,12 +247,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(f"nothing to regrade: no saved agent run at {saved_path}")
     else:
         item.stash[RESULT_KEY].update(agent_run=saved["agent_run"], folder=saved["folder"],
-                                      regraded_from=saved.get("grade"))
+                                      regraded_from=saved.get("grade"), outputs=saved.get("outputs"))
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
+    _mask_report(report)
     result = item.stash.get(RESULT_KEY, None)
     if result is None:
         return report
@@ -232,6 +262,19 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     if call.when == "teardown":
         _write_item_result(item, result)
     return report
+
+
+def _mask_report(report: pytest.TestReport) -> None:
+    """Known secrets out of what pytest prints and writes (terminal, JUnit, pytest-html): a failure's
+    text can quote a checkpoint message or a grader's output. A report with a secret in its traceback
+    keeps the traceback as masked text."""
+    longrepr = report.longrepr
+    if longrepr is not None:
+        text = longrepr if isinstance(longrepr, (str, tuple)) else str(longrepr)
+        masked = masking.mask(text)
+        if masked != text:
+            report.longrepr = masked
+    report.sections = masking.mask(report.sections)
 
 
 def _phase(report: pytest.TestReport) -> dict:
@@ -258,6 +301,7 @@ def _write_item_result(item: pytest.Item, result: dict) -> None:
                   timed_out=bool(result.get("agent_run", {}).get("timed_out")), finished_at=time.time())
     result.setdefault("usage", None)
     item.config.hook.pytest_agentbench_item_result(item=item, result=result)
+    result.update(masking.mask(result))  # in place: the reports made from it after this are masked too
     folder = Path(result.get("folder") or results.item_folder(state.group, spec.id, result["seed"]))
     results.write_json_atomic(folder / results.RESULT_FILE, result)
 

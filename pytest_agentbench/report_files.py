@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import results as run_results
+from .masking import mask
 from .summary import item_view, summarize_views, views
 
 COLLECTED_FILE = "collected.json"
@@ -108,18 +109,30 @@ def report_command(group: Path, html: Path | None = None) -> int:
 
 
 def item_detail(result: Mapping[str, Any], message: str | None = None) -> dict[str, Any]:
-    """What an item's expanded row shows, read from its folder (JSON-safe: it crosses from xdist workers)."""
+    """What an item's expanded row shows, read from its folder (JSON-safe: it crosses from xdist workers).
+    Masked: it quotes the agent's files (the submission's first rows), which the agent may fill with keys."""
     folder = Path(result["folder"]) if result.get("folder") else None
     checkpoints = ((result.get("grade") or {}).get("checkpoints")) or []
-    return {
-        "message": item_view(result)["message"] if message is None else message,
+    view = item_view(result)
+    return mask({
+        "message": view["message"] if message is None else message,
+        "notes": [n for n in (view["usage_ignored"], _outputs_note(result.get("outputs"))) if n],
         "checkpoints": [{k: c.get(k) for k in ("name", "points", "total", "passed", "message")} for c in checkpoints],
         "log_tail": _tail(folder / "agent.log") if folder else None,
         "submission": _preview(folder / "submission") if folder else None,
         "log": _existing(folder, "agent.log"),
         "trajectory": _existing(folder, "trajectory.jsonl"),
         "judge": [_judge_call(c) for c in (((result.get("grade") or {}).get("details") or {}).get("judge") or [])],
-    }
+    })
+
+
+def _outputs_note(outputs: Mapping[str, Any] | None) -> str | None:
+    """What the copy of the outputs left out (links, special files), for people reading the report."""
+    if not outputs or not outputs.get("dropped_count"):
+        return None
+    more = outputs["dropped_count"] - len(outputs.get("dropped") or [])
+    return (f"left out of the outputs: {', '.join(outputs.get('dropped') or [])}"
+            + (f" and {more:,} more" if more > 0 else ""))
 
 
 def _judge_call(call: Mapping[str, Any]) -> dict[str, Any]:
@@ -144,9 +157,25 @@ def cells(view: Mapping[str, Any]) -> dict[str, str]:
         "medal": medal_or_points,
         "checkpoints": f"{view['checkpoints_passed']}/{view['checkpoints_total']}" if view["checkpoints_total"] else "",
         "agent_time": _duration(view["duration"]),
-        "tokens": _tokens(view["input_tokens"], view["output_tokens"], ""),
-        "cost": "" if view["cost_usd"] is None else f"${view['cost_usd']:.4f}",
+        "tokens": _tokens(view["input_tokens"], view["output_tokens"], "") + _by_agent(view, "input_tokens",
+                                                                                          "output_tokens"),
+        "cost": "" if view["cost_usd"] is None else f"${view['cost_usd']:.4f}" + _by_agent(view, "cost_usd"),
     }
+
+
+def _by_agent(view: Mapping[str, Any], *keys: str) -> str:
+    """A mark on figures the agent reported itself (usage.json), which nothing checked beyond plausibility."""
+    shown = any(view[k] is not None for k in keys)
+    return " (agent-reported)" if shown and view.get("usage_source") == "agent" else ""
+
+
+def _usage_cell(shown: str, usage: Mapping[str, Any], ignored: bool = False) -> str:
+    """An agent's token or cost total, marked when agents reported the figures themselves (and, with
+    `ignored`, saying how many usage.json files were not believed)."""
+    marks = " (agent-reported)" if shown != "-" and usage.get("reported_by_agent") else ""
+    if ignored and usage.get("ignored"):
+        marks += f" ({usage['ignored']} usage.json ignored)"
+    return shown + marks
 
 
 COLUMNS = {"task": "Task", "agent": "Agent", "seed": "Seed", "score": "Score", "medal": "Medal / points",
@@ -163,8 +192,8 @@ def agent_rows(summary: Mapping[str, Any]) -> list[list[str]]:
         rows.append([a["agent"] or "-", *(str(a[k]) for k in ("items", "passed", "failed", "errors", "timeouts",
                                                                 "crashed", "not_run")),
                      _stat(a["score"]), _stat(a["any_medal"], percent=True), _pass_at_k(a["pass_at_k"]),
-                     _tokens(usage["input_tokens"], usage["output_tokens"], "-"),
-                     "-" if usage["cost_usd"] is None else f"${usage['cost_usd']:.2f}",
+                     _usage_cell(_tokens(usage["input_tokens"], usage["output_tokens"], "-"), usage, ignored=True),
+                     _usage_cell("-" if usage["cost_usd"] is None else f"${usage['cost_usd']:.2f}", usage),
                      _judge_cost(a.get("judge_usage") or {})])
     return rows
 
@@ -235,6 +264,7 @@ def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str
     """An item's expanded row: its message, checkpoints, the tail of agent.log, the submission's first
     rows; with `link_base` (the page's folder), links to agent.log and trajectory.jsonl too."""
     parts = [f"<p class='ab-message'>{escape(detail['message'])}</p>"] if detail.get("message") else []
+    parts += [f"<p class='ab-note'>{escape(note)}</p>" for note in detail.get("notes") or []]
     if detail.get("checkpoints"):
         parts.append(_html_table(["checkpoint", "points", "passed", "message"], [
             [c["name"] or "", f"{c['points'] or 0:g}/{c['total'] or 0:g}", "yes" if c["passed"] else "no",
@@ -454,8 +484,8 @@ def escape(value: Any) -> str:
 
 
 def _write_text(path: Path, text: str) -> None:
-    """Atomic, as results.write_json_atomic, for files that are not JSON."""
+    """Atomic, as results.write_json_atomic, for files that are not JSON; known secrets masked."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
+    tmp.write_text(mask(text), encoding="utf-8")
     os.replace(tmp, path)

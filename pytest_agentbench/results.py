@@ -4,7 +4,7 @@
         metadata.json                 # the run: created_at, agent, and each item's outcome
         <task>[_seed<k>]/
             result.json               # written atomically when the item ends, by whichever process ran it
-            agent.log                 # the agent's stdout and stderr
+            agent.log                 # the agent's stdout and stderr: its first and last MiB
             trajectory.jsonl          # every step (see trajectory.py)
             submission/ logs/ code/   # the task's outputs, copied out of the container
 """
@@ -18,6 +18,8 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from .masking import mask
 
 RESULT_FILE = "result.json"
 METADATA_FILE = "metadata.json"
@@ -36,8 +38,8 @@ def item_folder(group: Path, task_id: str, seed: int | None) -> Path:
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
-    """Readers never see half a file: write beside it, then rename over it."""
-    path = Path(path)
+    """Readers never see half a file: write beside it, then rename over it. Known secrets are masked."""
+    path, data = Path(path), mask(data)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:

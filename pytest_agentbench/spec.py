@@ -14,7 +14,7 @@ from typing import Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ByteSize, ConfigDict, Field
 
 try:  # libyaml's loader is ~10x faster; collection of thousands of specs leans on it.
     _Loader = yaml.CSafeLoader
@@ -47,6 +47,8 @@ class GenericFields(_Strict):
     difficulty: str | None = None
     markers: list[str] = Field(default_factory=list)
     time_limit: int = Field(default=600, gt=0, description="seconds the agent may run")
+    max_output_bytes: ByteSize | None = Field(default=None, gt=0, description="cap on the outputs' bytes")
+    max_output_files: int | None = Field(default=None, gt=0, description="cap on the outputs' entries")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,8 @@ class TaskSpec:
     time_limit: int
     details: Any  # the kind's pydantic model
     raw: dict = field(repr=False, compare=False, default_factory=dict)
+    max_output_bytes: int | None = None  # None: the run's cap (--max-output-bytes or the default)
+    max_output_files: int | None = None
 
     @property
     def folder(self) -> Path:
@@ -122,7 +126,8 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
     family.check_folder(path)
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
-                    time_limit=generic.time_limit, details=details, raw=data)
+                    time_limit=generic.time_limit, details=details, raw=data,
+                    max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files)
 
 
 def _validate(path: Path, model: type[BaseModel], data: dict, text: str) -> Any:

@@ -77,6 +77,8 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "input_tokens": _number(usage.get("input_tokens")),
         "output_tokens": _number(usage.get("output_tokens")),
         "cost_usd": _number(usage.get("cost_usd")),
+        "usage_source": usage.get("source"),  # "agent": figures the agent reported itself (usage.py)
+        "usage_ignored": usage.get("ignored"),  # why the agent's usage.json was not believed
         "judge_calls": _number(judge.get("calls")),
         "judge_tokens": _total([_number(judge.get("input_tokens")), _number(judge.get("output_tokens"))]),
         "judge_cost_usd": _number(judge.get("cost_usd")),
@@ -148,7 +150,9 @@ def _agent_summary(agent: str | None, items: list[dict]) -> dict[str, Any]:
         "any_medal": _across_seeds(competitions, lambda i: i["any_medal"]) if competitions else None,
         "medals": {m: sum(i["medal"] == m for i in competitions) for m in MEDALS} if competitions else None,
         "pass_at_k": _pass_at_k(items),
-        "usage": {key: _total(i[key] for i in items) for key in ("input_tokens", "output_tokens", "cost_usd")},
+        "usage": {**{key: _total(i[key] for i in items) for key in ("input_tokens", "output_tokens", "cost_usd")},
+                  "reported_by_agent": sum(i["usage_source"] == "agent" and not i["usage_ignored"] for i in items),
+                  "ignored": sum(bool(i["usage_ignored"]) for i in items)},
         "judge_usage": {key: _total(i[f"judge_{key}"] for i in items) for key in ("calls", "tokens", "cost_usd")},
         "categories": [_category_summary(name, group) for name, group in
                        sorted(_group(items, lambda i: i["category"]).items())],

@@ -33,6 +33,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from .masking import mask
+
 # Output kept per step: enough to grade on, bounded so a chatty agent cannot fill the disk.
 MAX_OUTPUT_CHARS = 200_000
 
@@ -52,7 +54,7 @@ class TrajectoryRecorder:
             fields["output"] = _clip(fields["output"])
         with self._lock:
             self._steps += 1
-            step = {"step": self._steps, "kind": kind, **fields}
+            step = mask({"step": self._steps, "kind": kind, **fields})  # the agent may print its keys
             step.setdefault("end", time.time())
             with self.path.open("a", encoding="utf-8") as f:
                 f.write(json.dumps(step, ensure_ascii=False) + "\n")

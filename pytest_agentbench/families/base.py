@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from ..agents import Agent
 from ..grading.result import Grade
 from ..sandbox.base import Sandbox, SandboxEngine
+from ..sandbox.untrusted_archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, OutputCaps
 from ..spec import TaskSpec
 
 AGENT_UID = 1000  # `nonroot` in the base image
@@ -54,6 +55,14 @@ class TaskContext:
     def time_limit(self) -> int:
         """The agent's limit in seconds: --time-limit if given, else the spec's."""
         return self.options.get("time_limit") or self.spec.time_limit
+
+    @property
+    def output_caps(self) -> OutputCaps:
+        """Caps on what comes back from the agent's container: the option's, else the spec's, else the
+        defaults (untrusted_archive.py)."""
+        return OutputCaps(
+            max_bytes=self.options.get("max_output_bytes") or self.spec.max_output_bytes or DEFAULT_MAX_BYTES,
+            max_files=self.options.get("max_output_files") or self.spec.max_output_files or DEFAULT_MAX_FILES)
 
 
 def unique_name(role: str, ctx: TaskContext) -> str:

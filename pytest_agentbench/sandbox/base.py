@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Mapping
 
 from ..trajectory import TrajectoryRecorder
+from .untrusted_archive import OutputTally
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,11 @@ class Sandbox(abc.ABC):
         """Create one file in the sandbox."""
 
     @abc.abstractmethod
-    def copy_out(self, src: str, dest: Path) -> bool:
-        """Copy the path `src` (file or folder) to the host folder `dest`; False if `src` does not exist."""
+    def copy_out(self, src: str, dest: Path, tally: OutputTally | None = None) -> bool:
+        """Copy the path `src` (file or folder) to the host folder `dest` as data: regular files and
+        folders only, links and special files dropped and listed in `tally` (untrusted_archive.py).
+        Raises OutputCapExceeded past the tally's caps, keeping what was copied; False if `src` does
+        not exist."""
 
     @abc.abstractmethod
     def wait_for_output(self, text: str, timeout: float) -> bool:

@@ -7,7 +7,6 @@ import io
 import os
 import queue
 import tarfile
-import tempfile
 import threading
 import time
 import uuid
@@ -20,11 +19,15 @@ import docker
 import docker.errors
 from docker.types import DeviceRequest
 
+from ..masking import StreamMask
 from ..trajectory import TrajectoryRecorder
 from . import ownership
 from .base import EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
+from .head_tail import HeadTail
+from .untrusted_archive import OutputTally, unpack
 
 IDLE_COMMAND = ["sleep", "infinity"]
+EXEC_OUTPUT_HEAD = EXEC_OUTPUT_TAIL = 1 << 20  # bytes of a command's output kept in memory, each end
 
 
 class DockerSandbox(Sandbox):
@@ -41,15 +44,21 @@ class DockerSandbox(Sandbox):
         start = time.time()
         exec_id = api.exec_create(self.container.id, command, user=user or "", environment=dict(env or {}),
                                   workdir=workdir)["Id"]
-        chunks: list[bytes] = []
+        # What a container prints is masked as it enters the harness, and kept within bounds.
+        kept = HeadTail(EXEC_OUTPUT_HEAD, EXEC_OUTPUT_TAIL)
+
+        def deliver(data: bytes) -> None:
+            kept.write(data)
+            if on_output:
+                on_output(data)
+
+        masked = StreamMask(deliver)
         failure: list[BaseException] = []
 
         def pump():
             try:
                 for chunk in api.exec_start(exec_id, stream=True):
-                    chunks.append(chunk)
-                    if on_output:
-                        on_output(chunk)
+                    masked.write(chunk)
             except Exception as e:  # the stream breaks when the container is killed
                 failure.append(e)
 
@@ -63,7 +72,8 @@ class DockerSandbox(Sandbox):
         exit_code = None if timed_out else api.exec_inspect(exec_id).get("ExitCode")
         if exit_code is None and not timed_out and failure:
             raise failure[0]
-        output = b"".join(chunks).decode("utf-8", "replace")
+        masked.close()
+        output = kept.getvalue().decode("utf-8", "replace")
         result = ExecResult(exit_code=exit_code, output=output, duration=time.time() - start, timed_out=timed_out)
         if record and self.trajectory is not None:
             shown = command if isinstance(command, str) else " ".join(command)
@@ -77,20 +87,15 @@ class DockerSandbox(Sandbox):
     def write_file(self, dest: str, data: bytes, *, owner: int = 0, mode: int = 0o644) -> None:
         self.container.put_archive("/", _tar_of_bytes(dest, data, owner, mode))
 
-    def copy_out(self, src: str, dest: Path) -> bool:
+    def copy_out(self, src: str, dest: Path, tally: OutputTally | None = None) -> bool:
         try:
             stream, _ = self.container.get_archive(src)
         except docker.errors.NotFound:
             return False
-        dest = Path(dest)
-        dest.mkdir(parents=True, exist_ok=True)
-        # Spool to disk: outputs can be large, and tarfile needs a seekable file for safe extraction.
-        with tempfile.TemporaryFile() as spool:
-            for chunk in stream:
-                spool.write(chunk)
-            spool.seek(0)
-            with tarfile.open(fileobj=spool) as tar:
-                tar.extractall(dest, filter=_skip_unsafe)
+        try:
+            unpack(stream, Path(dest), tally if tally is not None else OutputTally(), src)
+        finally:
+            stream.close()  # over a cap: the engine stops sending the rest
         return True
 
     def wait_for_output(self, text: str, timeout: float) -> bool:
@@ -334,15 +339,6 @@ def _unavailable(e: Exception) -> str:
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return (f"the Docker engine at {where} does not answer ({e}). Start it (as root: "
             f"scripts/docker-up.sh, or `dockerd &`) or point DOCKER_HOST at a running engine.")
-
-
-def _skip_unsafe(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """Agents are untrusted: drop members that would escape `dest` (absolute or `..` paths, links out,
-    device files) instead of failing the whole copy."""
-    try:
-        return tarfile.data_filter(member, dest)
-    except tarfile.FilterError:
-        return None
 
 
 def _tar_of(src: Path, dest: str, owner: int, mode: int | None) -> bytes:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_agentbench import report_files, results
-from pytest_agentbench.summary import summarize
+from pytest_agentbench.summary import item_view, summarize
 
 GROUP = "2026-01-01T00-00-00-000000_run-group_a"
 
@@ -161,3 +161,16 @@ def test_the_agent_table_shows_what_judging_cost_apart_from_the_agent():
     [row] = report_files.agent_rows(summary)
     assert dict(zip(report_files.AGENT_HEADERS, row))["judge cost"] == "$0.0013 (3 calls)"
     assert dict(zip(report_files.AGENT_HEADERS, row))["cost"] == "-"
+
+
+def test_figures_the_agent_reported_itself_are_marked_and_ignored_ones_counted(group):
+    reported = {"input_tokens": 1000, "output_tokens": 200, "cost_usd": 0.01, "source": "agent"}
+    ignored = {"source": "agent", "ignored": "usage.json ignored: output_tokens -5 is not between 0 and 10"}
+    items = [write_item(group, "t1", 0, usage=reported), write_item(group, "t1", 1, usage=ignored)]
+    summary = summarize(items)
+    row = dict(zip(report_files.AGENT_HEADERS, report_files.agent_rows(summary)[0]))
+    assert row["tokens"] == "1,200 (agent-reported) (1 usage.json ignored)"
+    assert row["cost"] == "$0.01 (agent-reported)"
+    cells = report_files.cells(item_view(items[0]))
+    assert cells["tokens"] == "1,200 (agent-reported)" and cells["cost"] == "$0.0100 (agent-reported)"
+    assert report_files.item_detail(items[1])["notes"] == [ignored["ignored"]]

@@ -123,12 +123,14 @@ def test_every_agent_is_expected_to_have_run_every_collected_item():
 
 
 def test_usage_is_summed_and_null_when_no_item_knows_it():
-    results = [result("t1", usage={"input_tokens": 10, "output_tokens": 5, "cost_usd": 0.5}),
+    results = [result("t1", usage={"input_tokens": 10, "output_tokens": 5, "cost_usd": 0.5, "source": "agent"}),
                result("t2", usage=None), result("t3", usage={"input_tokens": 1, "output_tokens": None,
-                                                             "cost_usd": None})]
-    assert only_agent(summarize(results))["usage"] == {"input_tokens": 11, "output_tokens": 5, "cost_usd": 0.5}
+                                                             "cost_usd": None}),
+               result("t4", usage={"source": "agent", "ignored": "usage.json ignored: cost_usd -1 ..."})]
+    assert only_agent(summarize(results))["usage"] == {"input_tokens": 11, "output_tokens": 5, "cost_usd": 0.5,
+                                                       "reported_by_agent": 1, "ignored": 1}
     assert only_agent(summarize([result("t1")]))["usage"] == \
-        {"input_tokens": None, "output_tokens": None, "cost_usd": None}
+        {"input_tokens": None, "output_tokens": None, "cost_usd": None, "reported_by_agent": 0, "ignored": 0}
 
 
 def test_judging_is_summed_apart_from_the_agents_usage():
