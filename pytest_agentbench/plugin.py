@@ -11,7 +11,8 @@ import pytest
 
 from . import hookspecs, results
 from .agents import Agent, AgentConfig, AgentError, get_agent
-from .collect import INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, is_spec_file, task_spec_in
+from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
+                      task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .report import ReportPlugin
 from .run import RUN_KEY, RunState, new_run_id
@@ -28,7 +29,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--agent", dest="agentbench_agent", metavar="ID",
                     help="agent to evaluate, an id from agents/*/config.yaml (tasks are skipped without one)")
     group.addoption("--agents-dir", dest="agentbench_agents_dir", metavar="DIR",
-                    help="folder of agent definitions (default: agents/ in the rootdir)")
+                    help="folder of agent definitions (default: the agentbench_agents_dir ini setting, else "
+                         "agents/ in the current folder, else in the rootdir)")
     group.addoption("--split", dest="agentbench_split", metavar="FILE",
                     help="keep only the task ids listed in FILE (one a line), e.g. task_specs/splits/lite.txt")
     group.addoption("--seeds", dest="agentbench_seeds", type=int, metavar="N",
@@ -59,6 +61,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
                     help="do not record each program the agent runs as a trajectory step (saves the "
                          "tracing cost: about 0.1 ms per write to stdout/stderr); the agent's run is one step")
+    parser.addini("agentbench_paths", type="paths", default=[],
+                  help="folders holding task specs; task.yaml files elsewhere are collected only when their "
+                       "folder is given on the command line or in testpaths, or --agent is given")
+    parser.addini("agentbench_agents_dir", type="paths", default=[],
+                  help="folder of agent definitions (relative to the ini file)")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -73,7 +80,7 @@ def _run_state(config: pytest.Config) -> RunState:
     seeds = opt("agentbench_seeds")
     if seeds is not None and seeds < 1:
         raise pytest.UsageError(f"--seeds must be at least 1, got {seeds}")
-    agents_dir = Path(opt("agentbench_agents_dir") or config.rootpath / "agents")
+    agents_dir = _agents_dir(config)
     mode, group = "run", None
     if opt("agentbench_resume") and opt("agentbench_regrade"):
         raise pytest.UsageError("--resume and --regrade exclude each other")
@@ -119,6 +126,19 @@ def _run_state(config: pytest.Config) -> RunState:
                              "record_commands": opt("agentbench_record_commands")})
 
 
+def _agents_dir(config: pytest.Config) -> Path:
+    """--agents-dir, else the ini setting, else agents/ beside the user (the invocation folder), else in
+    the rootdir. Not the rootdir first: it moves with the paths given (pytest /elsewhere/specs/x)."""
+    given = config.getoption("agentbench_agents_dir")
+    if given:
+        return Path(given).resolve()
+    configured = config.getini("agentbench_agents_dir")
+    if configured:
+        return Path(configured[0])
+    here = config.invocation_params.dir / "agents"
+    return here if here.is_dir() else config.rootpath / "agents"
+
+
 def _regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | None) -> Agent:
     """The agent by id; regrading runs no agent, so a run group can be regraded where its agent's
     definition is not at hand."""
@@ -142,7 +162,7 @@ def pytest_configure_node(node) -> None:  # xdist controller, per worker
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if is_spec_file(file_path):
+    if is_spec_file(file_path) and claims(parent.config, file_path):
         return TaskFile.from_parent(parent, path=file_path)
     return None
 
@@ -150,19 +170,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 @pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     # A run group holds what agents wrote (their code, a conftest.py even): collecting it would run
-    # the agent's code on the host, so `pytest .` never looks inside one.
+    # the agent's code on the host, so `pytest .` never looks inside one. Everything else is pytest's
+    # to decide (--ignore, collect_ignore, norecursedirs), task folders included.
     if results.GROUP_MARK in collection_path.name and collection_path.is_dir():
         return True
-    # A task folder is never junk to skip: answering here spares pytest's pattern checks for each of
-    # thousands of task folders (a third of collection time). --ignore and --ignore-glob still rule.
-    if config.getoption("ignore") or config.getoption("ignore_glob"):
-        return None
-    return False if task_spec_in(collection_path) is not None else None
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path: Path, parent: pytest.Collector):
-    if task_spec_in(path) is not None:
+    if claims(parent.config, path) and task_spec_in(path) is not None:
         return TaskFolder.from_parent(parent, path=path)
     return None
 
