@@ -15,9 +15,11 @@ from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, Ta
                       task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .report import ReportPlugin
-from .run import RUN_KEY, RunState, new_run_id
+from .run import EXIT_CODE_KEY, RUN_KEY, RunState, new_run_id, stop_run
 from .sandbox.base import ContainerConfig
 from .spec import load_split
+
+SPLIT_KEY = pytest.StashKey[set[str]]()  # the task ids --split keeps
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -70,6 +72,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agentbench: a task item of pytest-agentbench")
+    split = config.getoption("agentbench_split")
+    if split:  # read here, on the controller too: a missing file stops the run before anything is written
+        try:
+            config.stash[SPLIT_KEY] = load_split(Path(split))
+        except (OSError, UnicodeDecodeError) as e:
+            raise pytest.UsageError(f"--split {split}: cannot be read: {e}") from None
     config.stash[RUN_KEY] = _run_state(config)
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
@@ -201,14 +209,23 @@ class SpecErrorsDoNotStopTheRun:
             session.config.option.continue_on_collection_errors = True
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    split = config.getoption("agentbench_split")
-    if not split:
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: an id they leave out is not unknown
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.stash.get(SPLIT_KEY, None)
+    if wanted is None:
         return
-    try:
-        wanted = load_split(Path(split))
-    except OSError as e:
-        raise pytest.UsageError(f"--split {split}: {e}") from None
+    split = config.getoption("agentbench_split")
+    unknown = wanted - {spec.id for item in items if (spec := item.stash.get(SPEC_KEY, None))}
+    if unknown:  # most likely a typo: running fewer tasks than the split names, silently, is worse
+        message = f"--split {split}: no collected task has the id(s) {', '.join(sorted(unknown))}"
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()  # nothing runs, and no run group is written for it
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError(message)
+        # A worker cannot end the run with a usage error (xdist reports an internal error): it asks
+        # the controller to stop with the message and the usage error's exit code.
+        stop_run(session, message, pytest.ExitCode.USAGE_ERROR)
+        return
     keep, drop = [], []
     for item in items:
         spec = item.stash.get(SPEC_KEY, None)
@@ -277,6 +294,21 @@ def _write_item_result(item: pytest.Item, result: dict) -> None:
     item.config.hook.pytest_agentbench_item_result(item=item, result=result)
     folder = Path(result.get("folder") or results.item_folder(state.group, spec.id, result["seed"]))
     results.write_json_atomic(folder / results.RESULT_FILE, result)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # xdist controller: a worker ended
+    exit_code = (getattr(node, "workeroutput", None) or {}).get("agentbench_exit_code")
+    if exit_code is not None:
+        node.config.stash[EXIT_CODE_KEY] = exit_code
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    exit_code = session.config.stash.get(EXIT_CODE_KEY, None)
+    if exit_code is not None:  # a run stopped on purpose (stop_run) ends with the reason's own code
+        session.exitstatus = exit_code
+    return (yield)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

@@ -13,6 +13,7 @@ from .agents import Agent
 from .sandbox.base import ContainerConfig
 
 RUN_KEY = pytest.StashKey["RunState"]()
+EXIT_CODE_KEY = pytest.StashKey[int]()  # the exit code a stopped run ends with
 
 
 @dataclass
@@ -32,3 +33,15 @@ class RunState:
 
 def new_run_id() -> str:
     return uuid.uuid4().hex[:12]
+
+
+def stop_run(session: pytest.Session, message: str, exit_code: int) -> None:
+    """Stop the whole run once the item in progress ends, with `message` and `exit_code`. On an xdist
+    worker, pytest-xdist carries shouldstop to the controller (which stops the other workers) and
+    workeroutput carries the exit code (see plugin.pytest_testnodedown)."""
+    session.shouldstop = message
+    exit_code = int(exit_code)  # plain data: it crosses to the xdist controller
+    session.config.stash[EXIT_CODE_KEY] = exit_code
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["agentbench_exit_code"] = exit_code

@@ -245,3 +245,24 @@ def test_the_default_agents_folder_is_the_invocation_folders_not_the_moving_root
     assert unknown.ret == pytest.ExitCode.USAGE_ERROR
     unknown.stderr.fnmatch_lines([f"*unknown agent 'nosuch' (looked in {pytester.path / 'agents'}); "
                                   "known agents: mine*"])
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_a_split_naming_an_unknown_id_stops_the_run_naming_the_file_and_ids(pytester, specs, workers):
+    specs("alpha", "beta")
+    (pytester.path / "typo.txt").write_text("alpah\nbetta\n")
+    result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
+                                           "--split", "typo.txt", *workers)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--split typo.txt: no collected task has the id(s) alpah, betta" in result.stdout.str() + result.stderr.str()
+    assert not (pytester.path / "runs").exists()
+
+
+def test_a_missing_split_file_is_a_usage_error_before_any_run_group_is_written(pytester, specs):
+    specs("alpha")
+    result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
+                                           "--split", "nosuch.txt", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--split nosuch.txt: cannot be read: *No such file or directory*"])
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert not (pytester.path / "runs").exists()
