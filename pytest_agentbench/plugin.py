@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from . import hookspecs, results
+from . import hookspecs, report_files, results
 from .agents import Agent, AgentConfig, AgentError, get_agent
 from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
                       task_spec_in)
@@ -95,8 +95,11 @@ def _run_state(config: pytest.Config) -> RunState:
     if opt("agentbench_resume") or opt("agentbench_regrade"):
         mode = "resume" if opt("agentbench_resume") else "regrade"
         group = Path(opt("agentbench_resume") or opt("agentbench_regrade")).resolve()
-        if not (group / results.METADATA_FILE).is_file() and not any(group.glob(f"*/{results.RESULT_FILE}")):
-            raise pytest.UsageError(f"--{mode} {group}: not a run group (no metadata.json or item results)")
+        if not results.is_run_group(group):
+            raise pytest.UsageError(f"--{mode} {group}: not a run group (no metadata.json, collected.json "
+                                    "or item results)")
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            config.args[:] = _tasks_of(group, mode)
     saved = results.group_info(group) if group else {}
     agent_id = opt("agentbench_agent") or saved.get("agent")
     if saved.get("agent") not in (None, agent_id):
@@ -132,6 +135,20 @@ def _run_state(config: pytest.Config) -> RunState:
                              "base_image": opt("agentbench_base_image"), "data_dir": opt("agentbench_data_dir"),
                              "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
                              "record_commands": opt("agentbench_record_commands")})
+
+
+def _tasks_of(group: Path, mode: str) -> list[str]:
+    """The spec files a run group collected: without paths, `pytest --resume/--regrade GROUP` runs these,
+    not whatever pytest would fall back to (the project's testpaths, the current folder)."""
+    specs = sorted({info["spec"] for info in report_files.read_collected(group).values() if info.get("spec")})
+    if not specs:
+        raise pytest.UsageError(f"--{mode} {group}: the group records no task specs (collected.json); "
+                                f"give the task folders too, e.g. pytest task_specs --{mode} GROUP")
+    missing = [spec for spec in specs if not Path(spec).is_file()]
+    if missing:
+        raise pytest.UsageError(f"--{mode} {group}: the group's task specs are not at hand: "
+                                f"{', '.join(missing[:5])}; give the task folders on the command line")
+    return specs
 
 
 def _agents_dir(config: pytest.Config) -> Path:
@@ -316,8 +333,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is None or hasattr(config, "workerinput") or state.agent is None:
         return
     if state.mode == "regrade":  # no containers were started; only the metadata is brought up to date
-        results.write_metadata(state.group, {"run_id": state.run_id, "agent": state.agent.id,
-                                             "seeds": config.getoption("agentbench_seeds") or 1})
+        _write_metadata(config)
         return
     # Runs after xdist has shut its workers down: whatever they could not remove goes now.
     from .sandbox import get_engine
@@ -331,6 +347,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
         config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id}: {e}", yellow=True)
     if state.group.exists():
-        results.write_metadata(state.group, {"run_id": state.run_id, "agent": state.agent.id,
-                                             "seeds": config.getoption("agentbench_seeds") or 1,
-                                             "created_at": state.options.get("started")})
+        _write_metadata(config)
+
+
+def _write_metadata(config: pytest.Config) -> None:
+    state = config.stash[RUN_KEY]
+    info = {"run_id": state.run_id, "agent": state.agent.id, "seeds": config.getoption("agentbench_seeds") or 1}
+    if state.mode != "regrade":
+        info["created_at"] = state.options.get("started")
+    results.write_metadata(state.group, info)
+
+
+def _items_collected(config: pytest.Config) -> None:
+    """The group's metadata (agent, seeds) is written as soon as there are items to run, so a run cut
+    before any item finished still resumes with the same agent and seeds."""
+    state = config.stash[RUN_KEY]
+    if state.agent is not None and state.mode == "run" and not config.option.collectonly:
+        _write_metadata(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput") and session.items:
+        _items_collected(session.config)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:  # the controller
+    if ids:
+        _items_collected(node.config)

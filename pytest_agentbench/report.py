@@ -188,7 +188,8 @@ def _known(item: pytest.Item) -> dict:
     """What the reports need of an item that may never write a result (crashed, never ran)."""
     spec = item.stash[SPEC_KEY]
     return {"task_id": spec.id, "seed": item.stash.get(SEED_KEY, None), "kind": spec.kind,
-            "category": spec.category, "difficulty": spec.difficulty}
+            "category": spec.category, "difficulty": spec.difficulty,
+            "spec": str(item.path)}  # what `pytest --resume/--regrade GROUP` collects without paths
 
 
 def _extras(result: dict, html_dir: Path | None) -> list[dict]:

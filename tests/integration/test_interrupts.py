@@ -1,0 +1,111 @@
+"""Runs cut short (Ctrl-C, SIGTERM, kill -9, a run killed before any item finished) and run groups
+driven from their folder alone: nothing keeps running, every item ends with a result or resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS, labelled
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def project(tmp_path, base_image_tag, monkeypatch):
+    """The bundled smoke task and agents, plus `sleeper` (starts, then sleeps)."""
+    shutil.copytree(TASK_SPECS / "smoke", tmp_path / "task_specs" / "smoke")
+    shutil.copytree(AGENTS, tmp_path / "agents")
+    sleeper = tmp_path / "agents" / "sleeper"
+    sleeper.mkdir()
+    (sleeper / "config.yaml").write_text("sleeper:\n  start: start.sh\n")
+    shutil.copy(AGENTS / "nop" / "Dockerfile", sleeper / "Dockerfile")
+    (sleeper / "start.sh").write_text("echo started\nsleep 600\n")
+    monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")  # the locally built base, shared with every test
+    return tmp_path
+
+
+def start(project: Path, *args: str, paths=("task_specs",)) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", *args],
+                            cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            **LIKE_A_TERMINAL)
+
+
+def run(project: Path, *args: str, paths=("task_specs",)) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pytest", *paths, "-p", "no:cacheprovider", *args],
+                          cwd=project, capture_output=True, text=True, timeout=600)
+
+
+def run_id_and_group(proc: subprocess.Popen) -> tuple[str, Path]:
+    for line in proc.stdout:
+        found = re.search(r"agentbench: agent \S+, run ([0-9a-f]+), results in (\S+)", line)
+        if found:
+            return found.group(1), Path(found.group(2))
+    raise AssertionError("pytest printed no run id")
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def agent_containers(client, run_id: str) -> list[dict]:
+    return [c for c in client.api.containers(all=True, filters={"label": f"agentbench.run={run_id}"})
+            if any("agent" in name for name in c["Names"])]
+
+
+def results_of(group: Path) -> dict[str, dict]:
+    return {r["nodeid"]: r for r in (json.loads(p.read_text()) for p in group.glob("*/result.json"))}
+
+
+def test_a_run_killed_before_any_item_finished_resumes(project, docker_client):
+    proc = start(project, "--agent=sleeper", "--seeds=2", "--time-limit=3")
+    run_id, group = run_id_and_group(proc)
+    wait_for(lambda: agent_containers(docker_client, run_id), 120, "the first agent's container")
+    os.killpg(proc.pid, signal.SIGKILL)  # nothing finished, nothing was cleaned up
+    proc.communicate(timeout=30)
+    assert results_of(group) == {}
+
+    resumed = run(project, "--resume", str(group), "--time-limit=3")
+    assert "not a run group" not in resumed.stderr
+    assert resumed.returncode == 1, resumed.stdout[-3000:]  # the sleeper times out: a failure, not an error
+    finished = results_of(group)
+    assert sorted(finished) == sorted(json.loads((group / "collected.json").read_text()))
+    assert all(r["agent"] == "sleeper" and r["timed_out"] for r in finished.values())
+
+
+def test_regrade_and_resume_of_a_group_need_nothing_but_the_group(project):
+    # a project whose own test suite is its testpaths: a group's command must not run it
+    (project / "pytest.ini").write_text("[pytest]\ntestpaths = tests\n")
+    (project / "tests").mkdir()
+    (project / "tests" / "test_own.py").write_text(
+        "def test_own_suite():\n    open('own-suite-ran', 'w').close()\n")
+    first = run(project, "--agent=nop")
+    assert first.returncode == 1, first.stdout[-3000:]  # nop submits nothing
+    [group] = (project / "runs").iterdir()
+    before = results_of(group)
+
+    regrade = run(project, "--regrade", str(group.relative_to(project)), paths=())
+    assert regrade.returncode == 1, regrade.stdout[-3000:]
+    assert not (project / "own-suite-ran").exists()
+    assert "4 failed" in regrade.stdout.splitlines()[-1]  # the item and its three checkpoints
+    assert {k: r["grade"] for k, r in results_of(group).items()} == {k: r["grade"] for k, r in before.items()}
+
+    resume = run(project, "--resume", str(group), paths=())
+    assert resume.returncode == 0, resume.stdout[-3000:]  # the one item finished earlier: skipped
+    assert not (project / "own-suite-ran").exists()
+    assert "1 skipped" in resume.stdout.splitlines()[-1]
