@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS, labelled
+from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS, labelled, wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -51,16 +51,6 @@ def run_id_and_group(proc: subprocess.Popen) -> tuple[str, Path]:
         if found:
             return found.group(1), Path(found.group(2))
     raise AssertionError("pytest printed no run id")
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def agent_containers(client, run_id: str) -> list[dict]:
