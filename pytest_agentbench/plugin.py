@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -14,12 +15,14 @@ from .agents import Agent, AgentConfig, AgentError, get_agent
 from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
                       task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
+from .interrupts import StopOnSignals
 from .report import ReportPlugin
 from .run import EXIT_CODE_KEY, RUN_KEY, RunState, new_run_id, stop_run
 from .sandbox.base import ContainerConfig
 from .spec import load_split
 
 SPLIT_KEY = pytest.StashKey[set[str]]()  # the task ids --split keeps
+SIGNALS_KEY = pytest.StashKey[StopOnSignals]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -79,6 +82,8 @@ def pytest_configure(config: pytest.Config) -> None:
         except (OSError, UnicodeDecodeError) as e:
             raise pytest.UsageError(f"--split {split}: cannot be read: {e}") from None
     config.stash[RUN_KEY] = _run_state(config)
+    signals = config.stash[SIGNALS_KEY] = StopOnSignals()
+    signals.install()
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
 
@@ -328,7 +333,34 @@ def pytest_sessionfinish(session: pytest.Session):
     return (yield)
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item):
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        _forget_unfinished(item)
+        raise
+
+
+def _forget_unfinished(item: pytest.Item) -> None:
+    """An item cut by an interrupt writes no result: its folder holds only a partial attempt, which
+    goes, so the item is plainly not run (and --resume runs it)."""
+    folder = (item.stash.get(RESULT_KEY, None) or {}).get("folder")
+    state = item.config.stash[RUN_KEY]
+    if folder and state.mode != "regrade" and not (Path(folder) / results.RESULT_FILE).exists():
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
+    try:
+        _end_of_run(config)
+    finally:
+        signals = config.stash.get(SIGNALS_KEY, None)
+        if signals is not None:
+            signals.uninstall()
+
+
+def _end_of_run(config: pytest.Config) -> None:
     state = config.stash.get(RUN_KEY, None)
     if state is None or hasattr(config, "workerinput") or state.agent is None:
         return

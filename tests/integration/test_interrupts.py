@@ -30,6 +30,10 @@ def project(tmp_path, base_image_tag, monkeypatch):
     (sleeper / "config.yaml").write_text("sleeper:\n  start: start.sh\n")
     shutil.copy(AGENTS / "nop" / "Dockerfile", sleeper / "Dockerfile")
     (sleeper / "start.sh").write_text("echo started\nsleep 600\n")
+    slow = tmp_path / "agents" / "slow"  # the oracle, after 2 s: items that end on their own, soon
+    shutil.copytree(sleeper, slow)
+    (slow / "config.yaml").write_text("slow:\n  start: start.sh\n  reference_solution: true\n")
+    (slow / "start.sh").write_text("sleep 2\nexec bash /home/agent/solution/solution.sh\n")
     monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")  # the locally built base, shared with every test
     return tmp_path
 
@@ -99,3 +103,46 @@ def test_regrade_and_resume_of_a_group_need_nothing_but_the_group(project):
     assert resume.returncode == 0, resume.stdout[-3000:]  # the one item finished earlier: skipped
     assert not (project / "own-suite-ran").exists()
     assert "1 skipped" in resume.stdout.splitlines()[-1]
+
+
+def programs_started(client, run_id: str, since: float) -> list[str]:
+    """Every program started in the run's containers after `since` (agents, graders), from docker's
+    own event log."""
+    events = client.api.events(since=int(since), until=int(time.time()) + 1, decode=True,
+                               filters={"type": "container", "label": f"agentbench.run={run_id}"})
+    return [e["Action"] for e in events if e["Action"].startswith("exec_start") and e["timeNano"] >= since * 1e9]
+
+
+@pytest.mark.parametrize("signum, to", [(signal.SIGINT, "controller"), (signal.SIGTERM, "group"),
+                                        (signal.SIGTERM, "controller"), (signal.SIGHUP, "group")],
+                         ids=["SIGINT-controller", "SIGTERM-group", "SIGTERM-controller", "SIGHUP-group"])
+def test_an_interrupt_stops_new_work_at_once_and_leaves_every_item_resumable(project, docker_client, signum, to):
+    started = time.time()
+    proc = start(project, "--agent=slow", "--seeds=6", "-n", "2")
+    run_id, group = run_id_and_group(proc)
+    # both workers' agents have just started (each runs 2 s): nothing else is under way
+    wait_for(lambda: len(programs_started(docker_client, run_id, started)) >= 2, 120, "both workers' agents")
+    interrupted_at = time.time()
+    if to == "group":  # Ctrl-C, `timeout -s TERM`: every process of the run
+        os.killpg(proc.pid, signum)
+    else:  # `kill`, `docker stop`: the controller alone
+        os.kill(proc.pid, signum)
+    output, _ = proc.communicate(timeout=120)
+
+    assert programs_started(docker_client, run_id, interrupted_at) == []  # no agent or grader after it
+    assert labelled(docker_client, run_id) == []  # and nothing is left running
+    # every item has a result or nothing at all (no half-written folder): the group resumes
+    collected = json.loads((group / "collected.json").read_text())
+    finished = results_of(group)
+    leftovers = [p.name for p in group.iterdir() if p.is_dir() and not (p / "result.json").exists()]
+    assert leftovers == []
+    # what pytest counted and what the run's own summary says agree
+    [summary] = json.loads((group / "summary.json").read_text())["agents"]
+    assert summary["not_run"] == len(collected) - len(finished)
+    passed = sum(r["outcome"] == "passed" for r in finished.values())
+    last = output.strip().splitlines()[-1]
+    assert (f"{passed} passed" in last) if passed else ("no tests ran" in last), output[-2000:]
+
+    resumed = run(project, "--resume", str(group), "-n", "2")
+    assert resumed.returncode == 0, resumed.stdout[-3000:]
+    assert len(results_of(group)) == len(collected) == 6
