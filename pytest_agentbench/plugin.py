@@ -323,6 +323,21 @@ def pytest_testnodedown(node, error) -> None:  # xdist controller: a worker ende
     exit_code = (getattr(node, "workeroutput", None) or {}).get("agentbench_exit_code")
     if exit_code is not None:
         node.config.stash[EXIT_CODE_KEY] = exit_code
+    if error is not None:  # it died (kill -9, out of memory): its agent must not run on until the end
+        _reap_dead_owners(node.config)
+
+
+def _reap_dead_owners(config: pytest.Config) -> None:
+    state = config.stash[RUN_KEY]
+    if state.agent is None or state.mode == "regrade":
+        return
+    from .sandbox import get_engine
+
+    try:
+        get_engine(state.options["sandbox"])(state.run_id).reap()
+    except Exception as e:  # noqa: BLE001 - the sweep at the end retries; the run goes on
+        config.get_terminal_writer().line(f"agentbench: could not remove a dead worker's containers: {e}",
+                                          yellow=True)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)

@@ -146,3 +146,18 @@ def test_an_interrupt_stops_new_work_at_once_and_leaves_every_item_resumable(pro
     resumed = run(project, "--resume", str(group), "-n", "2")
     assert resumed.returncode == 0, resumed.stdout[-3000:]
     assert len(results_of(group)) == len(collected) == 6
+
+
+def test_a_worker_killed_with_kill_9_has_its_containers_removed_while_the_run_goes_on(project, docker_client):
+    proc = start(project, "--agent=sleeper", "-n", "1", "--seeds=2")
+    run_id, _ = run_id_and_group(proc)
+    [first] = wait_for(lambda: agent_containers(docker_client, run_id), 120, "the worker's agent container")
+    os.kill(int(first["Labels"]["agentbench.pid"]), signal.SIGKILL)  # a zombie until xdist ends the run
+    try:
+        wait_for(lambda: first["Id"] not in {c["Id"] for c in agent_containers(docker_client, run_id)},
+                 60, "the dead worker's agent container to be removed")
+        assert proc.poll() is None  # removed during the run: the replacement worker runs the next item
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.communicate(timeout=120)
+    assert labelled(docker_client, run_id) == []
