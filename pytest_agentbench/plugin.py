@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +18,8 @@ from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, Ta
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .interrupts import StopOnSignals
 from .report import ReportPlugin
-from .run import EXIT_CODE_KEY, RUN_KEY, RunState, new_run_id, stop_run
+from .run import (EXIT_CODE_KEY, HOST_ERRNOS, HOST_FAILURE, RUN_KEY, RunState, host_failure, new_run_id,
+                  stop_for_host_failure, stop_run)
 from .sandbox.base import ContainerConfig
 from .spec import load_split
 
@@ -81,7 +83,8 @@ def pytest_configure(config: pytest.Config) -> None:
             config.stash[SPLIT_KEY] = load_split(Path(split))
         except (OSError, UnicodeDecodeError) as e:
             raise pytest.UsageError(f"--split {split}: cannot be read: {e}") from None
-    config.stash[RUN_KEY] = _run_state(config)
+    state = config.stash[RUN_KEY] = _run_state(config)
+    _check_run_dir(config, state)
     signals = config.stash[SIGNALS_KEY] = StopOnSignals()
     signals.install()
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
@@ -140,6 +143,20 @@ def _run_state(config: pytest.Config) -> RunState:
                              "base_image": opt("agentbench_base_image"), "data_dir": opt("agentbench_data_dir"),
                              "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
                              "record_commands": opt("agentbench_record_commands")})
+
+
+def _check_run_dir(config: pytest.Config, state: RunState) -> None:
+    """A run dir that cannot be made (under a file, no permission, read-only) stops the run before any
+    container starts, naming it: not an error per item, nor an INTERNALERROR when results are written."""
+    if hasattr(config, "workerinput") or state.agent is None or config.option.collectonly:
+        return
+    where = state.group if state.mode != "run" else state.group.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=where)
+        probe.close()
+    except OSError as e:
+        pytest.exit(f"agentbench: cannot write {e.filename or where}: {e.strerror or e}", returncode=HOST_FAILURE)
 
 
 def _tasks_of(group: Path, mode: str) -> list[str]:
@@ -262,6 +279,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """--resume skips items already finished; --regrade takes each item's saved result to grade again."""
     state = item.config.stash[RUN_KEY]
     spec = item.stash.get(SPEC_KEY, None)
+    if spec is not None and item.session.shouldstop:  # xdist workers run one more item before they stop
+        pytest.skip(f"not started: the run is stopping ({item.session.shouldstop})")
     if spec is None or state.mode == "run":
         return
     saved_path = results.item_folder(state.group, spec.id, item.stash.get(SEED_KEY, None)) / results.RESULT_FILE
@@ -283,6 +302,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     result = item.stash.get(RESULT_KEY, None)
     if result is None:
         return report
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, OSError) and error.errno in HOST_ERRNOS:  # a full disk fails every later item too
+        state = item.config.stash[RUN_KEY]
+        message = stop_for_host_failure(item.session, error, result.get("folder") or state.group)
+        report.longrepr = message.split(". The run stopped")[0]  # the host's fault: no traceback of ours
     if report.failed or report.skipped or call.when == "call":
         result.setdefault("phases", {})[call.when] = _phase(report)
     if call.when == "teardown":
@@ -315,7 +339,10 @@ def _write_item_result(item: pytest.Item, result: dict) -> None:
     result.setdefault("usage", None)
     item.config.hook.pytest_agentbench_item_result(item=item, result=result)
     folder = Path(result.get("folder") or results.item_folder(state.group, spec.id, result["seed"]))
-    results.write_json_atomic(folder / results.RESULT_FILE, result)
+    try:
+        results.write_json_atomic(folder / results.RESULT_FILE, result)
+    except OSError as e:  # the item stays without a result: --resume runs it again
+        stop_for_host_failure(item.session, e, folder / results.RESULT_FILE)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -342,10 +369,11 @@ def _reap_dead_owners(config: pytest.Config) -> None:
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
 def pytest_sessionfinish(session: pytest.Session):
+    result = yield
     exit_code = session.config.stash.get(EXIT_CODE_KEY, None)
     if exit_code is not None:  # a run stopped on purpose (stop_run) ends with the reason's own code
         session.exitstatus = exit_code
-    return (yield)
+    return result
 
 
 @pytest.hookimpl(wrapper=True)
@@ -394,7 +422,12 @@ def _end_of_run(config: pytest.Config) -> None:
     except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
         config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id}: {e}", yellow=True)
     if state.group.exists():
-        _write_metadata(config)
+        try:
+            _write_metadata(config)
+        except OSError as e:
+            if config.stash.get(EXIT_CODE_KEY, None) != HOST_FAILURE:  # else already said
+                config.get_terminal_writer().line(host_failure(e, state.group / results.METADATA_FILE, state.group),
+                                                  red=True)
 
 
 def _write_metadata(config: pytest.Config) -> None:
@@ -415,10 +448,18 @@ def _items_collected(config: pytest.Config) -> None:
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     if not hasattr(session.config, "workerinput") and session.items:
-        _items_collected(session.config)
+        try:
+            _items_collected(session.config)
+        except OSError as e:
+            stop_for_host_failure(session, e, session.config.stash[RUN_KEY].group / results.METADATA_FILE)
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:  # the controller
     if ids:
-        _items_collected(node.config)
+        try:
+            _items_collected(node.config)
+        except OSError as e:
+            group = node.config.stash[RUN_KEY].group
+            node.config.stash[EXIT_CODE_KEY] = HOST_FAILURE
+            node.config.get_terminal_writer().line(host_failure(e, group / results.METADATA_FILE, group), red=True)

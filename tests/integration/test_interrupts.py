@@ -34,6 +34,11 @@ def project(tmp_path, base_image_tag, monkeypatch):
     shutil.copytree(sleeper, slow)
     (slow / "config.yaml").write_text("slow:\n  start: start.sh\n  reference_solution: true\n")
     (slow / "start.sh").write_text("sleep 2\nexec bash /home/agent/solution/solution.sh\n")
+    writer = tmp_path / "agents" / "writer"  # the oracle, leaving 700 kB of logs
+    shutil.copytree(slow, writer)
+    (writer / "config.yaml").write_text("writer:\n  start: start.sh\n  reference_solution: true\n")
+    (writer / "start.sh").write_text("head -c 700000 /dev/urandom > /home/logs/blob\n"
+                                     "exec bash /home/agent/solution/solution.sh\n")
     monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")  # the locally built base, shared with every test
     return tmp_path
 
@@ -161,3 +166,25 @@ def test_a_worker_killed_with_kill_9_has_its_containers_removed_while_the_run_go
         os.killpg(proc.pid, signal.SIGINT)
         proc.communicate(timeout=120)
     assert labelled(docker_client, run_id) == []
+
+
+def test_a_full_disk_stops_the_run_with_one_message_and_keeps_the_results(project):
+    runs = project / "runs"
+    runs.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(runs)], check=True)
+    try:
+        done = run(project, "--agent=writer", "--seeds=6", "-n", "2")
+        output = done.stdout + done.stderr
+        assert done.returncode == 6, output[-3000:]  # the host failed: not 1, "tasks failed"
+        assert "INTERNALERROR" not in output
+        assert f"agentbench: cannot write {runs}/" in output and "No space left on device" in output
+        [group] = runs.iterdir()
+        kept = results_of(group)  # each a whole JSON file
+        assert 1 <= len(kept) < 6 and all(r["outcome"] == "passed" for r in kept.values())
+
+        subprocess.run(["mount", "-o", "remount,size=64m", str(runs)], check=True)  # space freed
+        resumed = run(project, "--resume", str(group), "-n", "2")
+        assert resumed.returncode == 0, resumed.stdout[-3000:]
+        assert len(results_of(group)) == 6
+    finally:
+        subprocess.run(["umount", "-l", str(runs)], check=True)
