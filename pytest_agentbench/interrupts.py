@@ -38,6 +38,10 @@ class StopOnSignals:
                 return
             self._previous[signum] = current
 
+    def hold(self) -> None:
+        """From now on the signals are ignored: the run's last cleanup (the sweep) must not be cut."""
+        self.received = self.received or "held"
+
     def uninstall(self) -> None:
         for signum, previous in self._previous.items():
             signal.signal(signum, previous)

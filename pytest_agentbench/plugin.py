@@ -395,10 +395,12 @@ def _forget_unfinished(item: pytest.Item) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    signals = config.stash.get(SIGNALS_KEY, None)
+    if signals is not None:
+        signals.hold()
     try:
         _end_of_run(config)
     finally:
-        signals = config.stash.get(SIGNALS_KEY, None)
         if signals is not None:
             signals.uninstall()
 

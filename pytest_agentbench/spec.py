@@ -103,7 +103,7 @@ def load_spec(path: Path, text: str | None = None) -> TaskSpec:
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(path, f"cannot be read: {e}") from None
     if not isinstance(data, dict):
-        raise NotASpec(path, f"holds a {type(data).__name__}, not a task spec's mapping of fields")
+        raise NotASpec(path, f"expected a mapping of fields at the top level, got {type(data).__name__}")
     return spec_from_mapping(path, data, text)
 
 
