@@ -112,5 +112,5 @@ def get_agent(agents_dir: Path, agent_id: str) -> Agent:
     agents = load_agents(agents_dir)
     if agent_id not in agents:
         known = ", ".join(sorted(agents)) or f"none: {agents_dir} holds no */config.yaml"
-        raise AgentError(f"unknown agent {agent_id!r}; known agents: {known}")
+        raise AgentError(f"unknown agent {agent_id!r} (looked in {agents_dir}); known agents: {known}")
     return agents[agent_id]

@@ -15,7 +15,7 @@ import pytest
 
 from .families.workplace import evaluator_of
 from .runner import run_task
-from .spec import SpecError, TaskSpec, load_spec, spec_from_mapping
+from .spec import NotASpec, SpecError, TaskSpec, load_spec, spec_from_mapping
 
 SPEC_FILE = "task.yaml"
 TAC_SPEC_FILE = "task.md"
@@ -24,13 +24,19 @@ SPEC_KEY = pytest.StashKey[TaskSpec]()
 SEED_KEY = pytest.StashKey["int | None"]()
 RESULT_KEY = pytest.StashKey[dict[str, Any]]()
 _MARKERS_KEY = pytest.StashKey[set[str]]()
+_IDS_KEY = pytest.StashKey[dict[str, Path]]()  # task id -> the spec that claimed it first
+_ROOTS_KEY = pytest.StashKey[tuple[str, ...]]()
 INVALID_SPEC = "invalid task spec: "
 _FIXTUREINFO: "weakref.WeakKeyDictionary[pytest.Session, dict]" = weakref.WeakKeyDictionary()
 
 
 class TaskFile(pytest.File):
     def collect(self):
-        spec = load_tac_folder(self.path) if self.path.name == TAC_SPEC_FILE else load_spec(self.path)
+        try:
+            spec = load_tac_folder(self.path) if self.path.name == TAC_SPEC_FILE else load_spec(self.path)
+        except NotASpec:
+            return  # another tool's task.yaml (an Ansible task list): not ours to judge
+        self._claim_id(spec.id)
         seeds = self.config.getoption("agentbench_seeds") or 1
         self._register_markers(spec.marker_names())
         fixtureinfo_key = self._conftest_dirs()
@@ -50,6 +56,15 @@ class TaskFile(pytest.File):
             for marker in spec.marker_names():
                 item.add_marker(marker)
             yield item
+
+    def _claim_id(self, task_id: str) -> None:
+        # The id names the item's folder in the run group: two specs with one id would write their
+        # results over each other. The first in collection order (sorted, so every xdist worker
+        # agrees) keeps it.
+        first = self.session.stash.setdefault(_IDS_KEY, {}).setdefault(task_id, self.path)
+        if first != self.path:
+            raise SpecError(self.path, f"task id {task_id!r} is also the id of {first.parent}/; "
+                                       "ids name the run's folders and must be unique", field="id")
 
     def _conftest_dirs(self) -> tuple[str, ...]:
         """The folders from this spec's up to the rootdir that hold a conftest.py: what decides which
@@ -99,6 +114,29 @@ def is_spec_file(path: Path) -> bool:
     if path.name == SPEC_FILE:
         return True
     return path.name == TAC_SPEC_FILE and _is_tac_folder(path.parent) and not (path.parent / SPEC_FILE).exists()
+
+
+def claims(config: pytest.Config, path: Path) -> bool:
+    """Whether `path` lies where the user pointed agentbench: the `agentbench_paths` ini setting, the
+    paths given on the command line or in `testpaths`, or the invocation folder of a run that names an
+    agent. Elsewhere a project's files are left to pytest: installing the plugin must not turn an
+    unrelated project's deploy/task.yaml into a collection error."""
+    roots = config.stash.get(_ROOTS_KEY, None)
+    if roots is None:
+        roots = config.stash[_ROOTS_KEY] = tuple(_spec_roots(config))
+    where = str(path)
+    return any(where == root or where.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _spec_roots(config: pytest.Config):
+    yield from (str(p) for p in config.getini("agentbench_paths"))
+    source = config.args_source
+    opt = config.getoption
+    pointed = source != pytest.Config.ArgsSource.INVOCATION_DIR or any(
+        opt(name) for name in ("agentbench_agent", "agentbench_resume", "agentbench_regrade"))
+    if pointed:
+        for arg in config.args:
+            yield str((config.invocation_params.dir / arg.split("::", 1)[0]).resolve())
 
 
 def task_spec_in(folder: Path) -> Path | None:

@@ -21,7 +21,7 @@ from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .families.base import AGENT_USER, CopyIn, TaskContext, unique_name
 from .grading.result import Checkpoint, Grade
-from .results import item_folder
+from .results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine
 from .sandbox.base import Sandbox, SandboxEngine, SandboxSpec
@@ -105,8 +105,10 @@ def task_spec(request: pytest.FixtureRequest) -> TaskSpec:
 def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_spec: TaskSpec, agent: Agent,
                  sandbox_engine: SandboxEngine) -> TaskContext:
     seed = request.node.stash.get(SEED_KEY, None)
-    item_dir = item_folder(agentbench_run.group, task_spec.id, seed)
-    item_dir.mkdir(parents=True, exist_ok=True)
+    if agentbench_run.mode == "regrade":  # grades what the folder holds
+        item_dir = item_folder(agentbench_run.group, task_spec.id, seed)
+    else:
+        item_dir = fresh_item_folder(agentbench_run.group, task_spec.id, seed)
     ctx = TaskContext(spec=task_spec, agent=agent, item_dir=item_dir, engine=sandbox_engine,
                       options=agentbench_run.options, trajectory_path=item_dir / "trajectory.jsonl")
     request.node.stash[RESULT_KEY]["folder"] = str(item_dir)

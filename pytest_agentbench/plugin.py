@@ -5,20 +5,28 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import hookspecs, masking, results
+from . import hookspecs, masking, report_files, results
 from .agents import Agent, AgentConfig, AgentError, get_agent
-from .collect import INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, is_spec_file, task_spec_in
+from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
+                      task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
+from .interrupts import StopOnSignals
 from .report import ReportPlugin
-from .run import RUN_KEY, RunState, new_run_id
+from .run import (EXIT_CODE_KEY, HOST_ERRNOS, HOST_FAILURE, RUN_KEY, RunState, host_failure, new_run_id,
+                  stop_for_host_failure, stop_run)
 from .sandbox.base import ContainerConfig
 from .spec import load_split
+
+SPLIT_KEY = pytest.StashKey[set[str]]()  # the task ids --split keeps
+SIGNALS_KEY = pytest.StashKey[StopOnSignals]()
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -30,7 +38,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--agent", dest="agentbench_agent", metavar="ID",
                     help="agent to evaluate, an id from agents/*/config.yaml (tasks are skipped without one)")
     group.addoption("--agents-dir", dest="agentbench_agents_dir", metavar="DIR",
-                    help="folder of agent definitions (default: agents/ in the rootdir)")
+                    help="folder of agent definitions (default: the agentbench_agents_dir ini setting, else "
+                         "agents/ in the current folder, else in the rootdir)")
     group.addoption("--split", dest="agentbench_split", metavar="FILE",
                     help="keep only the task ids listed in FILE (one a line), e.g. task_specs/splits/lite.txt")
     group.addoption("--seeds", dest="agentbench_seeds", type=int, metavar="N",
@@ -67,6 +76,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
                     help="do not record each program the agent runs as a trajectory step (saves the "
                          "tracing cost: about 0.1 ms per write to stdout/stderr); the agent's run is one step")
+    parser.addini("agentbench_paths", type="paths", default=[],
+                  help="folders holding task specs; task.yaml files elsewhere are collected only when their "
+                       "folder is given on the command line or in testpaths, or --agent is given")
+    parser.addini("agentbench_agents_dir", type="paths", default=[],
+                  help="folder of agent definitions (relative to the ini file)")
 
 
 def _size(text: str) -> int:
@@ -89,7 +103,16 @@ def _positive(text: str | int) -> int:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agentbench: a task item of pytest-agentbench")
-    config.stash[RUN_KEY] = _run_state(config)
+    split = config.getoption("agentbench_split")
+    if split:  # read here, on the controller too: a missing file stops the run before anything is written
+        try:
+            config.stash[SPLIT_KEY] = load_split(Path(split))
+        except (OSError, UnicodeDecodeError) as e:
+            raise pytest.UsageError(f"--split {split}: cannot be read: {e}") from None
+    state = config.stash[RUN_KEY] = _run_state(config)
+    _check_run_dir(config, state)
+    signals = config.stash[SIGNALS_KEY] = StopOnSignals()
+    signals.install()
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
 
@@ -99,15 +122,18 @@ def _run_state(config: pytest.Config) -> RunState:
     seeds = opt("agentbench_seeds")
     if seeds is not None and seeds < 1:
         raise pytest.UsageError(f"--seeds must be at least 1, got {seeds}")
-    agents_dir = Path(opt("agentbench_agents_dir") or config.rootpath / "agents")
+    agents_dir = _agents_dir(config)
     mode, group = "run", None
     if opt("agentbench_resume") and opt("agentbench_regrade"):
         raise pytest.UsageError("--resume and --regrade exclude each other")
     if opt("agentbench_resume") or opt("agentbench_regrade"):
         mode = "resume" if opt("agentbench_resume") else "regrade"
         group = Path(opt("agentbench_resume") or opt("agentbench_regrade")).resolve()
-        if not (group / results.METADATA_FILE).is_file() and not any(group.glob(f"*/{results.RESULT_FILE}")):
-            raise pytest.UsageError(f"--{mode} {group}: not a run group (no metadata.json or item results)")
+        if not results.is_run_group(group):
+            raise pytest.UsageError(f"--{mode} {group}: not a run group (no metadata.json, collected.json "
+                                    "or item results)")
+        if config.args_source != pytest.Config.ArgsSource.ARGS:
+            config.args[:] = _tasks_of(group, mode)
     saved = results.group_info(group) if group else {}
     agent_id = opt("agentbench_agent") or saved.get("agent")
     if saved.get("agent") not in (None, agent_id):
@@ -148,6 +174,47 @@ def _run_state(config: pytest.Config) -> RunState:
                              "max_output_files": opt("agentbench_max_output_files")})
 
 
+def _check_run_dir(config: pytest.Config, state: RunState) -> None:
+    """A run dir that cannot be made (under a file, no permission, read-only) stops the run before any
+    container starts, naming it: not an error per item, nor an INTERNALERROR when results are written."""
+    if hasattr(config, "workerinput") or state.agent is None or config.option.collectonly:
+        return
+    where = state.group if state.mode != "run" else state.group.parent
+    try:
+        where.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.TemporaryFile(dir=where)
+        probe.close()
+    except OSError as e:
+        pytest.exit(f"agentbench: cannot write {e.filename or where}: {e.strerror or e}", returncode=HOST_FAILURE)
+
+
+def _tasks_of(group: Path, mode: str) -> list[str]:
+    """The spec files a run group collected: without paths, `pytest --resume/--regrade GROUP` runs these,
+    not whatever pytest would fall back to (the project's testpaths, the current folder)."""
+    specs = sorted({info["spec"] for info in report_files.read_collected(group).values() if info.get("spec")})
+    if not specs:
+        raise pytest.UsageError(f"--{mode} {group}: the group records no task specs (collected.json); "
+                                f"give the task folders too, e.g. pytest task_specs --{mode} GROUP")
+    missing = [spec for spec in specs if not Path(spec).is_file()]
+    if missing:
+        raise pytest.UsageError(f"--{mode} {group}: the group's task specs are not at hand: "
+                                f"{', '.join(missing[:5])}; give the task folders on the command line")
+    return specs
+
+
+def _agents_dir(config: pytest.Config) -> Path:
+    """--agents-dir, else the ini setting, else agents/ beside the user (the invocation folder), else in
+    the rootdir. Not the rootdir first: it moves with the paths given (pytest /elsewhere/specs/x)."""
+    given = config.getoption("agentbench_agents_dir")
+    if given:
+        return Path(given).resolve()
+    configured = config.getini("agentbench_agents_dir")
+    if configured:
+        return Path(configured[0])
+    here = config.invocation_params.dir / "agents"
+    return here if here.is_dir() else config.rootpath / "agents"
+
+
 def _regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | None) -> Agent:
     """The agent by id; regrading runs no agent, so a run group can be regraded where its agent's
     definition is not at hand."""
@@ -171,7 +238,7 @@ def pytest_configure_node(node) -> None:  # xdist controller, per worker
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if is_spec_file(file_path):
+    if is_spec_file(file_path) and claims(parent.config, file_path):
         return TaskFile.from_parent(parent, path=file_path)
     return None
 
@@ -179,19 +246,16 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 @pytest.hookimpl(tryfirst=True)
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
     # A run group holds what agents wrote (their code, a conftest.py even): collecting it would run
-    # the agent's code on the host, so `pytest .` never looks inside one.
+    # the agent's code on the host, so `pytest .` never looks inside one. Everything else is pytest's
+    # to decide (--ignore, collect_ignore, norecursedirs), task folders included.
     if results.GROUP_MARK in collection_path.name and collection_path.is_dir():
         return True
-    # A task folder is never junk to skip: answering here spares pytest's pattern checks for each of
-    # thousands of task folders (a third of collection time). --ignore and --ignore-glob still rule.
-    if config.getoption("ignore") or config.getoption("ignore_glob"):
-        return None
-    return False if task_spec_in(collection_path) is not None else None
+    return None
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path: Path, parent: pytest.Collector):
-    if task_spec_in(path) is not None:
+    if claims(parent.config, path) and task_spec_in(path) is not None:
         return TaskFolder.from_parent(parent, path=path)
     return None
 
@@ -213,14 +277,23 @@ class SpecErrorsDoNotStopTheRun:
             session.config.option.continue_on_collection_errors = True
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    split = config.getoption("agentbench_split")
-    if not split:
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: an id they leave out is not unknown
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.stash.get(SPLIT_KEY, None)
+    if wanted is None:
         return
-    try:
-        wanted = load_split(Path(split))
-    except OSError as e:
-        raise pytest.UsageError(f"--split {split}: {e}") from None
+    split = config.getoption("agentbench_split")
+    unknown = wanted - {spec.id for item in items if (spec := item.stash.get(SPEC_KEY, None))}
+    if unknown:  # most likely a typo: running fewer tasks than the split names, silently, is worse
+        message = f"--split {split}: no collected task has the id(s) {', '.join(sorted(unknown))}"
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()  # nothing runs, and no run group is written for it
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError(message)
+        # A worker cannot end the run with a usage error (xdist reports an internal error): it asks
+        # the controller to stop with the message and the usage error's exit code.
+        stop_run(session, message, pytest.ExitCode.USAGE_ERROR)
+        return
     keep, drop = [], []
     for item in items:
         spec = item.stash.get(SPEC_KEY, None)
@@ -235,6 +308,8 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """--resume skips items already finished; --regrade takes each item's saved result to grade again."""
     state = item.config.stash[RUN_KEY]
     spec = item.stash.get(SPEC_KEY, None)
+    if spec is not None and item.session.shouldstop:  # xdist workers run one more item before they stop
+        pytest.skip(f"not started: the run is stopping ({item.session.shouldstop})")
     if spec is None or state.mode == "run":
         return
     saved_path = results.item_folder(state.group, spec.id, item.stash.get(SEED_KEY, None)) / results.RESULT_FILE
@@ -257,6 +332,11 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     result = item.stash.get(RESULT_KEY, None)
     if result is None:
         return report
+    error = call.excinfo.value if call.excinfo else None
+    if isinstance(error, OSError) and error.errno in HOST_ERRNOS:  # a full disk fails every later item too
+        state = item.config.stash[RUN_KEY]
+        message = stop_for_host_failure(item.session, error, result.get("folder") or state.group)
+        report.longrepr = message.split(". The run stopped")[0]  # the host's fault: no traceback of ours
     if report.failed or report.skipped or call.when == "call":
         result.setdefault("phases", {})[call.when] = _phase(report)
     if call.when == "teardown":
@@ -303,16 +383,78 @@ def _write_item_result(item: pytest.Item, result: dict) -> None:
     item.config.hook.pytest_agentbench_item_result(item=item, result=result)
     result.update(masking.mask(result))  # in place: the reports made from it after this are masked too
     folder = Path(result.get("folder") or results.item_folder(state.group, spec.id, result["seed"]))
-    results.write_json_atomic(folder / results.RESULT_FILE, result)
+    try:
+        results.write_json_atomic(folder / results.RESULT_FILE, result)
+    except OSError as e:  # the item stays without a result: --resume runs it again
+        stop_for_host_failure(item.session, e, folder / results.RESULT_FILE)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error) -> None:  # xdist controller: a worker ended
+    exit_code = (getattr(node, "workeroutput", None) or {}).get("agentbench_exit_code")
+    if exit_code is not None:
+        node.config.stash[EXIT_CODE_KEY] = exit_code
+    if error is not None:  # it died (kill -9, out of memory): its agent must not run on until the end
+        _reap_dead_owners(node.config)
+
+
+def _reap_dead_owners(config: pytest.Config) -> None:
+    state = config.stash[RUN_KEY]
+    if state.agent is None or state.mode == "regrade":
+        return
+    from .sandbox import get_engine
+
+    try:
+        get_engine(state.options["sandbox"])(state.run_id).reap()
+    except Exception as e:  # noqa: BLE001 - the sweep at the end retries; the run goes on
+        config.get_terminal_writer().line(f"agentbench: could not remove a dead worker's containers: {e}",
+                                          yellow=True)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_sessionfinish(session: pytest.Session):
+    result = yield
+    exit_code = session.config.stash.get(EXIT_CODE_KEY, None)
+    if exit_code is not None:  # a run stopped on purpose (stop_run) ends with the reason's own code
+        session.exitstatus = exit_code
+    return result
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item):
+    try:
+        return (yield)
+    except KeyboardInterrupt:
+        _forget_unfinished(item)
+        raise
+
+
+def _forget_unfinished(item: pytest.Item) -> None:
+    """An item cut by an interrupt writes no result: its folder holds only a partial attempt, which
+    goes, so the item is plainly not run (and --resume runs it)."""
+    folder = (item.stash.get(RESULT_KEY, None) or {}).get("folder")
+    state = item.config.stash[RUN_KEY]
+    if folder and state.mode != "regrade" and not (Path(folder) / results.RESULT_FILE).exists():
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    signals = config.stash.get(SIGNALS_KEY, None)
+    if signals is not None:
+        signals.hold()
+    try:
+        _end_of_run(config)
+    finally:
+        if signals is not None:
+            signals.uninstall()
+
+
+def _end_of_run(config: pytest.Config) -> None:
     state = config.stash.get(RUN_KEY, None)
     if state is None or hasattr(config, "workerinput") or state.agent is None:
         return
     if state.mode == "regrade":  # no containers were started; only the metadata is brought up to date
-        results.write_metadata(state.group, {"run_id": state.run_id, "agent": state.agent.id,
-                                             "seeds": config.getoption("agentbench_seeds") or 1})
+        _write_metadata(config)
         return
     # Runs after xdist has shut its workers down: whatever they could not remove goes now.
     from .sandbox import get_engine
@@ -326,6 +468,44 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
         config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id}: {e}", yellow=True)
     if state.group.exists():
-        results.write_metadata(state.group, {"run_id": state.run_id, "agent": state.agent.id,
-                                             "seeds": config.getoption("agentbench_seeds") or 1,
-                                             "created_at": state.options.get("started")})
+        try:
+            _write_metadata(config)
+        except OSError as e:
+            if config.stash.get(EXIT_CODE_KEY, None) != HOST_FAILURE:  # else already said
+                config.get_terminal_writer().line(host_failure(e, state.group / results.METADATA_FILE, state.group),
+                                                  red=True)
+
+
+def _write_metadata(config: pytest.Config) -> None:
+    state = config.stash[RUN_KEY]
+    info = {"run_id": state.run_id, "agent": state.agent.id, "seeds": config.getoption("agentbench_seeds") or 1}
+    if state.mode != "regrade":
+        info["created_at"] = state.options.get("started")
+    results.write_metadata(state.group, info)
+
+
+def _items_collected(config: pytest.Config) -> None:
+    """The group's metadata (agent, seeds) is written as soon as there are items to run, so a run cut
+    before any item finished still resumes with the same agent and seeds."""
+    state = config.stash[RUN_KEY]
+    if state.agent is not None and state.mode == "run" and not config.option.collectonly:
+        _write_metadata(config)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput") and session.items:
+        try:
+            _items_collected(session.config)
+        except OSError as e:
+            stop_for_host_failure(session, e, session.config.stash[RUN_KEY].group / results.METADATA_FILE)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_node_collection_finished(node, ids: list[str]) -> None:  # the controller
+    if ids:
+        try:
+            _items_collected(node.config)
+        except OSError as e:
+            group = node.config.stash[RUN_KEY].group
+            node.config.stash[EXIT_CODE_KEY] = HOST_FAILURE
+            node.config.get_terminal_writer().line(host_failure(e, group / results.METADATA_FILE, group), red=True)

@@ -18,7 +18,7 @@ import pytest
 
 from . import report_files, results
 from .collect import RESULT_KEY, SEED_KEY, SPEC_FILE, SPEC_KEY
-from .run import RUN_KEY
+from .run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
 from .summary import item_view, task_and_seed
 
 ROW_ATTR = "agentbench_row"  # on a teardown report: the item's view (summary.item_view)
@@ -31,6 +31,8 @@ class ReportPlugin:
         self.collected: set[str] = set()  # task node ids, as the controller learns them
         self.rows: dict[str, dict] = {}  # node id -> the item's view, on the controller
         self._summary: dict | None = None
+        self._write_error: OSError | None = None  # the first write the host refused (a full disk)
+        self._unsaid_write_error: OSError | None = None
 
     # --- which process, which run ---------------------------------------------------------------------
 
@@ -52,7 +54,10 @@ class ReportPlugin:
         if not self._active() or not items:
             return  # the xdist controller collects nothing: its workers write collected.json
         self.collected.update(item.nodeid for item in items)
-        report_files.write_collected(self._state.group, {item.nodeid: _known(item) for item in items})
+        try:
+            report_files.write_collected(self._state.group, {item.nodeid: _known(item) for item in items})
+        except OSError as e:
+            stop_for_host_failure(session, e, self._state.group / report_files.COLLECTED_FILE)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids: list[str]) -> None:
@@ -105,12 +110,15 @@ class ReportPlugin:
         message = str(report.longrepr)
         known = report_files.read_collected(state.group).get(crashitem, {})
         saved = results.read_result(folder / results.RESULT_FILE) or {}
-        results.write_json_atomic(folder / results.RESULT_FILE, {
-            **known, **saved, "nodeid": crashitem, "task_id": task_id, "seed": seed, "agent": state.agent.id,
-            "run_id": state.run_id, "outcome": "error", "crashed": True, "crash": message,
-            "timed_out": bool(saved.get("timed_out")), "folder": str(folder), "finished_at": time.time(),
-            "phases": {**saved.get("phases", {}), "call": {"outcome": "failed", "duration": 0.0, "message": message}},
-        })
+        try:
+            results.write_json_atomic(folder / results.RESULT_FILE, {
+                **known, **saved, "nodeid": crashitem, "task_id": task_id, "seed": seed, "agent": state.agent.id,
+                "run_id": state.run_id, "outcome": "error", "crashed": True, "crash": message,
+                "timed_out": bool(saved.get("timed_out")), "folder": str(folder), "finished_at": time.time(),
+                "phases": {**saved.get("phases", {}), "call": {"outcome": "failed", "duration": 0.0, "message": message}},
+            })
+        except OSError as e:  # the disk filled up: the run's own message says so; the row still shows
+            self._write_error = self._write_error or e
 
     def _add_crash_row(self, report: pytest.TestReport) -> None:
         """pytest-html makes a row only when an item's teardown report arrives, which a crashed item never
@@ -160,11 +168,19 @@ class ReportPlugin:
     def _finished_summary(self) -> dict | None:
         """The run's summary, from the result files on disk (computed once, on the controller, at the end)."""
         if self._summary is None and self._is_controller() and self._active() and self._state.group.is_dir():
-            self._summary = report_files.write_run_files(self._state.group, self.collected, self._state.agent.id)
+            try:
+                self._summary = report_files.write_run_files(self._state.group, self.collected, self._state.agent.id)
+            except OSError as e:  # the numbers still show; the files could not be written
+                self._write_error = self._write_error or e
+                self._summary = report_files.group_summary(self._state.group, self.collected,
+                                                           self._state.agent.id)[2]
         return self._summary
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         summary = self._finished_summary()
+        if self._write_error is not None and self.config.stash.get(EXIT_CODE_KEY, None) != HOST_FAILURE:
+            self._unsaid_write_error = self._write_error  # no worker has named the failure yet
+            self.config.stash[EXIT_CODE_KEY] = HOST_FAILURE
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary is not None and step_summary:
             with open(step_summary, "a", encoding="utf-8") as f:
@@ -178,6 +194,9 @@ class ReportPlugin:
         for line in report_files.text_lines(summary):
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"results: {self._state.group}")
+        if self._unsaid_write_error is not None:
+            terminalreporter.write_line(host_failure(self._unsaid_write_error, self._state.group, self._state.group),
+                                        red=True)
 
 
 def _is_task(nodeid: str) -> bool:
@@ -188,7 +207,8 @@ def _known(item: pytest.Item) -> dict:
     """What the reports need of an item that may never write a result (crashed, never ran)."""
     spec = item.stash[SPEC_KEY]
     return {"task_id": spec.id, "seed": item.stash.get(SEED_KEY, None), "kind": spec.kind,
-            "category": spec.category, "difficulty": spec.difficulty}
+            "category": spec.category, "difficulty": spec.difficulty,
+            "spec": str(item.path)}  # what `pytest --resume/--regrade GROUP` collects without paths
 
 
 def _extras(result: dict, html_dir: Path | None) -> list[dict]:

@@ -28,7 +28,7 @@ from . import results as run_results
 from .masking import mask
 from .summary import item_view, summarize_views, views
 
-COLLECTED_FILE = "collected.json"
+COLLECTED_FILE = run_results.COLLECTED_FILE
 SUMMARY_FILE = "summary.json"
 SUBMISSION_FILE = "submission.jsonl"
 REPORT_FILE = "report.html"

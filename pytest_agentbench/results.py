@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from .masking import mask
 
 RESULT_FILE = "result.json"
 METADATA_FILE = "metadata.json"
+COLLECTED_FILE = "collected.json"  # written by report_files as soon as the items are collected
 
 
 GROUP_MARK = "_run-group_"  # in every run group's folder name, as MLE-bench names them
@@ -35,6 +37,22 @@ def group_name(agent_id: str, now: datetime | None = None) -> str:
 
 def item_folder(group: Path, task_id: str, seed: int | None) -> Path:
     return Path(group) / (_safe(task_id) if seed is None else f"{_safe(task_id)}_seed{seed}")
+
+
+def fresh_item_folder(group: Path, task_id: str, seed: int | None) -> Path:
+    """The item's folder, emptied first: what is in it is the leftover of an attempt that did not
+    finish (cut by an interrupt, a crash or kill -9); the new attempt must not grade its stale outputs."""
+    folder = item_folder(group, task_id, seed)
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def is_run_group(group: Path) -> bool:
+    """A run group however early it was cut: its metadata, its collected items or an item's result."""
+    group = Path(group)
+    return ((group / METADATA_FILE).is_file() or (group / COLLECTED_FILE).is_file()
+            or any(group.glob(f"*/{RESULT_FILE}")))
 
 
 def write_json_atomic(path: Path, data: Any) -> None:

@@ -33,6 +33,11 @@ class SpecError(Exception):
         super().__init__(f"{where}: field '{field}': {message}" if field else f"{where}: {message}")
 
 
+class NotASpec(SpecError):
+    """A file named like a spec that is none (another tool's task.yaml: a YAML list, a scalar, empty):
+    left alone, never an error."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,6 +106,8 @@ def load_spec(path: Path, text: str | None = None) -> TaskSpec:
         raise yaml_error(path, e) from None
     except (OSError, UnicodeDecodeError) as e:
         raise SpecError(path, f"cannot be read: {e}") from None
+    if not isinstance(data, dict):
+        raise NotASpec(path, f"expected a mapping of fields at the top level, got {type(data).__name__}")
     return spec_from_mapping(path, data, text)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -37,3 +38,14 @@ def _sigint_as_in_a_terminal() -> None:
 # Popen arguments for a run that Ctrl-C tests interrupt: its own process group, as a terminal's
 # Ctrl-C sees it (os.killpg), with SIGINT acting as it does in a terminal.
 LIKE_A_TERMINAL = {"start_new_session": True, "preexec_fn": _sigint_as_in_a_terminal}
+
+
+def wait_for(predicate, timeout: float, what: str):
+    """The predicate's first truthy value, polled until `timeout` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

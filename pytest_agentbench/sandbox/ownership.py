@@ -1,8 +1,9 @@
 """Labels that tie every container, network and volume to its run and to the process that made it.
 
 Fixture teardown cannot be trusted to run (xdist kills workers 10 s after Ctrl-C; `kill -9` runs
-nothing), so cleanup works from labels instead: the controller removes its run's objects at the end,
-and each new run reaps objects whose creating process is gone. A pid alone could be reused by an
+nothing), so cleanup works from labels instead: the controller removes its run's objects at the end
+and reaps those of a worker that died as soon as xdist reports it, and each new run reaps objects
+whose creating process is gone. A pid alone could be reused by an
 unrelated process, so the process start time is part of the identity.
 """
 
@@ -20,14 +21,17 @@ ITEM = "agentbench.item"
 
 
 def process_start(pid: int) -> str | None:
-    """The kernel's start time of `pid` (clock ticks since boot), or None if it does not exist."""
+    """The kernel's start time of `pid` (clock ticks since boot), or None if it is gone: it does not
+    exist, or it is a zombie (dead, only not yet waited for by its parent: a worker killed with
+    kill -9 stays one until xdist ends the run)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as f:
             stat = f.read().decode()
     except OSError:
         return None
     # The command name (field 2) may contain spaces and parentheses: split after its last ')'.
-    return stat.rsplit(")", 1)[1].split()[19]
+    fields = stat.rsplit(")", 1)[1].split()
+    return None if fields[0] in ("Z", "X") else fields[19]  # fields 3 (state) and 22 (start time)
 
 
 @cache

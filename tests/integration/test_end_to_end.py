@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS, labelled
+from support import AGENTS, LIKE_A_TERMINAL, TASK_SPECS, labelled, wait_for as _wait_for
 
 pytestmark = pytest.mark.docker
 
@@ -112,16 +112,6 @@ def test_a_dead_docker_engine_is_a_clear_error_per_item(pytester, workdir, monke
     result = pytester.runpytest_subprocess("task_specs", "--agent=nop", "-p", "no:cacheprovider")
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines([f"*the Docker engine at unix://{workdir}/no-such-docker.sock does not answer*"])
-
-
-def _wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _start_pytest(workdir: Path, *args: str) -> subprocess.Popen:

@@ -91,7 +91,7 @@ def test_an_unknown_agent_is_an_error_listing_the_known_ones(pytester, specs):
     specs("alpha")
     result = pytester.runpytest_subprocess("task_specs", "--agent=nosuch", f"--agents-dir={AGENTS}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*unknown agent 'nosuch'; known agents: dummy, nop, oracle*"])
+    result.stderr.fnmatch_lines([f"*unknown agent 'nosuch' (looked in {AGENTS}); known agents: dummy, nop, oracle*"])
 
 
 def test_a_missing_secret_names_the_agent_and_the_variable(pytester, specs):
@@ -178,3 +178,91 @@ def test_a_workplace_task_without_its_evaluator_fails_at_collection_not_after_th
     assert collected(result) == ["task_specs/demo/alpha/task.yaml::alpha"]
     result.stdout.fnmatch_lines([f"*{folder / 'task.yaml'}: a workplace task needs an evaluator: "
                                  f"{folder / 'evaluator.py'} (or utils/evaluator.py)*"])
+
+
+def test_two_specs_with_one_id_are_a_collection_error_naming_both_folders(pytester, specs):
+    root = specs("alpha", "beta")
+    copy = root / "demo" / "zeta"
+    copy.mkdir()
+    (copy / "task.yaml").write_text(SPEC.format(id="alpha", category="smoke"))
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs")
+    assert collected(result) == ["task_specs/demo/alpha/task.yaml::alpha", "task_specs/demo/beta/task.yaml::beta"]
+    result.stdout.fnmatch_lines([f"*invalid task spec: {copy / 'task.yaml'}: field 'id': task id 'alpha' is "
+                                 f"also the id of {root / 'demo' / 'alpha'}/*"])
+
+
+UNRELATED_TEST = "def test_ok():\n    pass\n"
+ANSIBLE_TASKS = "- name: install nginx\n  apt: {name: nginx}\n"
+
+
+def test_an_unrelated_projects_task_yaml_is_left_to_pytest(pytester):
+    pytester.makepyfile(test_app=UNRELATED_TEST)
+    (pytester.path / "deploy").mkdir()
+    (pytester.path / "deploy" / "task.yaml").write_text(ANSIBLE_TASKS)
+    (pytester.path / "ops").mkdir()
+    (pytester.path / "ops" / "task.yaml").write_text("hosts: all\nbecome: true\n")  # a mapping, not a spec
+    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    plain.assert_outcomes(passed=1)
+    assert plain.ret == 0
+    # pointed at the whole project, the Ansible list is still not a spec: never an error
+    pytester.path.joinpath("ops", "task.yaml").unlink()
+    explicit = pytester.runpytest_subprocess("-p", "no:cacheprovider", ".")
+    explicit.assert_outcomes(passed=1)
+
+
+def test_specs_are_collected_where_the_ini_points_without_paths_on_the_command_line(pytester, specs):
+    specs("alpha")
+    assert collected(pytester.runpytest_subprocess("--collect-only", "-q")) == []
+    pytester.makeini("[pytest]\nagentbench_paths = task_specs\n")
+    assert collected(pytester.runpytest_subprocess("--collect-only", "-q")) == [
+        "task_specs/demo/alpha/task.yaml::alpha"]
+
+
+def test_collect_ignore_and_norecursedirs_leave_task_folders_out(pytester, specs):
+    specs("alpha", "beta", "gamma")
+    pytester.makeconftest("collect_ignore = ['task_specs/demo/beta']\n")
+    pytester.makeini("[pytest]\nnorecursedirs = gamma\n")
+    result = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs")
+    assert collected(result) == ["task_specs/demo/alpha/task.yaml::alpha"]
+
+
+def test_the_default_agents_folder_is_the_invocation_folders_not_the_moving_rootdirs(pytester):
+    mine = pytester.path / "agents" / "mine"
+    mine.mkdir(parents=True)
+    (mine / "config.yaml").write_text("mine:\n  start: start.sh\n")
+    elsewhere = pytester.path / "elsewhere"
+    other = elsewhere / "agents" / "theirs"
+    other.mkdir(parents=True)
+    (other / "config.yaml").write_text("theirs:\n  start: start.sh\n")
+    (elsewhere / "pytest.ini").write_text("[pytest]\n")  # makes elsewhere/ the rootdir
+    task = elsewhere / "specs" / "alpha"
+    task.mkdir(parents=True)
+    (task / "task.yaml").write_text(SPEC.format(id="alpha", category="smoke"))
+    found = pytester.runpytest_subprocess("--agent=mine", "--collect-only", "-q", str(elsewhere / "specs"))
+    assert found.ret == 0, found.stderr.str()
+    assert collected(found) == ["specs/alpha/task.yaml::alpha"]
+    unknown = pytester.runpytest_subprocess("--agent=nosuch", "--collect-only", str(elsewhere / "specs"))
+    assert unknown.ret == pytest.ExitCode.USAGE_ERROR
+    unknown.stderr.fnmatch_lines([f"*unknown agent 'nosuch' (looked in {pytester.path / 'agents'}); "
+                                  "known agents: mine*"])
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_a_split_naming_an_unknown_id_stops_the_run_naming_the_file_and_ids(pytester, specs, workers):
+    specs("alpha", "beta")
+    (pytester.path / "typo.txt").write_text("alpah\nbetta\n")
+    result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
+                                           "--split", "typo.txt", *workers)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert "--split typo.txt: no collected task has the id(s) alpah, betta" in result.stdout.str() + result.stderr.str()
+    assert list(pytester.path.glob("runs/*")) == []  # no run group
+
+
+def test_a_missing_split_file_is_a_usage_error_before_any_run_group_is_written(pytester, specs):
+    specs("alpha")
+    result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
+                                           "--split", "nosuch.txt", "-n", "2")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--split nosuch.txt: cannot be read: *No such file or directory*"])
+    assert "INTERNALERROR" not in result.stdout.str()
+    assert list(pytester.path.glob("runs/*")) == []  # no run group
