@@ -20,12 +20,13 @@ import pytest
 from . import families
 from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
-from .families.base import AGENT_USER, CopyIn, TaskContext, unique_name
+from .families.base import AGENT_USER, CopyIn, TaskContext, container_limits_of, unique_name
 from .grading.result import Grade
 from .results import item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine
-from .sandbox.base import Sandbox, SandboxEngine, SandboxSpec
+from .sandbox import limits
+from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
 from .spec import TaskSpec
@@ -77,6 +78,19 @@ def base_image(sandbox_engine: SandboxEngine, agentbench_run: RunState) -> str:
 
 
 @pytest.fixture(scope="session")
+def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, base_image: str) -> ContainerConfig:
+    """The run's container config with pids, memory, CPU and (where the storage driver allows) disk
+    limits filled in: what every agent, grader and service container of the run gets."""
+    try:
+        config, record = limits.in_force(agentbench_run.container_config, sandbox_engine,
+                                         agentbench_run.options.get("workers") or 1, base_image)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
+    agentbench_run.options.update(container_limits=config, limits=record)  # families' containers too
+    return config
+
+
+@pytest.fixture(scope="session")
 def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
     return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
 
@@ -98,13 +112,13 @@ def task_spec(request: pytest.FixtureRequest) -> TaskSpec:
 
 @pytest.fixture
 def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_spec: TaskSpec, agent: Agent,
-                 sandbox_engine: SandboxEngine) -> TaskContext:
+                 sandbox_engine: SandboxEngine, container_limits: ContainerConfig) -> TaskContext:
     seed = request.node.stash.get(SEED_KEY, None)
     item_dir = item_folder(agentbench_run.group, task_spec.id, seed)
     item_dir.mkdir(parents=True, exist_ok=True)
     ctx = TaskContext(spec=task_spec, agent=agent, item_dir=item_dir, engine=sandbox_engine,
                       options=agentbench_run.options, trajectory_path=item_dir / "trajectory.jsonl")
-    request.node.stash[RESULT_KEY]["folder"] = str(item_dir)
+    request.node.stash[RESULT_KEY].update(folder=str(item_dir), limits=agentbench_run.options["limits"])
     families.get(task_spec.kind).prepare(ctx)
     return ctx
 
@@ -141,7 +155,8 @@ def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run
     files.append(CopyIn(*recorder_file()))
     spec = SandboxSpec(image=image, name=unique_name("agent", task_context), network=task_network,
                        env={**family.agent_env(task_context), **_task_env(task_context)},
-                       config=_container_config(agentbench_run, task_context.agent))
+                       config=replace(container_limits_of(task_context),
+                                      privileged=task_context.agent.config.privileged))
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
                                    trajectory=TrajectoryRecorder(task_context.trajectory_path))
     task_context.sandbox = sandbox
@@ -183,10 +198,18 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
     """The agent's container stops at once; its outputs are copied to the item's folder (with
     --regrade, the outputs saved there are used as they are)."""
     if agentbench_run.mode != "regrade":
+        family = families.get(task_context.spec.kind)
         sandbox: Sandbox = request.getfixturevalue("task_sandbox")
         sandbox.kill()
-        for path in families.get(task_context.spec.kind).outputs(task_context):
+        for path in family.outputs(task_context):
             sandbox.copy_out(path, task_context.item_dir)
+        # Grading works from the copied outputs: a slow grader must not hold the item's containers
+        # (removal is idempotent; the fixtures' own teardown finds them gone).
+        task_context.engine.discard(sandbox)
+        if not family.grading_uses_task_network:
+            for service in request.getfixturevalue("task_services"):
+                task_context.engine.discard(service)
+            task_context.engine.discard_network(request.getfixturevalue("task_network"))
     request.node.stash[RESULT_KEY]["usage"] = _usage(task_context.item_dir)
     return task_context.item_dir
 
@@ -215,6 +238,3 @@ def _usage(item_dir: Path) -> dict | None:
 def _task_env(ctx: TaskContext) -> dict[str, str]:
     return {"TASK_ID": ctx.spec.id, "COMPETITION_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
 
-
-def _container_config(run: RunState, agent: Agent):
-    return replace(run.container_config, privileged=agent.config.privileged)

@@ -43,6 +43,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="grade the outputs saved in a run group again; no agent runs")
     group.addoption("--time-limit", dest="agentbench_time_limit", type=int, metavar="SECONDS",
                     help="the agent's time limit for every task, overriding the specs'")
+    group.addoption("--grader-time-limit", dest="agentbench_grader_time_limit", type=int, metavar="SECONDS",
+                    help="how long a host-side grader may run for every task, overriding the specs' "
+                         "grader_time_limit (default 600)")
     group.addoption("--base-image", dest="agentbench_base_image", metavar="IMAGE",
                     default=os.environ.get("AGENTBENCH_BASE_IMAGE"),
                     help="image to build agent images on, e.g. python:3.11-slim-bookworm (default: a Debian "
@@ -73,6 +76,10 @@ def _run_state(config: pytest.Config) -> RunState:
     seeds = opt("agentbench_seeds")
     if seeds is not None and seeds < 1:
         raise pytest.UsageError(f"--seeds must be at least 1, got {seeds}")
+    for name in ("time_limit", "grader_time_limit"):
+        limit = opt(f"agentbench_{name}")
+        if limit is not None and limit <= 0:
+            raise pytest.UsageError(f"--{name.replace('_', '-')} must be a positive number of seconds, got {limit}")
     agents_dir = Path(opt("agentbench_agents_dir") or config.rootpath / "agents")
     mode, group = "run", None
     if opt("agentbench_resume") and opt("agentbench_regrade"):
@@ -116,7 +123,18 @@ def _run_state(config: pytest.Config) -> RunState:
                     options={"sandbox": opt("agentbench_sandbox"), "started": time.time(),
                              "base_image": opt("agentbench_base_image"), "data_dir": opt("agentbench_data_dir"),
                              "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
-                             "record_commands": opt("agentbench_record_commands")})
+                             "record_commands": opt("agentbench_record_commands"),
+                             "grader_time_limit": opt("agentbench_grader_time_limit"),
+                             "workers": _workers(config)})
+
+
+def _workers(config: pytest.Config) -> int:
+    """How many items run at once (xdist's -n): the machine's CPUs and memory are shared among them."""
+    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT") or getattr(config.option, "numprocesses", None)
+    try:
+        return max(1, int(count or 1))
+    except ValueError:  # -n auto, before xdist has resolved it
+        return os.cpu_count() or 1
 
 
 def _regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | None) -> Agent:

@@ -47,6 +47,7 @@ class GenericFields(_Strict):
     difficulty: str | None = None
     markers: list[str] = Field(default_factory=list)
     time_limit: int = Field(default=600, gt=0, description="seconds the agent may run")
+    grader_time_limit: int = Field(default=600, gt=0, description="seconds a host-side grader may run")
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class TaskSpec:
     markers: tuple[str, ...]
     time_limit: int
     details: Any  # the kind's pydantic model
+    grader_time_limit: int = 600
     raw: dict = field(repr=False, compare=False, default_factory=dict)
 
     @property
@@ -122,7 +124,8 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
     family.check_folder(path)
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
-                    time_limit=generic.time_limit, details=details, raw=data)
+                    time_limit=generic.time_limit, details=details, raw=data,
+                    grader_time_limit=generic.grader_time_limit)
 
 
 def _validate(path: Path, model: type[BaseModel], data: dict, text: str) -> Any:
