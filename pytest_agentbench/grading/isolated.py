@@ -25,8 +25,10 @@ from .result import GraderError
 
 DEFAULT_TIME_LIMIT = 600  # seconds; a spec's grader_time_limit or --grader-time-limit overrides it
 MAX_RESULT_BYTES = 16 * 2**20  # what a grader may hand back: checkpoints or a score, not data
-# Imported once in the forkserver, so that a child starts with them (the modules grader entries live in).
-PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.competition", "pandas"]
+# Imported once in the forkserver, so that a child starts with them: the modules grader entries live in,
+# pandas for competitions, and pytest, which multiprocessing imports again in each child when the main
+# module is the `pytest` script (it re-runs the main module's imports, under __name__ "__mp_main__").
+PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.competition", "pandas", "pytest"]
 
 _context = None
 _HARNESS = str(Path(__file__).resolve().parent.parent)
