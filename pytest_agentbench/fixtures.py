@@ -81,11 +81,8 @@ def base_image(sandbox_engine: SandboxEngine, agentbench_run: RunState) -> str:
 def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, base_image: str) -> ContainerConfig:
     """The run's container config with pids, memory, CPU and (where the storage driver allows) disk
     limits filled in: what every agent, grader and service container of the run gets."""
-    try:
-        config, record = limits.in_force(agentbench_run.container_config, sandbox_engine,
-                                         agentbench_run.options.get("workers") or 1, base_image)
-    except ValueError as e:
-        raise pytest.UsageError(str(e)) from None
+    config, record = limits.in_force(agentbench_run.container_config, sandbox_engine,
+                                     agentbench_run.options.get("workers") or 1, base_image)
     agentbench_run.options.update(container_limits=config, limits=record)  # families' containers too
     return config
 

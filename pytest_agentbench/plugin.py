@@ -106,13 +106,22 @@ def _run_state(config: pytest.Config) -> RunState:
         except AgentError as e:
             raise pytest.UsageError(str(e)) from None
     container_config = ContainerConfig()
+    workerinput = getattr(config, "workerinput", None)
     if opt("agentbench_container_config"):
         path = Path(opt("agentbench_container_config"))
         try:
             container_config = ContainerConfig.from_mapping(json.loads(path.read_text()))
+            if container_config.nano_cpus and workerinput is None and agent and mode != "regrade":
+                from .sandbox import get_engine, limits  # asks the engine: only when CPUs are given
+
+                try:
+                    limits.check_against(container_config, get_engine(opt("agentbench_sandbox"))("configure"))
+                except (ValueError, TypeError):
+                    raise
+                except Exception:  # noqa: BLE001 - no engine to ask: every item will say so itself
+                    pass
         except (OSError, ValueError, TypeError) as e:
             raise pytest.UsageError(f"--container-config {path}: {e}") from None
-    workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # an xdist worker joins the controller's run
         run_id, group = workerinput["agentbench"]["run_id"], Path(workerinput["agentbench"]["group"])
     else:

@@ -28,7 +28,7 @@ MAX_RESULT_BYTES = 16 * 2**20  # what a grader may hand back: checkpoints or a s
 # Imported once in the forkserver, so that a child starts with them: the modules grader entries live in,
 # pandas for competitions, and pytest, which multiprocessing imports again in each child when the main
 # module is the `pytest` script (it re-runs the main module's imports, under __name__ "__mp_main__").
-PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.competition", "pandas", "pytest"]
+PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.competition", "pandas", "pytest", "ctypes"]
 
 _context = None
 _HARNESS = str(Path(__file__).resolve().parent.parent)
@@ -94,6 +94,7 @@ def _mp():
 
 def _child(conn, entry, args, memory: int | None, log_path: str | None) -> None:
     os.setpgid(0, 0)  # its own process group: a time-out kills whatever it started too
+    _die_with_parent()
     if memory:
         resource.setrlimit(resource.RLIMIT_DATA, (memory, memory))
     if log_path:  # what the grader prints goes to the item's folder, not into another item's capture
@@ -120,6 +121,17 @@ def _child(conn, entry, args, memory: int | None, log_path: str | None) -> None:
     conn.close()
     # os._exit: no atexit handlers or finalizers of the grader's making run after its answer is sent.
     os._exit(0)
+
+
+def _die_with_parent() -> None:
+    """The time limit is kept by the worker: should the worker die (kill -9), its forkserver ends, and
+    with PR_SET_PDEATHSIG the grader ends with it instead of looping on as an orphan."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1: PR_SET_PDEATHSIG (Linux)
+    except (OSError, AttributeError):  # not Linux: the grader may outlive a killed worker
+        pass
 
 
 def _kill(child) -> None:

@@ -22,9 +22,6 @@ def in_force(given: ContainerConfig, engine: SandboxEngine, workers: int, image:
     (which limit is in force, and why a disk limit is not, where it is not)."""
     cpus, memory = engine.capacity()
     workers = max(1, workers)
-    if given.nano_cpus and given.nano_cpus > cpus * 1e9:
-        raise ValueError(f"--container-config key 'nano_cpus': got {given.nano_cpus:g}; expected at most "
-                         f"{cpus * 10**9} (the Docker engine's machine has {cpus} CPUs)")
     limits = replace(
         given,
         pids_limit=given.pids_limit or DEFAULT_PIDS,
@@ -39,6 +36,14 @@ def in_force(given: ContainerConfig, engine: SandboxEngine, workers: int, image:
     else:
         limits = replace(limits, disk_limit=given.disk_limit or DEFAULT_DISK)
     return limits, record(limits, disk_note)
+
+
+def check_against(given: ContainerConfig, engine: SandboxEngine) -> None:
+    """ValueError if a value given cannot work on this engine's machine (Docker would refuse every container)."""
+    cpus, _ = engine.capacity()
+    if given.nano_cpus and given.nano_cpus > cpus * 1e9:
+        raise ValueError(f"key 'nano_cpus': got {given.nano_cpus:g}; expected at most {cpus * 10**9} "
+                         f"(the Docker engine's machine has {cpus} CPUs)")
 
 
 def record(limits: ContainerConfig, disk_note: str | None = None) -> dict:

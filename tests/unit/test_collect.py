@@ -134,6 +134,7 @@ def test_a_container_config_with_an_unknown_key_is_refused(pytester, specs):
     ('{"mem_limit": "lots"}', "key 'mem_limit': got 'lots'; expected a size of at least 6 MB*"),
     ('{"nano_cpus": -1}', "key 'nano_cpus': got -1; expected CPUs in billionths, at least 10000000*"),
     ('{"pids_limit": "many"}', "key 'pids_limit': got 'many'; expected a whole number of processes*"),
+    ('{"nano_cpus": 1e15}', "key 'nano_cpus': got 1e+15; expected at most * (the Docker engine's machine has * CPUs)"),
 ])
 def test_a_bad_container_config_value_stops_the_run_naming_key_and_value(pytester, specs, config, message):
     specs("alpha")
