@@ -16,7 +16,9 @@ from ..competition import grade_submission, prepare_competition, score_submissio
 from ..grading import submission_format
 from ..grading.result import Checkpoint, Grade, GraderError
 from ..sandbox.base import SandboxSpec
-from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, grader_limits, unique_name
+from .base import (
+    AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, grader_limits, unique_name,
+)
 
 VALIDATION_HOST = "grading-server"
 VALIDATION_URL = f"http://{VALIDATION_HOST}:5000/validate"
@@ -81,10 +83,11 @@ class CompetitionFamily(Family):
 
     def grade(self, ctx: TaskContext) -> Grade:
         submission = ctx.item_dir / "submission" / "submission.csv"
+        data_dir, limits = ctx.options.get("data_dir"), grader_limits(ctx)
         try:
-            report = grade_submission(ctx.spec.folder, ctx.options.get("data_dir"), submission, grader_limits(ctx))
+            report = grade_submission(ctx.spec.folder, data_dir, submission, limits)
             problems = [] if report["valid_submission"] or not report["submission_exists"] else \
-                score_submission(ctx.spec.folder, ctx.options.get("data_dir"), submission, grader_limits(ctx)).problems
+                score_submission(ctx.spec.folder, data_dir, submission, limits).problems
         except CompetitionError as e:
             raise GraderError(str(e)) from e
         report["submission_path"] = str(submission)

@@ -127,7 +127,8 @@ def test_a_container_config_with_an_unknown_key_is_refused(pytester, specs):
     result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
                                            "--container-config=cc.json", "--collect-only")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--container-config cc.json: unknown key(s) cpus; expected some of disk_limit, gpus,*"])
+    result.stderr.fnmatch_lines(["*--container-config cc.json: unknown key(s) cpus; "
+                                 "expected some of disk_limit, gpus,*"])
 
 
 @pytest.mark.parametrize("config, message", [

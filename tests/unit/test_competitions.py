@@ -258,7 +258,8 @@ def test_a_grader_rejecting_the_submission_makes_it_invalid(iris_copy, tmp_path)
 @pytest.mark.parametrize("body, message", [
     ("import sys\n    sys.exit(3)", r"called sys.exit\(3\) instead of returning"),
     ("import os\n    os._exit(4)", r"ended its process before returning \(exit code 4\)"),
-    ("import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)", r"ended its process before returning \(killed by SIGSEGV\)"),
+    ("import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)",
+     r"ended its process before returning \(killed by SIGSEGV\)"),
     ("return 'high'", r"returned 'high', not a finite number"),
     ("return None", r"returned None, not a finite number"),
 ])
