@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -99,20 +101,25 @@ def checkpoints_of(value: Any) -> list[dict]:
     empty list would make the agent fail 0/0 checkpoints for the grader's fault."""
     if not isinstance(value, (list, tuple)) or not value:
         raise GraderError(f"returned {_shown(value)}; {EXPECTED}")
+    try:
+        from numpy import bool_ as np_bool  # a comparison of numpy values is one of these, not a bool
+    except ImportError:  # pragma: no cover - numpy comes with pandas
+        np_bool = bool
     found = []
     for i, c in enumerate(value):
         if isinstance(c, Checkpoint):
-            c = {k: v for k, v in c.to_dict().items() if k != "passed"}
+            c = asdict(c)
         if not isinstance(c, dict):
             raise GraderError(f"returned a list whose item {i} is {_shown(c)}; {EXPECTED}")
         try:
-            c = Checkpoint(**c).to_dict()
+            c = asdict(Checkpoint(**c))
         except TypeError as e:
             raise GraderError(f"checkpoint {i} ({_shown(c)}): {e}; {EXPECTED}") from None
-        c.pop("passed")
-        number = (int, float)
+        for k in ("points", "total"):  # numpy's numbers and bools (passed or not) too, as plain numbers
+            if isinstance(c[k], (numbers.Real, bool, np_bool)):
+                c[k] = int(c[k]) if isinstance(c[k], (numbers.Integral, bool, np_bool)) else float(c[k])
         if not isinstance(c["name"], str) or not isinstance(c["message"], str) or not all(
-                isinstance(c[k], number) and not isinstance(c[k], bool) and math.isfinite(c[k])
+                isinstance(c[k], (int, float)) and math.isfinite(c[k])
                 for k in ("points", "total")) or not 0 <= c["points"] <= c["total"] or c["total"] <= 0:
             raise GraderError(f"checkpoint {i} ({_shown(c)}): expected a name and a message (text), "
                               f"total > 0 and 0 <= points <= total")
