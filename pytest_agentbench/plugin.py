@@ -139,7 +139,10 @@ def _run_state(config: pytest.Config) -> RunState:
 
 def _workers(config: pytest.Config) -> int:
     """How many items run at once (xdist's -n): the machine's CPUs and memory are shared among them."""
-    count = os.environ.get("PYTEST_XDIST_WORKER_COUNT") or getattr(config.option, "numprocesses", None)
+    # A worker knows the count from xdist; the controller from -n (PYTEST_XDIST_WORKER_COUNT would be
+    # an enclosing run's, for a pytest started from a test).
+    workerinput = getattr(config, "workerinput", None)
+    count = workerinput["workercount"] if workerinput else getattr(config.option, "numprocesses", None)
     try:
         return max(1, int(count or 1))
     except ValueError:  # -n auto, before xdist has resolved it
