@@ -84,33 +84,67 @@ class Agent:
                              f"to accept that, set {PRIVILEGED_OPT_IN}=true")
 
 
-def load_agents(agents_dir: Path) -> dict[str, Agent]:
-    """Every agent id defined under `agents_dir`, or AgentError naming the broken config file."""
+def get_agent(agents_dir: Path, agent_id: str) -> Agent:
+    """The agent `agent_id`, or AgentError: the broken definition's file, line and problem if it is
+    one of those, else the known ids and the folder searched."""
+    agents, broken = _registry(agents_dir)
+    if agent_id in agents:
+        return agents[agent_id]
+    if agent_id in broken:
+        raise broken[agent_id]
+    known = ", ".join(sorted(agents)) or f"none: {agents_dir} holds no usable */config.yaml"
+    unreadable = sorted({str(e) for e in broken.values()})
+    raise AgentError(f"unknown agent {agent_id!r} (looked in {agents_dir}); known agents: {known}"
+                     + "".join(f"\n(not usable: {e})" for e in unreadable))
+
+
+def _registry(agents_dir: Path) -> tuple[dict[str, Agent], dict[str, AgentError]]:
+    """(usable agents, the error of each broken one) by id. A file that is not valid YAML breaks the ids
+    it seems to define (its top-level keys, read line by line), and no other agent."""
     agents: dict[str, Agent] = {}
+    broken: dict[str, AgentError] = {}
     for config_path in sorted(Path(agents_dir).glob("*/config.yaml")):
         try:
-            data = yaml.safe_load(config_path.read_text(encoding="utf-8")) or {}
+            text = config_path.read_text(encoding="utf-8")
+            data = yaml.safe_load(text) or {}
+        except (OSError, UnicodeDecodeError) as e:
+            broken[f"({config_path})"] = AgentError(f"{config_path}: cannot be read: {e}")
+            continue
         except yaml.YAMLError as e:
-            raise AgentError(f"{config_path}: not valid YAML: {e}") from None
+            mark = getattr(e, "problem_mark", None)
+            where = f"{config_path}:{mark.line + 1}" if mark else str(config_path)
+            error = AgentError(f"{where}: not valid YAML: {getattr(e, 'problem', None) or e}")
+            broken.update(dict.fromkeys(_top_level_keys(text) or [f"({config_path})"], error))
+            continue
         if not isinstance(data, dict):
-            raise AgentError(f"{config_path}: expected a mapping of agent ids to their settings")
+            error = AgentError(f"{config_path}: expected a mapping of agent ids to their settings")
+            broken.update(dict.fromkeys(_top_level_keys(text) or [f"({config_path})"], error))
+            continue
         for agent_id, settings in data.items():
+            agent_id = str(agent_id)
+            line = _top_level_keys(text).get(agent_id)
+            where = f"{config_path}:{line}" if line else str(config_path)
             try:
                 config = AgentConfig.model_validate(settings or {})
             except pydantic.ValidationError as e:
                 err = e.errors()[0]
-                where = ".".join(str(p) for p in (agent_id, *err["loc"]))
-                raise AgentError(f"{config_path}: field '{where}': {err['msg']}") from None
-            if str(agent_id) in agents:
-                raise AgentError(f"{config_path}: agent id {agent_id!r} is already defined in "
-                                 f"{agents[str(agent_id)].folder / 'config.yaml'}")
-            agents[str(agent_id)] = Agent(str(agent_id), config_path.parent, config)
-    return agents
+                field = ".".join(str(p) for p in (agent_id, *err["loc"]))
+                broken[agent_id] = AgentError(f"{where}: field '{field}': {err['msg']}")
+                continue
+            if agent_id in agents:
+                broken[agent_id] = AgentError(f"{where}: agent id {agent_id!r} is already defined in "
+                                              f"{agents.pop(agent_id).folder / 'config.yaml'}")
+                continue
+            if agent_id not in broken:
+                agents[agent_id] = Agent(agent_id, config_path.parent, config)
+    return agents, broken
 
 
-def get_agent(agents_dir: Path, agent_id: str) -> Agent:
-    agents = load_agents(agents_dir)
-    if agent_id not in agents:
-        known = ", ".join(sorted(agents)) or f"none: {agents_dir} holds no */config.yaml"
-        raise AgentError(f"unknown agent {agent_id!r} (looked in {agents_dir}); known agents: {known}")
-    return agents[agent_id]
+def _top_level_keys(text: str) -> dict[str, int]:
+    """Top-level keys of a YAML mapping and their lines, found without parsing (for a file that does not parse)."""
+    found = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        match = re.match(r"""^(['"]?)([^\s#'":][^'":]*)\1\s*:(\s|$)""", line)
+        if match:
+            found.setdefault(match.group(2).strip(), number)
+    return found

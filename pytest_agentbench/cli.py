@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from .agents import AgentError, load_agents
+from .agents import AgentError, get_agent
 from .competition import CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition
 from .competition import GraderError as CompetitionGraderError
 from .report_files import report_command
@@ -113,11 +113,8 @@ def _images(args) -> int:
     if args.action == "build":
         base = ensure_base_image(engine, args.base_image, log=lambda s: print(s, end=""))
         print(f"base image: {base}")
-        agents = load_agents(Path(args.agents_dir)) if args.agent else {}
         for agent_id in args.agent:
-            if agent_id not in agents:
-                raise AgentError(f"unknown agent {agent_id!r}; known agents: {', '.join(sorted(agents))}")
-            agent = agents[agent_id]
+            agent = get_agent(Path(args.agents_dir), agent_id)
             tag = ensure_image(engine, ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": base},
                                                    agent.config.dockerfile), log=lambda s: print(s, end=""))
             print(f"agent image for {agent_id}: {tag}")

@@ -35,11 +35,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
 from .grading.medals import infer_is_lower_better, medal_thresholds, rank
 from .grading.submission_format import InvalidSubmissionError, check_submission, summarize
+from .grading.isolated import GraderLimits, run_isolated
+from .grading.result import GraderError  # a grader that failed: never counted as an invalid submission
 from .taskcode import load_function
 
 # Keys every task.yaml has whatever its kind; the plugin's spec loader owns them.
-GENERIC_KEYS = frozenset({"kind", "category", "difficulty", "markers", "time_limit", "tags", "max_output_bytes",
-                          "max_output_files"})
+GENERIC_KEYS = frozenset({"kind", "category", "difficulty", "markers", "time_limit", "grader_time_limit",
+                          "tags", "max_output_bytes", "max_output_files"})
 DEFAULT_COMPETITIONS_ROOT = Path("task_specs/mle")
 SPEC_FILE = "task.yaml"
 LEADERBOARD_FILE = "leaderboard.csv"
@@ -47,10 +49,6 @@ LEADERBOARD_FILE = "leaderboard.csv"
 
 class CompetitionError(Exception):
     """A competition folder or its data cannot be used; the message names the file and what is wrong."""
-
-
-class GraderError(Exception):
-    """A competition's grader crashed: the harness's fault, never counted as an invalid submission."""
 
 
 # --- config --------------------------------------------------------------------------------------
@@ -302,13 +300,13 @@ class Scored(NamedTuple):
     problems: list[str]  # why the submission is invalid (empty when it is valid)
 
 
-def score_submission(comp_dir: str | Path, data_dir: str | Path | None, submission_path: str | Path) -> Scored:
+def score_submission(comp_dir: str | Path, data_dir: str | Path | None, submission_path: str | Path,
+                     limits: GraderLimits = GraderLimits()) -> Scored:
     """Score one submission file with the competition's grader, or say why it is invalid.
 
-    Raises GraderError when the grader itself fails (anything but InvalidSubmissionError).
+    The grader runs in a process of its own within `limits` (grading/isolated.py). Raises GraderError
+    when the grader itself fails (anything but InvalidSubmissionError).
     """
-    import pandas as pd  # the graders' currency; kept out of import time of the plugin
-
     comp_dir, submission_path = Path(comp_dir), Path(submission_path)
     config = load_config(comp_dir)
     public, private = prepare_competition(comp_dir, data_dir)
@@ -316,30 +314,40 @@ def score_submission(comp_dir: str | Path, data_dir: str | Path | None, submissi
     problems = check_submission(submission_path, prepared / config.dataset.sample_submission, config.id_column)
     if problems:
         return Scored(None, problems)
+    grader_file = comp_dir / config.grader.grade_fn.partition(":")[0]
+    verdict, value = run_isolated(f"competition {config.id}: grader {grader_file}", call_grader, comp_dir,
+                                  config.grader.grade_fn, submission_path, prepared / config.dataset.answers,
+                                  limits=limits)
+    if verdict == "invalid":
+        return Scored(None, [value])
+    if verdict != "score" or not math.isfinite(value):
+        raise GraderError(f"competition {config.id}: grader {grader_file} returned {value}, not a finite number")
+    return Scored(round(value, 5), [])
+
+
+def call_grader(comp_dir: Path, grade_fn: str, submission_path: Path, answers_path: Path) -> tuple[str, Any]:
+    """In the grader's own process: ("score", a float), ("invalid", why), or ("not a number", what it was)."""
+    import pandas as pd  # the graders' currency; kept out of import time of the plugin
+
     try:
         submission = pd.read_csv(submission_path)
-    except Exception as e:  # the checks above passed, so this is rare; still the submission's fault
-        return Scored(None, [f"pandas cannot read it: {type(e).__name__}: {e}"])
-    answers = pd.read_csv(prepared / config.dataset.answers)
-
-    grader_file = comp_dir / config.grader.grade_fn.partition(":")[0]
+    except Exception as e:  # the format checks passed, so this is rare; still the submission's fault
+        return "invalid", f"pandas cannot read it: {type(e).__name__}: {e}"
+    answers = pd.read_csv(answers_path)
+    grade = load_function(comp_dir, grade_fn)
     try:
-        grade = load_function(comp_dir, config.grader.grade_fn)
         score = grade(submission, answers)
     except InvalidSubmissionError as e:
-        return Scored(None, [str(e)])
-    except Exception as e:
-        raise GraderError(f"competition {config.id}: grader {grader_file} failed: {type(e).__name__}: {e}") from e
+        return "invalid", str(e)
     try:
-        score = float(score)
+        return "score", float(score)
     except (TypeError, ValueError):
-        score = math.nan
-    if not math.isfinite(score):
-        raise GraderError(f"competition {config.id}: grader {grader_file} returned {score!r}, not a finite number")
-    return Scored(round(score, 5), [])
+        text = repr(score)
+        return "not a number", text if len(text) < 100 else text[:97] + "..."
 
 
-def grade_submission(comp_dir: str | Path, data_dir: str | Path | None, submission_path: str | Path | None) -> dict:
+def grade_submission(comp_dir: str | Path, data_dir: str | Path | None, submission_path: str | Path | None,
+                     limits: GraderLimits = GraderLimits()) -> dict:
     """A CompetitionReport (MLE-bench's fields) for one submission; a missing or bad one is no exception."""
     comp_dir = Path(comp_dir)
     config = load_config(comp_dir)
@@ -351,7 +359,7 @@ def grade_submission(comp_dir: str | Path, data_dir: str | Path | None, submissi
         raise CompetitionError(f"{comp_dir / LEADERBOARD_FILE}: {e}") from None
 
     exists = submission_path is not None and Path(submission_path).is_file()
-    score = score_submission(comp_dir, data_dir, submission_path).score if exists else None
+    score = score_submission(comp_dir, data_dir, submission_path, limits).score if exists else None
     return {
         "competition_id": config.id,
         "score": score,

@@ -19,12 +19,12 @@ import pytest
 from . import families
 from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
-from .families.base import AGENT_USER, CopyIn, TaskContext, unique_name
+from .families.base import AGENT_USER, CopyIn, TaskContext, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
 from .results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
-from .sandbox import get_engine
-from .sandbox.base import Sandbox, SandboxEngine, SandboxSpec
+from .sandbox import get_engine, limits
+from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.head_tail import HeadTail
 from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
@@ -82,6 +82,16 @@ def base_image(sandbox_engine: SandboxEngine, agentbench_run: RunState) -> str:
 
 
 @pytest.fixture(scope="session")
+def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, base_image: str) -> ContainerConfig:
+    """The run's container config with pids, memory, CPU and (where the storage driver allows) disk
+    limits filled in: what every agent, grader and service container of the run gets."""
+    config, record = limits.in_force(agentbench_run.container_config, sandbox_engine,
+                                     agentbench_run.options.get("workers") or 1, base_image)
+    agentbench_run.options.update(container_limits=config, limits=record)  # families' containers too
+    return config
+
+
+@pytest.fixture(scope="session")
 def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
     return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
 
@@ -103,7 +113,7 @@ def task_spec(request: pytest.FixtureRequest) -> TaskSpec:
 
 @pytest.fixture
 def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_spec: TaskSpec, agent: Agent,
-                 sandbox_engine: SandboxEngine) -> TaskContext:
+                 sandbox_engine: SandboxEngine, container_limits: ContainerConfig) -> TaskContext:
     seed = request.node.stash.get(SEED_KEY, None)
     if agentbench_run.mode == "regrade":  # grades what the folder holds
         item_dir = item_folder(agentbench_run.group, task_spec.id, seed)
@@ -111,7 +121,7 @@ def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_
         item_dir = fresh_item_folder(agentbench_run.group, task_spec.id, seed)
     ctx = TaskContext(spec=task_spec, agent=agent, item_dir=item_dir, engine=sandbox_engine,
                       options=agentbench_run.options, trajectory_path=item_dir / "trajectory.jsonl")
-    request.node.stash[RESULT_KEY]["folder"] = str(item_dir)
+    request.node.stash[RESULT_KEY].update(folder=str(item_dir), limits=agentbench_run.options["limits"])
     families.get(task_spec.kind).prepare(ctx)
     return ctx
 
@@ -148,7 +158,8 @@ def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run
     files.append(CopyIn(*recorder_file()))
     spec = SandboxSpec(image=image, name=unique_name("agent", task_context), network=task_network,
                        env={**family.agent_env(task_context), **_task_env(task_context)},
-                       config=_container_config(agentbench_run, task_context.agent))
+                       config=replace(container_limits_of(task_context),
+                                      privileged=task_context.agent.config.privileged))
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
                                    trajectory=TrajectoryRecorder(task_context.trajectory_path))
     task_context.sandbox = sandbox
@@ -194,15 +205,23 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
     within the item's caps (with --regrade, the outputs saved there are used as they are)."""
     result = request.node.stash[RESULT_KEY]
     if agentbench_run.mode != "regrade":
+        family = families.get(task_context.spec.kind)
         sandbox: Sandbox = request.getfixturevalue("task_sandbox")
         sandbox.kill()
         tally, over_cap = OutputTally(task_context.output_caps), None
         try:
-            for path in families.get(task_context.spec.kind).outputs(task_context):
+            for path in family.outputs(task_context):
                 sandbox.copy_out(path, task_context.item_dir, tally)
         except OutputCapExceeded as e:
             over_cap = str(e)
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
+        # Grading works from the copied outputs: a slow grader must not hold the item's containers
+        # (removal is idempotent; the fixtures' own teardown finds them gone).
+        task_context.engine.discard(sandbox)
+        if not family.grading_uses_task_network:
+            for service in request.getfixturevalue("task_services"):
+                task_context.engine.discard(service)
+            task_context.engine.discard_network(request.getfixturevalue("task_network"))
     result["usage"] = agent_usage(task_context.item_dir)
     return task_context.item_dir
 
@@ -224,6 +243,3 @@ def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context:
 def _task_env(ctx: TaskContext) -> dict[str, str]:
     return {"TASK_ID": ctx.spec.id, "COMPETITION_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
 
-
-def _container_config(run: RunState, agent: Agent):
-    return replace(run.container_config, privileged=agent.config.privileged)

@@ -60,6 +60,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--max-output-files", dest="agentbench_max_output_files", type=_positive, metavar="N",
                     help="cap on the files and folders of an item's outputs, overriding the specs' "
                          "max_output_files (default: 100000); over it the item fails")
+    group.addoption("--grader-time-limit", dest="agentbench_grader_time_limit", type=int, metavar="SECONDS",
+                    help="how long a host-side grader may run for every task, overriding the specs' "
+                         "grader_time_limit (default 600)")
     group.addoption("--base-image", dest="agentbench_base_image", metavar="IMAGE",
                     default=os.environ.get("AGENTBENCH_BASE_IMAGE"),
                     help="image to build agent images on, e.g. python:3.11-slim-bookworm (default: a Debian "
@@ -122,6 +125,10 @@ def _run_state(config: pytest.Config) -> RunState:
     seeds = opt("agentbench_seeds")
     if seeds is not None and seeds < 1:
         raise pytest.UsageError(f"--seeds must be at least 1, got {seeds}")
+    for name in ("time_limit", "grader_time_limit"):
+        limit = opt(f"agentbench_{name}")
+        if limit is not None and limit <= 0:
+            raise pytest.UsageError(f"--{name.replace('_', '-')} must be a positive number of seconds, got {limit}")
     agents_dir = _agents_dir(config)
     mode, group = "run", None
     if opt("agentbench_resume") and opt("agentbench_regrade"):
@@ -152,13 +159,22 @@ def _run_state(config: pytest.Config) -> RunState:
         except AgentError as e:
             raise pytest.UsageError(str(e)) from None
     container_config = ContainerConfig()
+    workerinput = getattr(config, "workerinput", None)
     if opt("agentbench_container_config"):
         path = Path(opt("agentbench_container_config"))
         try:
             container_config = ContainerConfig.from_mapping(json.loads(path.read_text()))
+            if container_config.nano_cpus and workerinput is None and agent and mode != "regrade":
+                from .sandbox import get_engine, limits  # asks the engine: only when CPUs are given
+
+                try:
+                    limits.check_against(container_config, get_engine(opt("agentbench_sandbox"))("configure"))
+                except (ValueError, TypeError):
+                    raise
+                except Exception:  # noqa: BLE001 - no engine to ask: every item will say so itself
+                    pass
         except (OSError, ValueError, TypeError) as e:
             raise pytest.UsageError(f"--container-config {path}: {e}") from None
-    workerinput = getattr(config, "workerinput", None)
     if workerinput is not None:  # an xdist worker joins the controller's run
         run_id, group = workerinput["agentbench"]["run_id"], Path(workerinput["agentbench"]["group"])
     else:
@@ -171,7 +187,9 @@ def _run_state(config: pytest.Config) -> RunState:
                              "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
                              "record_commands": opt("agentbench_record_commands"),
                              "max_output_bytes": opt("agentbench_max_output_bytes"),
-                             "max_output_files": opt("agentbench_max_output_files")})
+                             "max_output_files": opt("agentbench_max_output_files"),
+                             "grader_time_limit": opt("agentbench_grader_time_limit"),
+                             "workers": _workers(config)})
 
 
 def _check_run_dir(config: pytest.Config, state: RunState) -> None:
@@ -213,6 +231,19 @@ def _agents_dir(config: pytest.Config) -> Path:
         return Path(configured[0])
     here = config.invocation_params.dir / "agents"
     return here if here.is_dir() else config.rootpath / "agents"
+
+
+
+def _workers(config: pytest.Config) -> int:
+    """How many items run at once (xdist's -n): the machine's CPUs and memory are shared among them."""
+    # A worker knows the count from xdist; the controller from -n (PYTEST_XDIST_WORKER_COUNT would be
+    # an enclosing run's, for a pytest started from a test).
+    workerinput = getattr(config, "workerinput", None)
+    count = workerinput["workercount"] if workerinput else getattr(config.option, "numprocesses", None)
+    try:
+        return max(1, int(count or 1))
+    except ValueError:  # -n auto, before xdist has resolved it
+        return os.cpu_count() or 1
 
 
 def _regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | None) -> Agent:

@@ -104,7 +104,11 @@ def write_metadata(group: Path, info: dict[str, Any]) -> None:
     runs = {nodeid: {"task_id": r.get("task_id"), "seed": r.get("seed"), "outcome": r.get("outcome"),
                      "success": r.get("outcome") == "passed", "folder": r.get("folder")}
             for nodeid, r in results.items()}
-    write_json_atomic(Path(group) / METADATA_FILE, {"run_group": Path(group).name, **info, "runs": runs})
+    # Every item of a run records the same container limits; the latest run's are the group's.
+    in_force = [r["limits"] for r in sorted(results.values(), key=lambda r: r.get("finished_at") or 0)
+                if r.get("limits")]
+    write_json_atomic(Path(group) / METADATA_FILE, {"run_group": Path(group).name, **info,
+                                                    "limits": in_force[-1] if in_force else None, "runs": runs})
 
 
 def _safe(name: str) -> str:

@@ -22,4 +22,15 @@ def run_task(task_grade: Grade, agent_run, record_property, subtests) -> None:
         pytest.fail(f"the agent timed out: killed at its {agent_run.time_limit} s limit; {task_grade.summary}",
                     pytrace=False)
     if not task_grade.passed:
-        pytest.fail(f"not passed: {task_grade.summary}", pytrace=False)
+        pytest.fail(f"not passed: {task_grade.summary}{how_the_agent_ended(agent_run.exit_code)}", pytrace=False)
+
+
+def how_the_agent_ended(exit_code: int | None) -> str:
+    """Why the agent may have done nothing, when it did not end well: a missing start script and a
+    crashed agent look alike in the checkpoints alone."""
+    if not exit_code:  # 0, or None: timed out, said elsewhere
+        return ""
+    why = {127: "start script not found (or a command it ran)",
+           126: "start script not found or not runnable (or a command it ran)",
+           137: "killed (SIGKILL), e.g. at its memory limit"}.get(exit_code)
+    return f"; the agent exited with code {exit_code}" + (f": {why}" if why else "")

@@ -54,6 +54,7 @@ class GenericFields(_Strict):
     time_limit: int = Field(default=600, gt=0, description="seconds the agent may run")
     max_output_bytes: ByteSize | None = Field(default=None, gt=0, description="cap on the outputs' bytes")
     max_output_files: int | None = Field(default=None, gt=0, description="cap on the outputs' entries")
+    grader_time_limit: int = Field(default=600, gt=0, description="seconds a host-side grader may run")
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class TaskSpec:
     markers: tuple[str, ...]
     time_limit: int
     details: Any  # the kind's pydantic model
+    grader_time_limit: int = 600
     raw: dict = field(repr=False, compare=False, default_factory=dict)
     max_output_bytes: int | None = None  # None: the run's cap (--max-output-bytes or the default)
     max_output_files: int | None = None
@@ -134,7 +136,8 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
                     time_limit=generic.time_limit, details=details, raw=data,
-                    max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files)
+                    max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files,
+                    grader_time_limit=generic.grader_time_limit)
 
 
 def _validate(path: Path, model: type[BaseModel], data: dict, text: str) -> Any:

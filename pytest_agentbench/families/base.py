@@ -16,7 +16,8 @@ from pydantic import BaseModel
 
 from ..agents import Agent
 from ..grading.result import Grade
-from ..sandbox.base import Sandbox, SandboxEngine
+from ..grading.isolated import GraderLimits
+from ..sandbox.base import ContainerConfig, Sandbox, SandboxEngine, size_in_bytes
 from ..sandbox.untrusted_archive import DEFAULT_MAX_BYTES, DEFAULT_MAX_FILES, OutputCaps
 from ..spec import TaskSpec
 
@@ -81,9 +82,25 @@ def base_image_of(ctx: TaskContext) -> str:
     return ctx.options["base_image_tag"]
 
 
+def container_limits_of(ctx: TaskContext) -> ContainerConfig:
+    """The limits every container of the run gets (sandbox/limits.py), for agent, service and grader
+    containers alike."""
+    return ctx.options.get("container_limits") or ContainerConfig()
+
+
+def grader_limits(ctx: TaskContext) -> GraderLimits:
+    """A host-side grader's time limit (--grader-time-limit, else the spec's grader_time_limit) and
+    memory limit (the run's container memory limit)."""
+    memory = container_limits_of(ctx).mem_limit
+    return GraderLimits(time_limit=ctx.options.get("grader_time_limit") or ctx.spec.grader_time_limit,
+                        memory=size_in_bytes(memory) if memory else None)
+
+
 class Family:
     name: ClassVar[str]
     fields: ClassVar[type[BaseModel]]
+    # False: grading needs none of the item's containers or its network, so they go before it starts.
+    grading_uses_task_network: ClassVar[bool] = False
 
     def check_folder(self, spec_path: Path) -> None:
         """Raise SpecError when the spec's folder lacks a file the family cannot do without: found at

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..competition import CompetitionConfig, CompetitionError, GraderError as CompetitionGraderError
+from ..competition import CompetitionConfig, CompetitionError
 from ..competition import grade_submission, prepare_competition, score_submission
 from ..grading import submission_format
 from ..grading.result import Checkpoint, Grade, GraderError
 from ..sandbox.base import SandboxSpec
-from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, unique_name
+from .base import (
+    AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, grader_limits, unique_name,
+)
 
 VALIDATION_HOST = "grading-server"
 VALIDATION_URL = f"http://{VALIDATION_HOST}:5000/validate"
@@ -65,7 +67,7 @@ class CompetitionFamily(Family):
         d: CompetitionFields = ctx.spec.details
         sample = ctx.state["prepared"].public.parent / d.dataset.sample_submission
         spec = SandboxSpec(image=base_image_of(ctx), name=unique_name("validator", ctx),
-                           network=ctx.network, aliases=[VALIDATION_HOST],
+                           network=ctx.network, aliases=[VALIDATION_HOST], config=container_limits_of(ctx),
                            command=["python3", "/opt/validator/submission_format.py", "--sample",
                                     "/opt/validator/sample_submission.csv", "--id-column", d.id_column,
                                     "--port", "5000"])
@@ -81,11 +83,12 @@ class CompetitionFamily(Family):
 
     def grade(self, ctx: TaskContext) -> Grade:
         submission = ctx.item_dir / "submission" / "submission.csv"
+        data_dir, limits = ctx.options.get("data_dir"), grader_limits(ctx)
         try:
-            report = grade_submission(ctx.spec.folder, ctx.options.get("data_dir"), submission)
+            report = grade_submission(ctx.spec.folder, data_dir, submission, limits)
             problems = [] if report["valid_submission"] or not report["submission_exists"] else \
-                score_submission(ctx.spec.folder, ctx.options.get("data_dir"), submission).problems
-        except (CompetitionError, CompetitionGraderError) as e:
+                score_submission(ctx.spec.folder, data_dir, submission, limits).problems
+        except CompetitionError as e:
             raise GraderError(str(e)) from e
         report["submission_path"] = str(submission)
         return to_grade(report, problems, ctx.options.get("pass_on", "any-medal"))

@@ -39,7 +39,7 @@ from ..sandbox.base import SandboxSpec
 from ..sandbox.docker import BuildError
 from ..sandbox.images import ImageRecipe, ensure_image
 from ..spec import SpecError, yaml_error
-from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, unique_name
+from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, unique_name
 
 TAC = Path(__file__).resolve().parent.parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
@@ -64,6 +64,7 @@ class WorkplaceFields(BaseModel):
 class WorkplaceFamily(Family):
     name = "workplace"
     fields = WorkplaceFields
+    grading_uses_task_network = True  # the grader container joins it (the task's services, the judge)
 
     def check_folder(self, spec_path: Path) -> None:
         folder = spec_path.parent
@@ -128,7 +129,7 @@ class WorkplaceFamily(Family):
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
         spec = SandboxSpec(image=image, name=unique_name("grader", ctx),
                            network=ctx.network, env=judge_environment(),
-                           extra_hosts={"host.docker.internal": "host-gateway"})
+                           extra_hosts={"host.docker.internal": "host-gateway"}, config=container_limits_of(ctx))
         # The restored outputs go in before the grader's files, which the agent never saw.
         grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
         try:

@@ -7,6 +7,7 @@ engine farm) implements these two classes and registers itself in `sandbox/__ini
 from __future__ import annotations
 
 import abc
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Mapping
@@ -25,24 +26,69 @@ class ExecResult:
 
 @dataclass
 class ContainerConfig:
-    """Resources and runtime for a container: the seed's container-config JSON keys."""
+    """Resources and runtime for a container: the seed's container-config JSON keys, plus the limits
+    every container gets by default (sandbox/limits.py)."""
 
     mem_limit: str | int | None = None
     shm_size: str | int | None = None
     nano_cpus: int | float | None = None
     runtime: str | None = None
     gpus: int | None = None  # -1: all GPUs
+    pids_limit: int | None = None
+    disk_limit: str | int | None = None  # the root file system's size, where the storage driver can cap it
     privileged: bool = False
 
     @classmethod
     def from_mapping(cls, data: Mapping) -> "ContainerConfig":
+        """The config from JSON, every value checked: a bad one names its key, the value and what was
+        expected, before any container starts (Docker's own message would come once per item)."""
         if not isinstance(data, Mapping):
             raise ValueError(f"expected a JSON object, got {type(data).__name__}")
         known = {f for f in cls.__dataclass_fields__ if f != "privileged"}  # privileged: the agent's opt-in
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown key(s) {', '.join(unknown)}; expected some of {', '.join(sorted(known))}")
+        for key, value in data.items():
+            if value is not None and not _VALID[key][0](value):
+                raise ValueError(f"key {key!r}: got {value!r}; expected {_VALID[key][1]}")
         return cls(**dict(data))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def size_in_bytes(value: str | int) -> int | None:
+    """A size as Docker reads one (an integer, or a number with a unit b, k, m or g), in bytes; None if
+    it is not one."""
+    if _is_int(value):
+        return value
+    match = re.fullmatch(r"(?i)\s*(\d+(?:\.\d+)?)\s*([bkmg]?)b?\s*", value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return int(float(match.group(1)) * 1024 ** "bkmg".index(match.group(2).lower() or "b"))
+
+
+def _is_size(value) -> bool:
+    return (size_in_bytes(value) or 0) >= MIN_SIZE
+
+
+MIN_SIZE = 6 * 2**20  # Docker's smallest memory limit
+
+
+SIZE = "a size of at least 6 MB: a number of bytes, or a number with a unit b, k, m or g, such as \"512m\""
+_VALID = {
+    "mem_limit": (_is_size, SIZE),
+    "shm_size": (_is_size, SIZE),
+    "disk_limit": (_is_size, SIZE),
+    # Docker's NanoCPUs: 1e9 is one CPU; below 0.01 CPU Docker refuses
+    "nano_cpus": (lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v >= 1e7,
+                  "CPUs in billionths, at least 10000000 (0.01 CPU); 1000000000 is one CPU"),
+    "runtime": (lambda v: isinstance(v, str) and re.fullmatch(r"[A-Za-z0-9_.-]+", v) is not None,
+                "the name of a runtime the Docker engine knows, such as \"runc\" or \"nvidia\""),
+    "gpus": (lambda v: _is_int(v) and (v == -1 or v > 0), "a number of GPUs, at least 1, or -1 for all"),
+    "pids_limit": (lambda v: _is_int(v) and v >= 16, "a whole number of processes, at least 16"),
+}
 
 
 @dataclass
@@ -129,6 +175,16 @@ class SandboxEngine(abc.ABC):
 
     def drain(self) -> None:
         """Wait until every background removal has finished."""
+
+    def capacity(self) -> tuple[int, int]:
+        """(CPUs, bytes of memory) of the machine the engine runs containers on."""
+        import os
+
+        return os.cpu_count() or 1, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+    def disk_limit_unsupported(self, image: str) -> str | None:
+        """Why a container's root file system cannot be given a size limit here; None if it can."""
+        return "this sandbox engine has no disk limit"
 
     @abc.abstractmethod
     def sweep(self, run_id: str) -> int:

@@ -135,6 +135,7 @@ class DockerEngine(SandboxEngine):
         self.item = item
         self._client = client
         self._removals: queue.Queue | None = None
+        self._disk_note: str | None = None  # why containers get no disk limit here ("": they do)
         self._spare_networks: dict[bool, Future] = {}
         self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="agentbench-spares")
 
@@ -191,6 +192,32 @@ class DockerEngine(SandboxEngine):
         except (docker.errors.DockerException, OSError) as e:
             raise EngineUnavailable(_unavailable(e)) from None
 
+    def capacity(self) -> tuple[int, int]:
+        info = self.client.info()
+        return int(info["NCPU"]), int(info["MemTotal"])
+
+    def disk_limit_unsupported(self, image: str) -> str | None:
+        """Docker caps a root file system (storage-opt size) on btrfs, zfs, devicemapper, and on overlay2
+        only over xfs mounted with pquota, which `docker info` does not show: a container created (not
+        started) with the option says."""
+        if self._disk_note is None:
+            info = self.client.info()
+            driver, status = info.get("Driver"), dict(info.get("DriverStatus") or [])
+            backing = status.get("Backing Filesystem", "?")
+            self._disk_note = ""
+            if driver == "overlay2" and backing != "xfs" or driver not in ("overlay2", "btrfs", "zfs", "devicemapper"):
+                self._disk_note = (f"the Docker storage driver {driver} (on {backing}) cannot cap a container's "
+                                   f"disk; that needs overlay2 on xfs mounted with pquota, btrfs, zfs or devicemapper")
+            else:
+                try:
+                    probe = self.client.api.create_container(image, command=["true"], labels=self.labels(),
+                                                             host_config=self.client.api.create_host_config(
+                                                                 storage_opt={"size": "1g"}))
+                    self.remove_container(probe["Id"])
+                except docker.errors.APIError as e:
+                    self._disk_note = f"the Docker engine refuses a disk limit: {e.explanation or e}"
+        return self._disk_note or None
+
     # networks -----------------------------------------------------------------------------------
     def create_network(self, name: str, *, internal: bool = False) -> str:
         """A new private network. Creating one takes 0.1-0.3 s, so a spare for the next item is made
@@ -222,6 +249,10 @@ class DockerEngine(SandboxEngine):
             init=True, detach=True, privileged=cfg.privileged, extra_hosts=spec.extra_hosts or None,
             mem_limit=cfg.mem_limit, shm_size=cfg.shm_size, runtime=cfg.runtime,
             nano_cpus=int(cfg.nano_cpus) if cfg.nano_cpus else None,
+            # Its own process count, whatever uid runs inside (RLIMIT_NPROC is per uid, host-wide);
+            # memory without swap, so an agent over its limit is stopped, not slowing the host down.
+            pids_limit=cfg.pids_limit, memswap_limit=cfg.mem_limit,
+            storage_opt={"size": str(cfg.disk_limit)} if cfg.disk_limit else None,
         )
         if cfg.gpus:
             kwargs["device_requests"] = [DeviceRequest(count=cfg.gpus, capabilities=[["gpu"]])]

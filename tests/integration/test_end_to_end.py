@@ -159,3 +159,19 @@ def test_kill_9_of_the_whole_run_is_reaped_by_the_next_run(workdir, docker_clien
     subprocess.run([sys.executable, "-m", "pytest", "task_specs", "--agent=nop", "-p", "no:cacheprovider"],
                    cwd=workdir, capture_output=True, timeout=300)
     assert labelled(docker_client, run_id) == []
+
+
+@pytest.mark.parametrize("agent, start, says", [
+    ("missing", None, "the agent exited with code 127: start script not found"),  # config names no such file
+    ("quitter", "echo giving up >&2\nexit 1\n", "the agent exited with code 1"),
+])
+def test_an_agent_that_fails_to_start_or_quits_says_its_exit_code(pytester, workdir, agent, start, says):
+    folder = workdir / "agents" / agent
+    folder.mkdir()
+    (folder / "config.yaml").write_text(f"{agent}:\n  start: {'start.sh' if start else 'nosuch.sh'}\n")
+    shutil.copy(AGENTS / "nop" / "Dockerfile", folder / "Dockerfile")
+    (folder / "start.sh").write_text(start or "exit 0\n")
+    result = pytester.runpytest_subprocess("task_specs", f"--agent={agent}", "-p", "no:cacheprovider")
+    result.stdout.fnmatch_lines([f"*not passed: 0/3 checkpoints; {says}*"])
+    saved = result_of(workdir)
+    assert says in saved["phases"]["call"]["message"]

@@ -127,7 +127,43 @@ def test_a_container_config_with_an_unknown_key_is_refused(pytester, specs):
     result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
                                            "--container-config=cc.json", "--collect-only")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["*--container-config cc.json: unknown key(s) cpus; expected some of gpus, mem_limit*"])
+    result.stderr.fnmatch_lines(["*--container-config cc.json: unknown key(s) cpus; "
+                                 "expected some of disk_limit, gpus,*"])
+
+
+@pytest.mark.parametrize("config, message", [
+    ('{"mem_limit": "lots"}', "key 'mem_limit': got 'lots'; expected a size of at least 6 MB*"),
+    ('{"nano_cpus": -1}', "key 'nano_cpus': got -1; expected CPUs in billionths, at least 10000000*"),
+    ('{"pids_limit": "many"}', "key 'pids_limit': got 'many'; expected a whole number of processes*"),
+    ('{"nano_cpus": 1e15}', "key 'nano_cpus': got 1e+15; expected at most * (the Docker engine's machine has * CPUs)"),
+])
+def test_a_bad_container_config_value_stops_the_run_naming_key_and_value(pytester, specs, config, message):
+    specs("alpha")
+    (pytester.path / "cc.json").write_text(config)
+    result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop",
+                                           "--container-config=cc.json")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # before any image or container: no item ran
+    result.stderr.fnmatch_lines([f"*--container-config cc.json: {message}"])
+
+
+@pytest.mark.parametrize("option", ["--time-limit", "--grader-time-limit"])
+@pytest.mark.parametrize("value", ["0", "-5"])
+def test_a_time_limit_that_is_not_positive_is_a_usage_error(pytester, specs, option, value):
+    specs("alpha")
+    result = pytester.runpytest_subprocess("task_specs", f"--agents-dir={AGENTS}", "--agent=nop", f"{option}={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*{option} must be a positive number of seconds, got {value}*"])
+
+
+def test_a_broken_agent_config_leaves_the_other_agents_usable(pytester, specs):
+    specs("alpha")
+    for name, text in (("good", "good:\n  start: start.sh\n"), ("broken", "broken:\n  kwargs: {a: 1\n")):
+        (pytester.path / "agents" / name).mkdir(parents=True)
+        (pytester.path / "agents" / name / "config.yaml").write_text(text)
+    assert pytester.runpytest_subprocess("task_specs", "--agent=good", "--collect-only").ret == 0
+    asked = pytester.runpytest_subprocess("task_specs", "--agent=broken", "--collect-only")
+    assert asked.ret == pytest.ExitCode.USAGE_ERROR
+    asked.stderr.fnmatch_lines(["*agents/broken/config.yaml:3: not valid YAML*"])
 
 
 def test_ignore_options_still_leave_tasks_out(pytester, specs):

@@ -22,6 +22,7 @@ from pytest_agentbench.competition import (
     CompetitionError, GraderError, aggregate_reports, grade_jsonl, grade_sample, grade_submission, load_config,
     load_leaderboard, prepare_competition,
 )
+from pytest_agentbench.grading.isolated import GraderLimits
 from pytest_agentbench.grading.medals import infer_is_lower_better, medal_thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -167,6 +168,30 @@ def test_oracle_solution_earns_a_medal(competition_id, oracle_runs, data_dir):
     assert report["any_medal"], report
 
 
+def probability_competitions() -> list[str]:
+    """The competitions whose submissions hold probabilities, as scripts/make_leaderboards.py declares them."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    try:
+        import make_leaderboards
+    finally:
+        sys.path.remove(str(ROOT / "scripts"))
+    return sorted(i for i, spec in make_leaderboards.SPECS.items() if spec.output == "proba")
+
+
+@pytest.mark.parametrize("competition_id", probability_competitions())
+def test_probabilities_outside_0_and_1_are_invalid(competition_id, data_dir, tmp_path):
+    # docs/competitions.md: graders reject non-probabilities. The answers stretched past [0, 1] keep their
+    # order, so a ranking metric (AUC) would still award them gold.
+    comp_dir = COMPETITIONS / competition_id
+    config = load_config(comp_dir)
+    _, private = prepare_competition(comp_dir, data_dir)
+    answers = pd.read_csv(private / "answers.csv")
+    columns = answers.columns.drop(config.id_column)
+    stretched = answers.assign(**{c: answers[c] * 3 - 1 for c in columns})
+    report = grade_submission(comp_dir, data_dir, write(tmp_path / "submission.csv", stretched))
+    assert report["valid_submission"] is False and not report["any_medal"]
+
+
 # --- caching, concurrency, grader failures ----------------------------------------------------------
 
 @pytest.fixture
@@ -210,7 +235,7 @@ def test_concurrent_preparers_do_not_collide(iris_copy, tmp_path):
 def test_a_crashing_grader_is_a_grader_error(iris_copy, tmp_path):
     (iris_copy / "grade.py").write_text("def grade(submission, answers):\n    return 1 / 0\n")
     public, _ = prepare_competition(iris_copy, tmp_path / "data")
-    with pytest.raises(GraderError, match=r"iris-species: grader .*grade\.py failed: ZeroDivisionError"):
+    with pytest.raises(GraderError, match=r"iris-species: grader .*grade\.py raised ZeroDivisionError"):
         grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv")
 
 
@@ -228,6 +253,47 @@ def test_a_grader_rejecting_the_submission_makes_it_invalid(iris_copy, tmp_path)
     public, _ = prepare_competition(iris_copy, tmp_path / "data")
     report = grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv")
     assert report["submission_exists"] and not report["valid_submission"] and report["score"] is None
+
+
+@pytest.mark.parametrize("body, message", [
+    ("import sys\n    sys.exit(3)", r"called sys.exit\(3\) instead of returning"),
+    ("import os\n    os._exit(4)", r"ended its process before returning \(exit code 4\)"),
+    ("import os, signal\n    os.kill(os.getpid(), signal.SIGSEGV)",
+     r"ended its process before returning \(killed by SIGSEGV\)"),
+    ("return 'high'", r"returned 'high', not a finite number"),
+    ("return None", r"returned None, not a finite number"),
+])
+def test_a_grader_that_exits_or_crashes_is_a_grader_error_naming_it(iris_copy, tmp_path, body, message):
+    (iris_copy / "grade.py").write_text(f"def grade(submission, answers):\n    {body}\n")
+    public, _ = prepare_competition(iris_copy, tmp_path / "data")
+    with pytest.raises(GraderError, match=r"iris-species: grader \S*iris-species/grade\.py " + message):
+        grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv")
+    # and this process goes on grading
+    (iris_copy / "grade.py").write_text("def grade(submission, answers):\n    return 0.5\n")
+    assert grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv")["score"] == 0.5
+
+
+def test_a_grader_past_its_time_limit_is_killed_with_what_it_started(iris_copy, tmp_path):
+    marker = tmp_path / "child-still-running"
+    (iris_copy / "grade.py").write_text(
+        "import subprocess, time\n"
+        "def grade(submission, answers):\n"
+        f"    subprocess.Popen(['sh', '-c', 'sleep 3; touch {marker}'])\n"
+        "    while True:\n        time.sleep(1)\n")
+    public, _ = prepare_competition(iris_copy, tmp_path / "data")
+    with pytest.raises(GraderError, match=r"grade\.py ran past its time limit of 1 s and was killed"):
+        grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv", GraderLimits(time_limit=1))
+    import time
+    time.sleep(4)
+    assert not marker.exists()  # the grader's own children went with it
+
+
+def test_a_grader_over_its_memory_limit_is_a_grader_error(iris_copy, tmp_path):
+    (iris_copy / "grade.py").write_text("def grade(submission, answers):\n    hog = bytearray(2**31)\n    return 1\n")
+    public, _ = prepare_competition(iris_copy, tmp_path / "data")
+    with pytest.raises(GraderError, match=r"grade\.py ran out of memory: it may use 1024 MB"):
+        grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv",
+                         GraderLimits(memory=2**30))
 
 
 def test_score_is_rounded_to_five_places(iris_copy, tmp_path):
