@@ -72,6 +72,14 @@ class Sandbox(abc.ABC):
              on_output: Callable[[bytes], None] | None = None, record: bool = True) -> ExecResult:
         """Run a command; at `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
 
+    def exec_dialog(self, cmd: list[str], *, answer: Callable[[bytes], bytes | None], user: str | None = None,
+                    env: Mapping[str, str] | None = None, timeout: float | None = None) -> ExecResult:
+        """Run a command that talks in lines: each line it writes to stdout goes to `answer`, and what
+        `answer` returns (if anything) is written to its stdin. Its stderr is the result's `output`.
+        Only the command's own stdout reaches `answer`: the engine keeps the two streams apart. At
+        `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hold a dialog with a command")
+
     @abc.abstractmethod
     def copy_in(self, src: Path, dest: str, *, owner: int = 0, mode: int | None = None) -> None:
         """Copy a host file or folder to the absolute path `dest`, owned by uid/gid `owner`."""
