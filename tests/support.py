@@ -37,3 +37,17 @@ def _sigint_as_in_a_terminal() -> None:
 # Popen arguments for a run that Ctrl-C tests interrupt: its own process group, as a terminal's
 # Ctrl-C sees it (os.killpg), with SIGINT acting as it does in a terminal.
 LIKE_A_TERMINAL = {"start_new_session": True, "preexec_fn": _sigint_as_in_a_terminal}
+
+
+def add_agent(project: Path, name: str, start_sh: str, files: dict[str, str] | None = None) -> None:
+    """An agent of the test's own in `project`/agents: the nop agent's image with this start.sh, plus
+    `files` (name -> text) beside it in /home/agent."""
+    folder = project / "agents" / name
+    folder.mkdir()
+    (folder / "config.yaml").write_text(f"{name}:\n  start: start.sh\n")
+    dockerfile = (AGENTS / "nop" / "Dockerfile").read_text()
+    for file, text in (files or {}).items():
+        (folder / file).write_text(text)
+        dockerfile += f"COPY --chown=nonroot:nonroot {file} /home/agent/\n"
+    (folder / "Dockerfile").write_text(dockerfile)
+    (folder / "start.sh").write_text(start_sh)

@@ -58,6 +58,7 @@ class SandboxSpec:
     command: list[str] | None = None  # None: idle until told, so exec and copies can follow
     config: ContainerConfig = field(default_factory=ContainerConfig)
     extra_hosts: dict[str, str] = field(default_factory=dict)
+    extra_networks: dict[str, list[str]] = field(default_factory=dict)  # more networks: name -> aliases there
 
 
 class Sandbox(abc.ABC):
@@ -113,10 +114,15 @@ class SandboxEngine(abc.ABC):
         """Raise EngineUnavailable with a clear message if the engine does not answer."""
 
     @abc.abstractmethod
-    def create_network(self, name: str, *, internal: bool = False) -> str: ...
+    def create_network(self, name: str, *, internal: bool = False) -> str:
+        """A private network; `internal`: no route out, and no address of the host's on it."""
 
     @abc.abstractmethod
     def remove_network(self, name: str) -> None: ...
+
+    def network_subnets(self, name: str) -> list[str]:
+        """The network's address ranges (CIDR)."""
+        return []
 
     @abc.abstractmethod
     def start(self, spec: SandboxSpec, *, files: list[tuple[Path, str, str, int | None]] = (),

@@ -245,9 +245,16 @@ class DockerEngine(SandboxEngine):
         return name
 
     def _new_network(self, name: str, internal: bool) -> str:
+        # An internal bridge still carries the host's address (its gateway), where every port the host
+        # listens on for all addresses answers; without that address the host is out of reach.
+        options = {"com.docker.network.bridge.inhibit_ipv4": "true"} if internal else None
         self.client.networks.create(name, driver="bridge", internal=internal, labels=self.labels(),
-                                    check_duplicate=True)
+                                    options=options, check_duplicate=True)
         return name
+
+    def network_subnets(self, name: str) -> list[str]:
+        config = (self.client.networks.get(name).attrs.get("IPAM") or {}).get("Config") or []
+        return [c["Subnet"] for c in config if c.get("Subnet")]
 
     def remove_network(self, name: str) -> None:
         try:
@@ -278,6 +285,8 @@ class DockerEngine(SandboxEngine):
         container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
         sandbox = DockerSandbox(self, container, trajectory)
         try:
+            for network, aliases in spec.extra_networks.items():
+                self.client.networks.get(network).connect(container, aliases=aliases or None)
             for src, dest, owner, mode in files:
                 sandbox.copy_in(Path(src), dest, owner=owner, mode=mode)
             container.start()

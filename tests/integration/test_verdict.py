@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, TASK_SPECS
+from support import AGENTS, TASK_SPECS, add_agent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fake_llm import ORACLE_RULES, FakeLLM  # noqa: E402
@@ -107,14 +107,6 @@ def judge_with_a_secret_key(monkeypatch):
         monkeypatch.setenv("LITELLM_API_KEY", FAKE_KEY)
         monkeypatch.setenv("LITELLM_MODEL", "gpt-4o")
         yield llm
-
-
-def add_agent(project: Path, name: str, start_sh: str) -> None:
-    folder = project / "agents" / name
-    folder.mkdir()
-    (folder / "config.yaml").write_text(f"{name}:\n  start: start.sh\n")
-    shutil.copy(AGENTS / "nop" / "Dockerfile", folder / "Dockerfile")
-    (folder / "start.sh").write_text(start_sh)
 
 
 def item_result(project: Path, task: str) -> dict:
