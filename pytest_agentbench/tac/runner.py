@@ -87,7 +87,8 @@ class User:
                 os.setgroups([])
                 os.setgid(self.gid)
                 os.setuid(self.uid)
-                os.kill(-1, signal.SIGKILL)
+                for _ in range(100):  # again: a process that was forking may have left a child
+                    os.kill(-1, signal.SIGKILL)
             finally:
                 os._exit(0)
         os.waitpid(pid, 0)
