@@ -1,7 +1,7 @@
 """The fixture chain, one step each, every one overridable from a user's conftest.py:
 
     agentbench_run -> sandbox_engine -> base_image -> agent_image
-    task_spec -> task_context -> task_network -> task_services -> task_sandbox
+    task_spec -> task_context -> task_network -> task_services, task_egress -> task_sandbox
               -> agent_run -> task_outputs -> task_grade -> (the item asserts its checkpoints)
 
 The agent runs and grading happens during set-up, so a broken harness, image or grader shows as an
@@ -19,12 +19,13 @@ import pytest
 from . import families
 from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
-from .families.base import AGENT_USER, CopyIn, TaskContext, container_limits_of, unique_name
+from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
 from .results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine, limits
 from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
+from .sandbox.egress import start_egress
 from .sandbox.head_tail import HeadTail
 from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
@@ -128,12 +129,27 @@ def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_
 
 @pytest.fixture
 def task_network(sandbox_engine: SandboxEngine, task_context: TaskContext):
-    """A private network for the item's containers (internal, with no way out, unless the task allows it)."""
-    internal = not getattr(task_context.spec.details, "allow_internet", True)
-    name = sandbox_engine.create_network(unique_name("net", task_context), internal=internal)
+    """A private network for the item's containers: internal (no way out, and no address of the host's on
+    it, so none of the host's ports answer); a task that allows the internet gets `task_egress` too."""
+    name = sandbox_engine.create_network(unique_name("net", task_context), internal=True)
     task_context.network = name
     yield name
     sandbox_engine.discard_network(name)
+
+
+@pytest.fixture
+def task_egress(sandbox_engine: SandboxEngine, task_context: TaskContext, task_network: str):
+    """For a task that allows the internet, an egress proxy on its network that reaches public addresses
+    only; the agent's environment (HTTP(S)_PROXY) to use it. Empty for a task without the internet."""
+    if not getattr(task_context.spec.details, "allow_internet", True):
+        yield {}
+        return
+    egress = start_egress(sandbox_engine, base_image_of(task_context), task_network,
+                          unique_name("egress", task_context), container_limits_of(task_context))
+    task_context.egress = egress
+    yield egress.agent_env
+    sandbox_engine.discard(egress.proxy)
+    sandbox_engine.discard_network(egress.network)
 
 
 @pytest.fixture
@@ -147,7 +163,8 @@ def task_services(task_context: TaskContext, task_network: str):
 
 @pytest.fixture
 def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run: RunState,
-                 task_context: TaskContext, task_network: str, task_services: list[Sandbox]):
+                 task_context: TaskContext, task_network: str, task_services: list[Sandbox],
+                 task_egress: dict[str, str]):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
@@ -157,7 +174,7 @@ def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run
         files += family.solution_files(task_context)
     files.append(CopyIn(*recorder_file()))
     spec = SandboxSpec(image=image, name=unique_name("agent", task_context), network=task_network,
-                       env={**family.agent_env(task_context), **_task_env(task_context)},
+                       env={**task_egress, **family.agent_env(task_context), **_task_env(task_context)},
                        config=replace(container_limits_of(task_context),
                                       privileged=task_context.agent.config.privileged))
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
@@ -221,6 +238,9 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         if not family.grading_uses_task_network:
             for service in request.getfixturevalue("task_services"):
                 task_context.engine.discard(service)
+            if task_context.egress is not None:  # on the item's network: it goes first
+                task_context.engine.discard(task_context.egress.proxy)
+                task_context.engine.discard_network(task_context.egress.network)
             task_context.engine.discard_network(request.getfixturevalue("task_network"))
     result["usage"] = agent_usage(task_context.item_dir)
     return task_context.item_dir

@@ -15,7 +15,8 @@ To grade by hand against it as the tests do (it says yes to the oracle's documen
 ``POST /v1/chat/completions`` (and ``/chat/completions``) answers with the reply of the first rule
 whose regex matches the last user message (re.search, DOTALL), else ``default``, in OpenAI's
 response shape with ``usage`` counted as whitespace-separated words. The server binds 0.0.0.0 on a
-free port, so a container can reach it through the Docker bridge gateway; ``url`` is the loopback one.
+free port, as an endpoint on a developer's machine often does (the tests check that no container
+reaches it); ``url`` is the loopback one, where the harness asks it.
 """
 
 from __future__ import annotations

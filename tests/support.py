@@ -49,3 +49,17 @@ def wait_for(predicate, timeout: float, what: str):
             return value
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def add_agent(project: Path, name: str, start_sh: str, files: dict[str, str] | None = None) -> None:
+    """An agent of the test's own in `project`/agents: the nop agent's image with this start.sh, plus
+    `files` (name -> text) beside it in /home/agent."""
+    folder = project / "agents" / name
+    folder.mkdir()
+    (folder / "config.yaml").write_text(f"{name}:\n  start: start.sh\n")
+    dockerfile = (AGENTS / "nop" / "Dockerfile").read_text()
+    for file, text in (files or {}).items():
+        (folder / file).write_text(text)
+        dockerfile += f"COPY --chown=nonroot:nonroot {file} /home/agent/\n"
+    (folder / "Dockerfile").write_text(dockerfile)
+    (folder / "start.sh").write_text(start_sh)

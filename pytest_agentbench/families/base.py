@@ -48,6 +48,7 @@ class TaskContext:
     engine: SandboxEngine
     options: dict[str, Any] = field(default_factory=dict)  # run-wide settings (data dir, pass bar...)
     network: str | None = None
+    egress: Any = None  # the item's egress proxy (sandbox.egress.Egress), when the task allows the internet
     sandbox: Sandbox | None = None  # the agent's container (stopped once grading starts)
     trajectory_path: Path | None = None
     state: dict[str, Any] = field(default_factory=dict)  # what a family keeps between its steps

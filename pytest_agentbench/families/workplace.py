@@ -29,7 +29,6 @@ import sys
 import tempfile
 import threading
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
@@ -39,11 +38,13 @@ from ..sandbox.base import SandboxSpec
 from ..sandbox.docker import BuildError
 from ..sandbox.images import ImageRecipe, ensure_image
 from ..spec import SpecError, yaml_error
-from .base import AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, unique_name
+from ..tac import judge
+from .base import (AGENT_UID, AGENT_USER, CopyIn, Family, TaskContext, base_image_of, container_limits_of,
+                   unique_name)
 
 TAC = Path(__file__).resolve().parent.parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
-JUDGE_SETTINGS = ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL")
+EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
 HIDDEN = {"checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
@@ -64,7 +65,6 @@ class WorkplaceFields(BaseModel):
 class WorkplaceFamily(Family):
     name = "workplace"
     fields = WorkplaceFields
-    grading_uses_task_network = True  # the grader container joins it (the task's services, the judge)
 
     def check_folder(self, spec_path: Path) -> None:
         folder = spec_path.parent
@@ -127,25 +127,48 @@ class WorkplaceFamily(Family):
                         CopyIn(TAC, "/grader/tac")]
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
-        spec = SandboxSpec(image=image, name=unique_name("grader", ctx),
-                           network=ctx.network, env=judge_environment(),
-                           extra_hosts={"host.docker.internal": "host-gateway"}, config=container_limits_of(ctx))
+        # No network and no key: the judge is asked from here, over the runner's own exec streams.
+        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx))
+        out = ctx.item_dir / "grader"
+        shutil.rmtree(out, ignore_errors=True)
+        out.mkdir(parents=True)
+        dialog = GraderDialog(out / "judge.jsonl")
         # The restored outputs go in before the grader's files, which the agent never saw.
         grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
         try:
-            run = grader.exec(["python3", "/grader/tac/runner.py", "--evaluator", "/grader/evaluator.py",
-                               "--trajectory-path", "/grader/trajectory.jsonl", "--result-path",
-                               "/grader/result.json"], env={"AGENTBENCH_JUDGE_LOG": "/grader/judge.jsonl"},
-                              timeout=EVALUATOR_TIME_LIMIT, record=False)
-            out = ctx.item_dir / "grader"
-            shutil.rmtree(out, ignore_errors=True)
-            for name in ("result.json", "judge.jsonl"):
-                grader.copy_out(f"/grader/{name}", out)
+            run = grader.exec_dialog(
+                ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
+                 "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
+                 "--trajectory-path", "/grader/trajectory.jsonl"],
+                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(judge.missing_settings())},
+                timeout=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
-        (ctx.item_dir / "grader").mkdir(exist_ok=True)
-        (ctx.item_dir / "grader" / "evaluator.log").write_text(run.output)
+        (out / "evaluator.log").write_text(run.output)
+        if dialog.result is not None:
+            (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
         return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+
+
+class GraderDialog:
+    """The harness's end of the grading runner's stdio: judge questions answered here, where the key is
+    (appended to `judge_log`), and the one result the runner reports."""
+
+    def __init__(self, judge_log: Path):
+        self.judge_log = judge_log
+        self.result: dict | None = None
+
+    def answer(self, line: bytes) -> bytes | None:
+        try:
+            message = json.loads(line)
+        except ValueError:
+            raise GraderError(f"the grading runner wrote what is not a message: {line[:200]!r}") from None
+        if "judge" in message:
+            return json.dumps(judge.answer(message["judge"], self.judge_log)).encode() + b"\n"
+        if "result" in message and self.result is None and isinstance(message["result"], dict):
+            self.result = message
+            return None
+        raise GraderError(f"the grading runner wrote an unexpected message: {line[:200]!r}")
 
 
 def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, judge_path: Path,
@@ -231,8 +254,11 @@ def judge_calls(path: Path) -> list[dict]:
 
 
 def _usage(calls: list[dict]) -> dict:
+    """What judging cost: the calls the judge answered (a failed call is kept in the log, not counted)."""
+    answered = [c for c in calls if not c.get("error") and c.get("answer") is not None]
+    failed, calls = len(calls) - len(answered), answered
     costs = [c.get("cost_usd") for c in calls]
-    return {"calls": len(calls), "input_tokens": sum(c.get("prompt_tokens") or 0 for c in calls),
+    return {"calls": len(calls), "failed_calls": failed, "input_tokens": sum(c.get("prompt_tokens") or 0 for c in calls),
             "output_tokens": sum(c.get("completion_tokens") or 0 for c in calls),
             "cost_usd": None if any(c is None for c in costs) else round(sum(costs), 6)}
 
@@ -275,18 +301,6 @@ def dependencies(folder: Path) -> list[str]:
             raise SpecError(path, f"expected a list of service names (e.g. [gitlab, rocketchat]), got {data!r}")
         return data
     return []
-
-
-def judge_environment() -> dict[str, str]:
-    """The environment LLM settings, for the grader only (never the agent). An address on this host is
-    rewritten to reach it from the container."""
-    env = {k: os.environ[k] for k in JUDGE_SETTINGS if os.environ.get(k)}
-    if "LITELLM_BASE_URL" in env:
-        parts = urlsplit(env["LITELLM_BASE_URL"])
-        if parts.hostname in ("127.0.0.1", "localhost", "0.0.0.0", "::1"):
-            netloc = "host.docker.internal" + (f":{parts.port}" if parts.port else "")
-            env["LITELLM_BASE_URL"] = urlunsplit(parts._replace(netloc=netloc))
-    return env
 
 
 # --- the grader image ---------------------------------------------------------------------------

@@ -105,6 +105,7 @@ class SandboxSpec:
     command: list[str] | None = None  # None: idle until told, so exec and copies can follow
     config: ContainerConfig = field(default_factory=ContainerConfig)
     extra_hosts: dict[str, str] = field(default_factory=dict)
+    extra_networks: dict[str, list[str]] = field(default_factory=dict)  # more networks: name -> aliases there
 
 
 class Sandbox(abc.ABC):
@@ -118,6 +119,14 @@ class Sandbox(abc.ABC):
              workdir: str | None = None, timeout: float | None = None,
              on_output: Callable[[bytes], None] | None = None, record: bool = True) -> ExecResult:
         """Run a command; at `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
+
+    def exec_dialog(self, cmd: list[str], *, answer: Callable[[bytes], bytes | None], user: str | None = None,
+                    env: Mapping[str, str] | None = None, timeout: float | None = None) -> ExecResult:
+        """Run a command that talks in lines: each line it writes to stdout goes to `answer`, and what
+        `answer` returns (if anything) is written to its stdin. Its stderr is the result's `output`.
+        Only the command's own stdout reaches `answer`: the engine keeps the two streams apart. At
+        `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
+        raise NotImplementedError(f"{type(self).__name__} cannot hold a dialog with a command")
 
     @abc.abstractmethod
     def copy_in(self, src: Path, dest: str, *, owner: int = 0, mode: int | None = None) -> None:
@@ -155,10 +164,15 @@ class SandboxEngine(abc.ABC):
         """Raise EngineUnavailable with a clear message if the engine does not answer."""
 
     @abc.abstractmethod
-    def create_network(self, name: str, *, internal: bool = False) -> str: ...
+    def create_network(self, name: str, *, internal: bool = False) -> str:
+        """A private network; `internal`: no route out, and no address of the host's on it."""
 
     @abc.abstractmethod
     def remove_network(self, name: str) -> None: ...
+
+    def network_subnets(self, name: str) -> list[str]:
+        """The network's address ranges (CIDR)."""
+        return []
 
     @abc.abstractmethod
     def start(self, spec: SandboxSpec, *, files: list[tuple[Path, str, str, int | None]] = (),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import os
 import queue
+import shlex
 import tarfile
 import threading
 import time
@@ -18,8 +19,9 @@ from typing import Callable, Iterable, Mapping
 import docker
 import docker.errors
 from docker.types import DeviceRequest
+from docker.utils.socket import STDOUT, frames_iter
 
-from ..masking import StreamMask
+from ..masking import StreamMask, mask
 from ..trajectory import TrajectoryRecorder
 from . import ownership
 from .base import EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
@@ -28,6 +30,8 @@ from .untrusted_archive import OutputTally, unpack
 
 IDLE_COMMAND = ["sleep", "infinity"]
 EXEC_OUTPUT_HEAD = EXEC_OUTPUT_TAIL = 1 << 20  # bytes of a command's output kept in memory, each end
+DIALOG_LINE_MAX = 64 * 1024 * 1024  # a dialog's line (a result, a judge question) is far smaller
+DIALOG_LOG_KEPT = 4 * 1024 * 1024  # the tail of a dialog's stderr kept as its output
 
 
 class DockerSandbox(Sandbox):
@@ -62,13 +66,7 @@ class DockerSandbox(Sandbox):
             except Exception as e:  # the stream breaks when the container is killed
                 failure.append(e)
 
-        reader = threading.Thread(target=pump, name=f"exec-{self.name}", daemon=True)
-        reader.start()
-        reader.join(timeout)
-        timed_out = reader.is_alive()
-        if timed_out:
-            self.kill()  # the limit is the harness's: nothing in the container may outlive it
-            reader.join(10)
+        timed_out = self._within(timeout, pump)
         exit_code = None if timed_out else api.exec_inspect(exec_id).get("ExitCode")
         if exit_code is None and not timed_out and failure:
             raise failure[0]
@@ -80,6 +78,56 @@ class DockerSandbox(Sandbox):
             self.trajectory.exec(shown, user=user, start=start, exit_code=exit_code, output=output,
                                  timed_out=timed_out)
         return result
+
+    def _within(self, timeout: float | None, work: Callable[[], None]) -> bool:
+        """Run `work` (reading an exec's stream) in a thread; at `timeout` kill the sandbox. True if it timed out."""
+        reader = threading.Thread(target=work, name=f"exec-{self.name}", daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not reader.is_alive():
+            return False
+        self.kill()  # the limit is the harness's: nothing in the container may outlive it
+        reader.join(10)
+        return True
+
+    def exec_dialog(self, cmd, *, answer, user=None, env=None, timeout=None):
+        api = self.engine.client.api
+        start = time.time()
+        exec_id = api.exec_create(self.container.id, list(cmd), stdin=True, user=user or "",
+                                  environment=dict(env or {}))["Id"]
+        sock = api.exec_start(exec_id, socket=True)
+        stderr = bytearray()
+        failure: list[BaseException] = []
+
+        def talk():
+            line = bytearray()
+            try:
+                # The engine frames stdout and stderr apart: what a process writes to stderr never
+                # reaches `answer`.
+                for stream, data in frames_iter(sock, tty=False):
+                    if stream != STDOUT:
+                        stderr.extend(data)
+                        del stderr[:max(0, len(stderr) - DIALOG_LOG_KEPT)]
+                        continue
+                    line.extend(data)
+                    while b"\n" in line:
+                        end = line.index(b"\n")
+                        reply = answer(bytes(line[:end]))
+                        del line[:end + 1]
+                        if reply is not None:
+                            getattr(sock, "_sock", sock).sendall(reply)
+                    if len(line) > DIALOG_LINE_MAX:
+                        raise ValueError(f"{shlex.join(cmd)} wrote a line over {DIALOG_LINE_MAX} bytes")
+            except Exception as e:  # noqa: BLE001 - the stream breaks when the container is killed
+                failure.append(e)
+
+        timed_out = self._within(timeout, talk)
+        sock.close()
+        exit_code = None if timed_out else api.exec_inspect(exec_id).get("ExitCode")
+        if failure and not timed_out and not isinstance(failure[0], OSError):
+            raise failure[0]
+        return ExecResult(exit_code=exit_code, output=mask(stderr.decode("utf-8", "replace")),
+                          duration=time.time() - start, timed_out=timed_out)
 
     def copy_in(self, src: Path, dest: str, *, owner: int = 0, mode: int | None = None) -> None:
         self.container.put_archive("/", _tar_of(Path(src), dest, owner, mode))
@@ -229,9 +277,16 @@ class DockerEngine(SandboxEngine):
         return name
 
     def _new_network(self, name: str, internal: bool) -> str:
+        # An internal bridge still carries the host's address (its gateway), where every port the host
+        # listens on for all addresses answers; without that address the host is out of reach.
+        options = {"com.docker.network.bridge.inhibit_ipv4": "true"} if internal else None
         self.client.networks.create(name, driver="bridge", internal=internal, labels=self.labels(),
-                                    check_duplicate=True)
+                                    options=options, check_duplicate=True)
         return name
+
+    def network_subnets(self, name: str) -> list[str]:
+        config = (self.client.networks.get(name).attrs.get("IPAM") or {}).get("Config") or []
+        return [c["Subnet"] for c in config if c.get("Subnet")]
 
     def remove_network(self, name: str) -> None:
         try:
@@ -266,6 +321,8 @@ class DockerEngine(SandboxEngine):
         container = self.client.containers.create(**{k: v for k, v in kwargs.items() if v is not None})
         sandbox = DockerSandbox(self, container, trajectory)
         try:
+            for network, aliases in spec.extra_networks.items():
+                self.client.networks.get(network).connect(container, aliases=aliases or None)
             for src, dest, owner, mode in files:
                 sandbox.copy_in(Path(src), dest, owner=owner, mode=mode)
             container.start()

@@ -8,8 +8,8 @@
 * ``llm_complete``, ``evaluate_with_llm``, ``evaluate_chat_history_with_llm``: the environment LLM.
 * ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives.
 * ``read_text`` (also as ``get_text_in_file``), ``read_csv_dicts``, ``read_docx_text``,
-  ``read_xlsx_rows``, ``parse_number``, ``run_command``: read what the agent left in ``/workspace``
-  and run its code.
+  ``read_xlsx_rows``, ``parse_number``: read what the agent left in ``/workspace``;
+  ``run_as_agent`` (also as ``run_command``): run its code, as the agent, with no power over the result.
 
 Standard library only (openpyxl when an xlsx is read): this module also runs in the grader container.
 """
@@ -28,8 +28,9 @@ from typing import Any, Callable, Iterable
 from xml.etree import ElementTree
 
 try:  # imported as pytest_agentbench.tac.common on the host ...
-    from . import judge
+    from . import channel, judge
 except ImportError:  # ... and as the top-level module `common` in the grader container
+    import channel
     import judge
 
 JudgeNotConfigured = judge.JudgeNotConfigured
@@ -288,9 +289,35 @@ def parse_number(text: str) -> float | None:
     return float(match.group().replace(",", "")) if match else None
 
 
-def run_command(args: list[str], cwd: str | Path | None = None, timeout: float = 120,
-                input: str | None = None) -> tuple[int, str]:
-    """Run a command; ``(exit code, stdout and stderr)``; a time-out is exit code -1."""
+def run_as_agent(args: list[str], cwd: str | Path | None = None, timeout: float = 120,
+                 input: str | None = None) -> tuple[int, str]:
+    """Run the agent's code (its tests, its script, a probe importing its module) in a child process;
+    ``(exit code, stdout and stderr)``; a time-out is exit code -1.
+
+    In the grader container the runner runs it as the agent's user, with no key in its environment,
+    unable to reach the evaluator, the runner or the result, and kills whatever it left running.
+    Evaluators must run the agent's code this way, never by importing it: code imported into the
+    evaluator's process can report any result it likes (docs/security.md).
+    """
+    runner = channel.client()
+    if runner is None:  # on the host (the tests, TAC's own eval.py): a plain child process
+        return _run_here(args, cwd, timeout, input)
+    reply = runner.request({"run": {"args": [str(a) for a in args], "cwd": str(cwd) if cwd else None,
+                                    "timeout": timeout, "input": input}})
+    if "oserror" in reply:
+        raise OSError(reply["oserror"])
+    if reply.get("timed_out"):
+        logger.info("%s timed out after %s s", _command_line(args), timeout)
+    elif reply["exit"] != 0:
+        _log_failure(args, reply["exit"], reply["output"])
+    return reply["exit"], reply["output"]
+
+
+# TAC's name, and this module's before run_as_agent: the same helper.
+run_command = run_as_agent
+
+
+def _run_here(args: list[str], cwd: str | Path | None, timeout: float, input: str | None) -> tuple[int, str]:
     try:
         done = subprocess.run(args, cwd=cwd, input=input, capture_output=True, text=True,
                               timeout=timeout)
@@ -301,9 +328,13 @@ def run_command(args: list[str], cwd: str | Path | None = None, timeout: float =
         return -1, f"timed out after {timeout} s\n{partial}"
     output = done.stdout + done.stderr
     if done.returncode != 0:
-        last = output.strip().splitlines()[-1:] or ["no output"]
-        logger.info("%s exited %d: %s", _command_line(args), done.returncode, last[0])
+        _log_failure(args, done.returncode, output)
     return done.returncode, output
+
+
+def _log_failure(args: list[str], code: int, output: str) -> None:
+    last = output.strip().splitlines()[-1:] or ["no output"]
+    logger.info("%s exited %d: %s", _command_line(args), code, last[0])
 
 
 def _command_line(args: list[str]) -> str:

@@ -33,7 +33,7 @@ def project(pytester, base_image_tag, monkeypatch):
 @pytest.fixture
 def environment_llm(monkeypatch):
     with FakeLLM(ORACLE_RULES) as llm:
-        monkeypatch.setenv("LITELLM_BASE_URL", llm.url)  # 127.0.0.1: the harness rewrites it for containers
+        monkeypatch.setenv("LITELLM_BASE_URL", llm.url)  # 127.0.0.1: the harness asks the judge from the host
         monkeypatch.setenv("LITELLM_API_KEY", "test-key")
         monkeypatch.setenv("LITELLM_MODEL", "gpt-4o")
         yield llm

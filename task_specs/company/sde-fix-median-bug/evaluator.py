@@ -3,7 +3,7 @@ import logging
 import sys
 from pathlib import Path
 
-from common import grader, run_command, trajectory_matches
+from common import grader, run_as_agent, trajectory_matches
 from scoring import Checkpoint, Result, bonus_for_completing_final
 
 LIB = Path("/workspace/stats_lib")
@@ -48,13 +48,13 @@ def grade_checkpoint2():
     if hashlib.sha256(tests.read_bytes()).hexdigest() != ORIGINAL_TESTS_SHA256:
         logging.info("%s was changed", tests)
         return False
-    code, output = run_command([sys.executable, "-m", "unittest", "tests"], cwd=LIB, timeout=60)
+    code, output = run_as_agent([sys.executable, "-m", "unittest", "tests"], cwd=LIB, timeout=60)
     return code == 0
 
 
 @grader
 def grade_checkpoint3():
-    code, output = run_command([sys.executable, "-c", HIDDEN_CASES], cwd=LIB, timeout=60)
+    code, output = run_as_agent([sys.executable, "-c", HIDDEN_CASES], cwd=LIB, timeout=60)
     return code == 0
 
 

@@ -3,7 +3,7 @@ import logging
 import sys
 from pathlib import Path
 
-from common import grader, run_command
+from common import grader, run_as_agent
 from scoring import Checkpoint, Result
 
 PACKAGE = Path("/workspace/timeparse")
@@ -28,7 +28,7 @@ print(json.dumps(outcome))
 
 
 def probe(inputs):
-    code, output = run_command([sys.executable, "-c", PROBE], cwd=PACKAGE, timeout=60, input=json.dumps(inputs))
+    code, output = run_as_agent([sys.executable, "-c", PROBE], cwd=PACKAGE, timeout=60, input=json.dumps(inputs))
     if code != 0:
         raise RuntimeError(f"probing parse_duration failed:\n{output}")
     return json.loads(output.strip().splitlines()[-1])
