@@ -3,7 +3,7 @@ import logging
 import sys
 from pathlib import Path
 
-from common import grader, run_command, trajectory_matches
+from common import grader, ran_program, run_command
 from scoring import Checkpoint, Result, bonus_for_completing_final
 
 LIB = Path("/workspace/stats_lib")
@@ -34,12 +34,15 @@ print("hidden median cases pass")
 """
 
 
+# A test run: python -m unittest / pytest, pytest itself, or python tests.py (wrappers and bash -c aside).
+TEST_RUN = r"(\S*/)?(python[\d.]*( -\S+)* -m (unittest|pytest)\b|(pytest|py\.test)\b|python[\d.]*( -\S+)* (\S*/)?tests\.py\b)"
+
+
 @grader
 def grade_checkpoint1(trajectory=""):
-    """A passing test run appears in the trajectory (unittest or pytest output)."""
-    unittest_ok = trajectory_matches(trajectory, r"Ran [1-9]\d* tests? in [\d.]+s\s+OK")
-    pytest_ok = trajectory_matches(trajectory, r"=+ [1-9]\d* passed(?!.*failed)")
-    return unittest_ok or pytest_ok
+    """The agent ran the unit tests and they passed: a recorded test program that exited 0.
+    Printed text ("Ran 3 tests ... OK") is not a run."""
+    return ran_program(trajectory, TEST_RUN, exit_code=0, what="no passing run of the unit tests")
 
 
 @grader
