@@ -1,5 +1,5 @@
 from common import check, grader, normalize_words, read_table, read_text, same_items, same_number, same_order
-from scoring import Checkpoint, Result, bonus_for_completing_final
+from scoring import Checkpoint, Result
 
 REJECTED = {
     "EXP-304": "meal_limit", "EXP-305": "alcohol", "EXP-307": "missing_receipt",
@@ -45,4 +45,5 @@ def grade_checkpoints(trajectory=""):
         Checkpoint(1, int(grade_checkpoint2())),
         Checkpoint(2, 2 * int(grade_checkpoint3())),
     ]
-    return Result(checkpoints, bonus_for_completing_final)
+    # No bonus for the total: a right total does not make a wrong reason code right.
+    return Result(checkpoints)

@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from common import grader, ran_program, run_command
-from scoring import Checkpoint, Result, bonus_for_completing_final
+from scoring import Checkpoint, Result, bonus_for_completing_any_of_given_checkpoints
 
 LIB = Path("/workspace/stats_lib")
 # tests.py, not test_*.py: unittest discovers it, pytest (run on task_specs/) does not.
@@ -67,4 +67,5 @@ def grade_checkpoints(trajectory=""):
         Checkpoint(1, int(grade_checkpoint2())),
         Checkpoint(2, 2 * int(grade_checkpoint3())),
     ]
-    return Result(checkpoints, bonus_for_completing_final)
+    # Passing the hidden cases shows the tests were run (checkpoint 1), not that tests.py was left alone.
+    return Result(checkpoints, bonus_for_completing_any_of_given_checkpoints([3]))
