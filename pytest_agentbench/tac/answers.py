@@ -80,7 +80,7 @@ def to_number(text: Any) -> float | None:
     if s.startswith("(") and s.endswith(")"):
         negative, s = True, s[1:-1].strip()
     s = re.sub(r"\s*%$", "", s)
-    if s[:1] in "+-":
+    if s and s[0] in "+-":
         negative, s = negative or s[0] == "-", s[1:].strip()
     s = re.sub(_CURRENCY, "", s, flags=re.IGNORECASE).strip()  # "-$6,840" has the sign first
     match = _NUMBER.fullmatch(s)

@@ -289,7 +289,7 @@ def effective_argv(argv: list[str]) -> list[str] | None:
 
 
 def ran_program(trajectory: str, pattern: str, exit_code: int | None = 0, what: str | None = None) -> bool:
-    """Whether the agent ran a program whose command line matches ``pattern`` from its start
+    r"""Whether the agent ran a program whose command line matches ``pattern`` from its start
     (``re.match`` on the shlex-joined argv, wrappers and ``bash -c`` unwrapped) and, unless
     ``exit_code`` is None, exited with ``exit_code``. Programs that only print (echo, printf) never count.
 

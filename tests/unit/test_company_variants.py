@@ -33,7 +33,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from fake_llm import FakeLLM
+from fake_llm import FakeLLM, judged
+from pytest_agentbench.tac.answers import normalize_words
 from pytest_agentbench.families.workplace import checkpoint_indexes
 from pytest_agentbench.trajectory import TrajectoryRecorder
 from test_company_tasks import (JUDGE_VARS, LLM_TASKS, TASKS, fresh_workspace, needs_mount, rubric_points, run_oracle,
@@ -79,8 +80,8 @@ def prepare(task: Path, variant: dict, root: Path) -> tuple[Path, Path]:
 GRADE_CASES = Path(__file__).resolve().parent / "grade_cases.py"
 
 
-def grade_variants(task: Path, variants: list[dict], root: Path) -> list[dict]:
-    """Each variant's result JSON; the judge answers yes or no as the variant says."""
+def grade_variants(task: Path, variants: list[dict], root: Path, judge: FakeLLM | None = None) -> list[dict]:
+    """Each variant's result JSON; the judge answers yes or no as the variant says, or as ``judge`` does."""
     env = {k: v for k, v in os.environ.items() if k not in JUDGE_VARS}
     judged = task in LLM_TASKS
     with FakeLLM(default="Yes.") as yes, FakeLLM(default="No.") as no:
@@ -89,7 +90,7 @@ def grade_variants(task: Path, variants: list[dict], root: Path) -> list[dict]:
             case_dir = root / f"case{i}"
             case_dir.mkdir(parents=True)
             workspace, trajectory = prepare(task, variant, case_dir)
-            llm = yes if variant.get("judge", "yes") == "yes" else no
+            llm = judge or (yes if variant.get("judge", "yes") == "yes" else no)
             cases.append({"evaluator": str(task / "evaluator.py"), "workspace": str(workspace),
                           "trajectory": str(trajectory), "result": str(case_dir / "result.json"), "judged": judged,
                           "env": {**env, "LITELLM_BASE_URL": llm.url, "LITELLM_API_KEY": "test-key",
@@ -145,3 +146,85 @@ def test_variants_and_the_dummy_get_the_points_a_reviewer_gives_each_loss_with_i
                          f"{result['final_score']['result']}/{total} points; "
                          f"lost without a reason: {lost_without_reason(result)}; reasons {result.get('notes')}")
     assert not wrong, "\n".join(wrong)
+
+
+# --- the judged checkpoints: the question asks the rubric of checkpoints.md ------------------------
+# The stand-in judge answers by a rule written here, on the content it is shown, and only when the
+# question asks every item of the rubric; each task is tried on a right answer and a wrong one,
+# neither carrying the oracle's marker.
+
+def rubric(task: Path) -> list[str]:
+    """The bullet items under the checkpoint of checkpoints.md that the environment LLM judges."""
+    text = (task / "checkpoints.md").read_text()
+    section = next(s for s in re.split(r"^## ", text, flags=re.M) if "environment LLM" in s)
+    return [line[2:].strip() for line in section.splitlines() if line.startswith("- ")]
+
+
+def judge_by(items: list[str], rule):
+    """A stand-in judge: "No." unless the question asks every rubric item, else what ``rule`` says of the content."""
+    def answer(text: str) -> str:
+        question, content = judged(text)
+        if not all(normalize_words(item) in normalize_words(question) for item in items):
+            return "No: the question does not ask the whole rubric."
+        return "Yes." if rule(content) else "No."
+    return answer
+
+
+RUBRIC_OF = {t.name: rubric(t) for t in LLM_TASKS}
+
+JUDGE_RULES = {
+    "admin-vendor-decline": lambda c: (re.search(r"thank", c, re.I) is not None
+                                       and re.search(r"declin|cannot accept|unable to accept", c, re.I) is not None
+                                       and re.search(r"meet\w*\b.{0,40}\bsign|happy to sign|will sign", c, re.I | re.S) is None),
+    "hr-welcome-email": lambda c: (re.search(r"welcome|delighted|glad", c, re.I) is not None
+                                   and re.search(r"9[:.]30", c) is not None
+                                   and re.search(r"reception|floor|street", c, re.I) is not None),
+    "pm-sprint-report": lambda c: (re.search(r"\brisk\b|at risk", c, re.I) is not None
+                                   and re.search(r"escalat|ask |chase|follow up", c, re.I) is not None),
+}
+JUDGED_ANSWERS = {
+    "admin-vendor-decline": (
+        {"reply_to_vendor.txt": "Dear Dana,\n\nThank you for the offer. We must decline the two-year exclusive "
+                                "agreement: our limit is 12 months. Please send a new offer for our July (Q3) review."
+                                "\n\nKind regards\n"},
+        {"reply_to_vendor.txt": "Dear Dana,\n\nThank you! Our limit is 12 months, but let's meet on Tuesday to "
+                                "sign the agreement, and talk about the July review then.\n"}),
+    "hr-welcome-email": (
+        {"welcome_email.md": "Subject: Welcome, Priya!\n\nDear Priya, we are delighted to welcome you on "
+                             "3 March 2025. Please come to the main reception, 4th floor, 200 Harbour Street, at "
+                             "9:30, and bring a photo ID. Your manager is Tomás Ortega.\n"},
+        {"welcome_email.md": "Subject: Start\n\nPriya: start 3 March 2025, 9:30. Manager Tomás Ortega. Bring ID.\n"}),
+    "pm-sprint-report": (
+        {"sprint_14_report.md": "Completed: 21 of 61 story points\n\nBlocked: 3\n\nThe blocked work puts the sprint "
+                                "at risk. Escalate the DBA approval for PAY-204 and chase Legal for PAY-214 today.\n"},
+        {"sprint_14_report.md": "Completed: 21 of 61 story points\n\nBlocked: 3\n\nEverything is on track.\n"}),
+}
+
+
+def test_every_judged_checkpoint_states_its_rubric():
+    assert set(RUBRIC_OF) == set(JUDGE_RULES) == {t.name for t in LLM_TASKS}
+    assert all(len(items) >= 2 for items in RUBRIC_OF.values()), RUBRIC_OF
+
+
+@needs_mount
+@pytest.mark.parametrize("task", LLM_TASKS, ids=lambda t: t.name)
+def test_judged_checkpoint_asks_the_rubric_and_follows_the_judges_reading(task, workspace_mountpoint, tmp_path):
+    right, wrong = JUDGED_ANSWERS[task.name]
+    with FakeLLM(rules=[judge_by(RUBRIC_OF[task.name], JUDGE_RULES[task.name])], default="No.") as judge:
+        results = grade_variants(task, [{"base": "shipped", "files": right}, {"base": "shipped", "files": wrong}],
+                                 tmp_path, judge=judge)
+        prompts = [r["messages"][-1]["content"] for r in judge.requests]
+
+    judged_index = rubric_checkpoint(task) - 1
+    assert [r["checkpoints"][judged_index]["result"] for r in results] == [1, 0], results
+    assert len(prompts) == 2
+    for prompt in prompts:
+        question, _ = judged(prompt)
+        for item in RUBRIC_OF[task.name]:
+            assert normalize_words(item) in normalize_words(question), (item, question)
+
+
+def rubric_checkpoint(task: Path) -> int:
+    """The number of the checkpoint judged by the environment LLM."""
+    text = (task / "checkpoints.md").read_text()
+    return int(re.search(r"^## Checkpoint (\d+)[^\n]*\n(?:(?!^## ).*\n)*?.*environment LLM", text, re.M).group(1))
