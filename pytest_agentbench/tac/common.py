@@ -147,7 +147,9 @@ def evaluate_with_llm(content: str, predicate: str, additional_prompt: str = "")
     )
     answer = judge.answer_text(judge.llm_complete([{"role": "user", "content": prompt}]))
     verdict = says_yes(answer)
-    logger.info("judge on %r: %r -> %s", predicate, answer[:200], verdict)
+    # The answer first: a long predicate must not push it out of the reason's few hundred characters.
+    logger.info("the judge %s: %r, asked whether the content shows %s", "agreed" if verdict else "did not agree",
+                answer[:200], predicate)
     return verdict
 
 

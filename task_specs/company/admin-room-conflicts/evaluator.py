@@ -33,7 +33,7 @@ def grade_checkpoint2():
             return 0
     # 2 points: as task.md asks, booking_a the smaller id of its pair, rows sorted by booking_a then booking_b.
     smaller_first = check(all(a < b for a, b in pairs), "booking_a is the smaller id of each pair",
-                          "e.g. B-002,B-003", next((p for p in pairs if p[0] > p[1]), None))
+                          "booking_a < booking_b", next((p for p in pairs if p[0] > p[1]), None))
     return 1 + int(smaller_first and same_order(pairs, sorted(pairs), what="rows sorted by booking_a, booking_b"))
 
 
