@@ -35,6 +35,10 @@ import unicodedata
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+__all__ = ["AnswerError", "check", "to_number", "same_number", "normalize_words", "name_key", "same_name",
+           "contains_words", "mentions", "list_items", "names_listed", "same_items", "same_order", "find_dates",
+           "mentions_date", "find_times", "mentions_time", "read_table", "read_json"]
+
 logger = logging.getLogger("tac")
 
 
@@ -104,7 +108,8 @@ HONORIFICS = ("mr", "mrs", "ms", "miss", "mx", "dr", "prof", "sir", "madam", "da
 
 
 def normalize_words(text: Any) -> str:
-    """Lower case, accents dropped, punctuation as spaces, one space between words ("Tomás  O'Connor" -> "tomas o connor")."""
+    """Lower case, accents dropped, punctuation as spaces, one space between words
+    ("Tomás  O'Connor" -> "tomas o connor")."""
     decomposed = unicodedata.normalize("NFKD", str(text or ""))
     plain = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
     return " ".join(re.findall(r"[^\W_]+", plain))

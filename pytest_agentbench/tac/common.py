@@ -35,16 +35,11 @@ from xml.etree import ElementTree
 
 try:  # imported as pytest_agentbench.tac.common on the host ...
     from . import answers, judge
+    from .answers import *  # noqa: F403  (evaluators import every helper from `common`, as in TAC)
 except ImportError:  # ... and as the top-level module `common` in the grader container
     import answers
     import judge
-
-# Re-exported: evaluators import every helper from `common`, as in TAC.
-from_answers = ("AnswerError", "check", "to_number", "same_number", "normalize_words", "name_key", "same_name", "contains_words", "mentions",
-                "list_items", "names_listed", "same_items", "same_order", "find_dates", "mentions_date", "find_times",
-                "mentions_time", "read_table", "read_json")
-globals().update({name: getattr(answers, name) for name in from_answers})
-AnswerError = answers.AnswerError
+    from answers import *  # noqa: F403
 
 JudgeNotConfigured = judge.JudgeNotConfigured
 JudgeUnavailable = judge.JudgeUnavailable

@@ -172,16 +172,24 @@ def judge_by(items: list[str], rule):
 
 RUBRIC_OF = {t.name: rubric(t) for t in LLM_TASKS}
 
-JUDGE_RULES = {
-    "admin-vendor-decline": lambda c: (re.search(r"thank", c, re.I) is not None
-                                       and re.search(r"declin|cannot accept|unable to accept", c, re.I) is not None
-                                       and re.search(r"meet\w*\b.{0,40}\bsign|happy to sign|will sign", c, re.I | re.S) is None),
-    "hr-welcome-email": lambda c: (re.search(r"welcome|delighted|glad", c, re.I) is not None
-                                   and re.search(r"9[:.]30", c) is not None
-                                   and re.search(r"reception|floor|street", c, re.I) is not None),
-    "pm-sprint-report": lambda c: (re.search(r"\brisk\b|at risk", c, re.I) is not None
-                                   and re.search(r"escalat|ask |chase|follow up", c, re.I) is not None),
-}
+def polite_decline_without_commitment(reply: str) -> bool:
+    thanks = re.search(r"thank", reply, re.I)
+    declines = re.search(r"declin|cannot accept|unable to accept", reply, re.I)
+    commits = re.search(r"meet\w*\b.{0,40}\bsign|happy to sign|will sign", reply, re.I | re.S)
+    return bool(thanks and declines and not commits)
+
+
+def warm_with_when_and_where(email: str) -> bool:
+    warm = re.search(r"welcome|delighted|glad", email, re.I)
+    return bool(warm and re.search(r"9[:.]30", email) and re.search(r"reception|floor|street", email, re.I))
+
+
+def flags_risk_and_recommends(report: str) -> bool:
+    return bool(re.search(r"\brisk\b", report, re.I) and re.search(r"escalat|ask |chase|follow up", report, re.I))
+
+
+JUDGE_RULES = {"admin-vendor-decline": polite_decline_without_commitment, "hr-welcome-email": warm_with_when_and_where,
+               "pm-sprint-report": flags_risk_and_recommends}
 JUDGED_ANSWERS = {
     "admin-vendor-decline": (
         {"reply_to_vendor.txt": "Dear Dana,\n\nThank you for the offer. We must decline the two-year exclusive "

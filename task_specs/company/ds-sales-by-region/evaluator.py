@@ -1,7 +1,7 @@
 import re
 
-from common import (check, contains_words, grader, mentions, program_read_file, read_table, read_text, same_items, same_number,
-                    same_order, to_number)
+from common import (check, contains_words, grader, mentions, program_read_file, read_table, read_text, same_items,
+                    same_number, same_order, to_number)
 from scoring import Checkpoint, Result, bonus_for_completing_any
 
 # Expected figures, computed from the original export (the agent's copy may have been changed).

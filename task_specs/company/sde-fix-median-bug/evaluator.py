@@ -35,7 +35,8 @@ print("hidden median cases pass")
 
 
 # A test run: python -m unittest / pytest, pytest itself, or python tests.py (wrappers and bash -c aside).
-TEST_RUN = r"(\S*/)?(python[\d.]*( -\S+)* -m (unittest|pytest)\b|(pytest|py\.test)\b|python[\d.]*( -\S+)* (\S*/)?tests\.py\b)"
+TEST_RUN = (r"(\S*/)?(python[\d.]*( -\S+)* -m (unittest|pytest)\b|(pytest|py\.test)\b"
+            r"|python[\d.]*( -\S+)* (\S*/)?tests\.py\b)")
 
 
 @grader

@@ -25,7 +25,8 @@ def grade_checkpoint1():
     right = len(VALID) - len(wrong)
     if wrong:
         logging.info("parse_duration is right on %d of %d hidden valid inputs; wrong: %s", right, len(VALID),
-                     ", ".join(f"{text!r} {outcome_text(o)}, expected {VALID[text]}" for text, o in list(wrong.items())[:3]))
+                     ", ".join(f"{text!r} {outcome_text(o)}, expected {VALID[text]}"
+                               for text, o in list(wrong.items())[:3]))
     if right == len(VALID):
         return 2
     return 1 if right * 2 >= len(VALID) else 0
