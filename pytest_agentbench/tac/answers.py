@@ -210,7 +210,7 @@ _MONTH = r"(?P<month>" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\
 _DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s+(?P<year>\d{4}))?"
 _DATE_FORMS = [
-    re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{1,2})-(?P<day>\d{1,2})\b"),                  # 2025-03-03
+    re.compile(r"\b(?P<year>\d{4})([-/.])(?P<month>\d{1,2})\2(?P<day>\d{1,2})\b"),          # 2025-03-03, 2025/03/03
     re.compile(rf"\b{_DAY}(?:\s+of)?\s+{_MONTH}{_YEAR}\b", re.IGNORECASE),                  # 3rd March 2025
     re.compile(rf"\b{_MONTH}\s+{_DAY}{_YEAR}\b", re.IGNORECASE),                            # March 3, 2025
     re.compile(r"\b(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<year>\d{4})\b"),                  # 03/03/2025
@@ -251,13 +251,25 @@ def mentions_date(text: Any, date: dt.date | str, what: str = "date") -> bool:
     return check(ok, what, want.isoformat(), found or "no date")
 
 
+_HOURS = ["twelve", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven"]
+_SPOKEN = re.compile(r"\b(?P<part>half past|quarter past|quarter to) (?P<hour>" + "|".join(_HOURS) + r")\b"
+                     r"(?:\s*(?P<ampm>[ap]\.?\s?m\b\.?|in the (?:morning|afternoon|evening)))?", re.IGNORECASE)
 _TIME = re.compile(r"\b(?P<h>\d{1,2})(?:[:.h](?P<m>\d{2}))?\s*(?P<ampm>[ap]\.?\s?m\b\.?)?", re.IGNORECASE)
 
 
 def find_times(text: Any) -> list[dt.time]:
     """The clock times in ``text``: "9:30", "09:30", "9.30 am", "9:30 a.m.", "9h30", "9am", "21:30",
-    "9:30 pm" (21:30). A bare number ("9") is not a time."""
+    "9:30 pm" (21:30), "half past nine", "quarter to ten in the morning". A bare number ("9") is not a time."""
     times = []
+    for m in _SPOKEN.finditer(str(text or "")):
+        hour = _HOURS.index(m.group("hour").lower())
+        part = m.group("part").lower()
+        minute = {"half past": 30, "quarter past": 15, "quarter to": 45}[part]
+        hour = (hour - 1) % 12 if part == "quarter to" else hour
+        later = (m.group("ampm") or "").lower()
+        if later.startswith("p") or later.endswith(("afternoon", "evening")):
+            hour += 12
+        times.append(dt.time(hour, minute))
     for m in _TIME.finditer(str(text or "")):
         if m.group("m") is None and m.group("ampm") is None:
             continue

@@ -95,7 +95,7 @@ def test_same_items_and_same_order_say_what_differs(caplog):
 # --- dates and times ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("text", ["Monday, 3 March 2025", "3rd of March", "March 3rd, 2025", "Mar 3 2025",
-                                  "2025-03-03", "03/03/2025", "3.3.2025", "on 3 March at 9:30"])
+                                  "2025-03-03", "2025/03/03", "03/03/2025", "3.3.2025", "on 3 March at 9:30"])
 def test_a_date_in_any_usual_format(text):
     assert mentions_date(text, "2025-03-03")
 
@@ -112,7 +112,9 @@ def test_an_ambiguous_numeric_date_counts_both_ways_and_an_unambiguous_one_once(
 
 
 @pytest.mark.parametrize("text, ok", [("9:30", True), ("09:30", True), ("9.30 am", True), ("9:30 a.m.", True),
-                                      ("9h30", True), ("9:30 pm", False), ("10:30", False), ("at 9", False)])
+                                      ("9h30", True), ("half past nine", True), ("Half past nine in the morning", True),
+                                      ("9:30 pm", False), ("half past nine in the evening", False), ("10:30", False),
+                                      ("at 9", False)])
 def test_a_clock_time_in_any_usual_format(text, ok):
     assert mentions_time(text, "09:30") is ok
 

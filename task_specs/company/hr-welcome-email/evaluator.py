@@ -27,9 +27,10 @@ def grade_checkpoint1():
 @grader
 def grade_checkpoint2():
     email = read_text(EMAIL)
-    manager = mentions(email, "Tomás Ortega", "Ortega", what="the manager is not named")
+    manager = mentions(email, "Tomás Ortega", "Ortega", "Tomás", what="the manager is not named")
     arrival = mentions_time(email, "09:30", what="arrival time")
-    photo_id = mentions(email, "ID", "identification", "identity card", "identity document", "passport",
+    photo_id = mentions(email, "ID", "IDs", "identification", "identity card", "identity document",
+                        "identity documents", "passport",
                         "driving licence", "driving license", "driver's license", "driver's licence",
                         what="she is not asked to bring an ID")
     return manager and arrival and photo_id
