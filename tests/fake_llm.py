@@ -13,10 +13,19 @@ To grade by hand against it as the tests do (it says yes to the oracle's documen
         .venv/bin/pytest --agent=oracle -n 2 task_specs/company
 
 ``POST /v1/chat/completions`` (and ``/chat/completions``) answers with the reply of the first rule
-whose regex matches the last user message (re.search, DOTALL), else ``default``, in OpenAI's
+that matches the last user message, else ``default``, in OpenAI's
 response shape with ``usage`` counted as whitespace-separated words. The server binds 0.0.0.0 on a
 free port, as an endpoint on a developer's machine often does (the tests check that no container
 reaches it); ``url`` is the loopback one, where the harness asks it.
+
+A rule is ``(regex, reply)`` (re.search, DOTALL) or a function of the message's text that returns
+the reply, or None to leave it to the next rule: a test writes the judge's reasoning as code.
+``judged(text)`` splits an ``evaluate_with_llm`` prompt into its question and the fenced content:
+
+    def polite(text):
+        question, content = judged(text)
+        return "Yes." if "thank" in content.lower() else "No."
+    FakeLLM(rules=[polite])
 """
 
 from __future__ import annotations
@@ -27,7 +36,7 @@ import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Union
 
 # The oracle solutions of the bundled llm_judge tasks put this marker in every document the
 # judge reads; ORACLE_RULES makes the fake judge say yes to exactly those documents.
@@ -36,9 +45,17 @@ ORACLE_RULES = [(re.escape(ORACLE_MARKER), "Yes.")]
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
 
+Rule = Union[tuple[str, str], Callable[[str], Union[str, None]]]
+
+
+def judged(text: str) -> tuple[str, str]:
+    """An evaluate_with_llm prompt's question (before ``<content>``) and content (inside it)."""
+    match = re.search(r"^(.*?)<content>\n?(.*?)\n?</content>", text, re.DOTALL)
+    return (match.group(1), match.group(2)) if match else (text, "")
+
 
 class FakeLLM:
-    def __init__(self, rules: Iterable[tuple[str, str]] = (), default: str = "no", host: str = "0.0.0.0",
+    def __init__(self, rules: Iterable[Rule] = (), default: str = "no", host: str = "0.0.0.0",
                  port: int = 0):
         self.set_rules(rules, default)
         self.requests: list[dict[str, Any]] = []
@@ -46,16 +63,17 @@ class FakeLLM:
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
-    def set_rules(self, rules: Iterable[tuple[str, str]], default: str | None = None) -> None:
-        """Replace the answer rules: ``(regex on the last user message, reply)``, first match wins."""
-        self.rules = [(re.compile(pattern, re.DOTALL), reply) for pattern, reply in rules]
+    def set_rules(self, rules: Iterable[Rule], default: str | None = None) -> None:
+        """Replace the answer rules: ``(regex on the last user message, reply)`` or a function of its
+        text returning the reply (None: no opinion); the first rule that answers wins."""
+        self.rules = [rule if callable(rule) else _regex_rule(*rule) for rule in rules]
         if default is not None:
             self.default = default
 
     def reply_for(self, messages: list[dict[str, Any]]) -> str:
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         text = _content_text(last_user.get("content"))
-        return next((reply for pattern, reply in self.rules if pattern.search(text)), self.default)
+        return next((reply for reply in (rule(text) for rule in self.rules) if reply is not None), self.default)
 
     @property
     def port(self) -> int:
@@ -129,6 +147,11 @@ class FakeLLM:
             "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
                       "total_tokens": prompt_tokens + completion_tokens},
         }
+
+
+def _regex_rule(pattern: str, reply: str) -> Callable[[str], str | None]:
+    compiled = re.compile(pattern, re.DOTALL)
+    return lambda text: reply if compiled.search(text) else None
 
 
 def _content_text(content: Any) -> str:

@@ -6,10 +6,15 @@
   noted in ``judge_unavailable``, so the runner reports it (exit 3) and the item never passes.
   What the function logged while it ran goes to ``checkpoint_notes``: the reason shown on its checkpoint.
 * ``llm_complete``, ``evaluate_with_llm``, ``evaluate_chat_history_with_llm``: the environment LLM.
-* ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives.
+* ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives;
+  ``ran_program``, ``program_read_file``: what the agent's programs did (their arguments and exit
+  status, as the command recorder saw them), which printing text cannot fake.
 * ``read_text`` (also as ``get_text_in_file``), ``read_csv_dicts``, ``read_docx_text``,
   ``read_xlsx_rows``, ``parse_number``: read what the agent left in ``/workspace``;
-  ``run_as_agent`` (also as ``run_command``): run its code, as the agent, with no power over the result.
+  ``run_as_agent`` (also as ``run_command``), ``call_in_child``: run its code, as the agent, with no
+  power over the result.
+* from ``answers``: read an answer in every form a reviewer accepts (numbers, names, lists, dates,
+  times, tables), each check logging what it expected and found.
 
 Standard library only (openpyxl when an xlsx is read): this module also runs in the grader container.
 """
@@ -21,17 +26,22 @@ import functools
 import json
 import logging
 import re
+import shlex
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from typing import Any, Callable, Iterable
 from xml.etree import ElementTree
 
 try:  # imported as pytest_agentbench.tac.common on the host ...
-    from . import channel, judge
+    from . import answers, channel, judge
+    from .answers import *  # noqa: F403  (evaluators import every helper from `common`, as in TAC)
 except ImportError:  # ... and as the top-level module `common` in the grader container
+    import answers
     import channel
     import judge
+    from answers import *  # noqa: F403
 
 JudgeNotConfigured = judge.JudgeNotConfigured
 JudgeUnavailable = judge.JudgeUnavailable
@@ -86,6 +96,11 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
         root.addHandler(notes)
         try:
             result = func(*args, **kwargs)
+        except answers.AnswerError as exc:
+            # The answer could not be read as the task asks: its message is the whole reason.
+            logger.info("%s", exc)
+            notes.keep(str(exc))
+            return False
         except JudgeUnavailable as exc:
             # Not the agent's failure: the checkpoint is not passed, and the runner says what to set.
             judge_unavailable.append((func.__name__, str(exc)))
@@ -129,7 +144,9 @@ def evaluate_with_llm(content: str, predicate: str, additional_prompt: str = "")
     )
     answer = judge.answer_text(judge.llm_complete([{"role": "user", "content": prompt}]))
     verdict = says_yes(answer)
-    logger.info("judge on %r: %r -> %s", predicate, answer[:200], verdict)
+    # The answer first: a long predicate must not push it out of the reason's few hundred characters.
+    logger.info("the judge %s: %r, asked whether the content shows %s", "agreed" if verdict else "did not agree",
+                answer[:200], predicate)
     return verdict
 
 
@@ -228,6 +245,89 @@ def ran_command(trajectory: str, pattern: str) -> bool:
     if not found:
         logger.info("no command the agent ran matches %r", pattern)
     return found
+
+
+# What the agent's programs did. The command recorder writes one exec step per program the agent
+# started (with a `parent`), with its argv (as `command`, shlex-joined) and exit status; text the
+# agent printed is only output. A checkpoint that wants "the tests passed" or "it read the file"
+# asks for a program that did it, so printing "Ran 3 tests ... OK" or a header earns nothing.
+
+# Programs that only print or test their arguments: naming a file or a test runner proves nothing.
+NOT_READING = {"echo", "printf", "true", "false", "test", "[", ":", "ls", "stat", "touch", "file", "realpath",
+               "readlink", "basename", "dirname", "which", "type", "mkdir", "rm", "yes"}
+# Programs that run the rest of their arguments as another program (in the same process).
+WRAPPERS = {"env", "nice", "nohup", "timeout", "stdbuf", "sudo", "time", "command", "exec"}
+SHELLS = {"sh", "bash", "dash", "zsh", "ksh"}
+
+
+def trajectory_programs(trajectory: str) -> list[dict[str, Any]]:
+    """The programs the agent started (exec steps with a ``parent``), each with its ``argv``."""
+    programs = []
+    for step in trajectory_steps(trajectory):
+        if step.get("kind") == "exec" and "parent" in step:
+            argv = step.get("argv") or _split(str(step.get("command") or ""))
+            programs.append({**step, "argv": [str(a) for a in argv]})
+    return programs
+
+
+def effective_argv(argv: list[str]) -> list[str] | None:
+    """The program that really ran: wrappers (``env X=1``, ``timeout 5``, ``nice``) skipped, and a
+    shell's ``-c`` script when it is one simple command (the shell then becomes that program).
+    None for a shell running a compound script: its programs are recorded as steps of their own."""
+    argv = list(argv)
+    while argv and Path(argv[0]).name in WRAPPERS:
+        argv = argv[1:]
+        while argv and (argv[0].startswith("-") or "=" in argv[0] or re.fullmatch(r"[\d.]+[smhd]?", argv[0])):
+            argv = argv[1:]
+    if argv and Path(argv[0]).name in SHELLS and "-c" in argv[1:]:
+        script = argv[argv.index("-c") + 1] if argv.index("-c") + 1 < len(argv) else ""
+        if re.search(r"[;&|\n`$()<>]", script):
+            return None
+        return effective_argv(_split(script))
+    return argv or None
+
+
+def ran_program(trajectory: str, pattern: str, exit_code: int | None = 0, what: str | None = None) -> bool:
+    r"""Whether the agent ran a program whose command line matches ``pattern`` from its start
+    (``re.match`` on the shlex-joined argv, wrappers and ``bash -c`` unwrapped) and, unless
+    ``exit_code`` is None, exited with ``exit_code``. Programs that only print (echo, printf) never count.
+
+    ``ran_program(t, r"\S*python[\d.]* -m (unittest|pytest)\b")``: a test run that passed.
+    """
+    near = []
+    for program in trajectory_programs(trajectory):
+        argv = effective_argv(program["argv"])
+        if not argv or Path(argv[0]).name in NOT_READING:
+            continue
+        line = shlex.join(argv)
+        if re.match(pattern, line):
+            if exit_code is None or program.get("exit_code") == exit_code:
+                return True
+            near.append(f"{line[:80]} (exit {program.get('exit_code')})")
+    logger.info("%s: no program the agent ran matches %r%s%s", what or "not run", pattern,
+                "" if exit_code is None else f" with exit status {exit_code}",
+                f"; ran {'; '.join(near[:3])}" if near else "")
+    return False
+
+
+def program_read_file(trajectory: str, name: str, what: str | None = None) -> bool:
+    """Whether a program the agent ran named the file ``name`` in its arguments and exited 0
+    (``head -3 /workspace/sales.csv``, ``python3 analyse.py sales.csv``, ``python3 -c "...open('sales.csv')"``).
+    Programs that do not read files (echo, ls, stat...) do not count."""
+    for program in trajectory_programs(trajectory):
+        argv = effective_argv(program["argv"])
+        if (argv and Path(argv[0]).name not in NOT_READING and program.get("exit_code") == 0
+                and any(name in arg for arg in argv[1:])):
+            return True
+    logger.info("%s: no program the agent ran read %s (named it and exited 0)", what or "not read", name)
+    return False
+
+
+def _split(command: str) -> list[str]:
+    try:
+        return shlex.split(command)
+    except ValueError:  # unbalanced quotes in a recorded command line
+        return command.split()
 
 
 def _json_object(line: str) -> dict[str, Any] | None:
@@ -346,3 +446,59 @@ def _text(output: str | bytes | None) -> str:
     if isinstance(output, bytes):
         return output.decode("utf-8", errors="replace")
     return output or ""
+
+
+# The agent's code, called in a child Python: prints, as its last line, what each call returned
+# or raised; exceptions by their classes (the whole MRO), so a subclass of ValueError is one.
+_CALLS = r"""
+import importlib, json, sys
+function = getattr(importlib.import_module(sys.argv[1]), sys.argv[2])
+outcomes = []
+for args in json.loads(sys.stdin.read()):
+    try:
+        value = function(*args)
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):
+            value = repr(value)
+        outcomes.append({"returned": value})
+    except Exception as exc:
+        outcomes.append({"raised": [c.__module__ + "." + c.__qualname__ for c in type(exc).__mro__],
+                         "message": str(exc)[:200]})
+print("\n" + json.dumps(outcomes))
+"""
+
+
+def call_in_child(directory: str | Path, module: str, function: str, calls: list[list[Any]],
+                  timeout: float = 60) -> list[dict[str, Any]]:
+    """Call ``module.function(*args)`` for each ``args`` in ``calls`` in a child Python started in
+    ``directory`` (a hang or crash of the agent's code costs the checkpoint, not the grader).
+
+    Each outcome is ``{"returned": value}`` or ``{"raised": ["builtins.ValueError", ...], "message"}``
+    (the exception's classes, most derived first): test it with ``raised(outcome, ValueError)``,
+    which is ``isinstance``, so a subclass counts. A child that fails is an ``AnswerError``.
+    """
+    code, output = run_as_agent([sys.executable, "-c", _CALLS, module, function], cwd=directory,
+                               timeout=timeout, input=json.dumps([list(a) for a in calls]))
+    last = (output.strip().splitlines() or [""])[-1]
+    try:
+        outcomes = json.loads(last) if code == 0 else None
+    except ValueError:
+        outcomes = None
+    if not isinstance(outcomes, list) or len(outcomes) != len(calls):
+        raise AnswerError(f"calling {module}.{function} failed (exit {code}): {last[:200]}")
+    return outcomes
+
+
+def raised(outcome: dict[str, Any], exception: type[BaseException]) -> bool:
+    """Whether the call raised an instance of ``exception`` (a subclass counts, as with ``isinstance``)."""
+    return f"{exception.__module__}.{exception.__qualname__}" in outcome.get("raised", ())
+
+
+def outcome_text(outcome: dict[str, Any]) -> str:
+    """``returned 90`` or ``raised MyError (a ValueError)``: for reasons."""
+    if "raised" in outcome:
+        names = [n.rsplit(".", 1)[-1] for n in outcome["raised"]]
+        extra = f" (a {names[1]})" if len(names) > 2 and names[1] not in ("Exception", "BaseException") else ""
+        return f"raised {names[0]}{extra}"
+    return f"returned {outcome.get('returned')!r}"

@@ -253,3 +253,31 @@ def test_a_crashing_evaluator_is_an_error_apart_from_the_agents_failures(pyteste
     run.assert_outcomes(passed=1, errors=1)  # the other task still runs and passes
     run.stdout.fnmatch_lines(["*evaluator.py failed*", "*RuntimeError: evaluator bug 42*"])
     assert results(project)["hr-leave-balances"]["outcome"] == "error"
+
+
+def test_printing_what_a_checkpoint_looks_for_earns_nothing(pytester, project):
+    """Issue 11, case 6: an agent prints a passing unittest run (the bug left in) and the sales data's
+    header (the file never read), with a shell builtin, /bin/echo and python3 -c: checkpoint 1 of
+    sde-fix-median-bug and ds-sales-by-region wants a recorded program that did it, so nothing is earned."""
+    printer = project / "agents" / "printer"
+    printer.mkdir()
+    (printer / "config.yaml").write_text("printer:\n  start: start.sh\n")
+    shutil.copy(AGENTS / "nop" / "Dockerfile", printer / "Dockerfile")
+    header = "order_id,order_date,region,product,units,unit_price,status"
+    (printer / "start.sh").write_text(
+        "printf 'Ran 3 tests in 0.001s\\n\\nOK\\n'\n"
+        "/bin/echo python3 -m unittest /workspace/stats_lib/tests.py\n"
+        "python3 -c \"print('Ran 3 tests in 0.001s'); print(); print('OK')\"\n"
+        f"echo {header}\n"
+        f"/bin/echo {header} /workspace/sales_2024.csv\n"
+        f"python3 -c \"print('{header}')\"\n")
+    tasks = ["sde-fix-median-bug", "ds-sales-by-region"]
+    pytester.runpytest_subprocess("task_specs", "--agent=printer", "-k", " or ".join(tasks), "-n", "2",
+                                  "-p", "no:cacheprovider")
+    saved = results(project)
+    for task in tasks:
+        log = Path(saved[task]["agent_run"]["log_path"]).read_text()
+        assert "Ran 3 tests in 0.001s" in log and header in log  # it did print them
+        first = saved[task]["grade"]["checkpoints"][0]
+        assert first["points"] == 0 and "no program the agent ran" in first["message"], (task, first)
+        assert saved[task]["grade"]["points"] == 0, (task, saved[task]["grade"])

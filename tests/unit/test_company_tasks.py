@@ -14,6 +14,7 @@ import ast
 import json
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -78,14 +79,24 @@ def fresh_workspace(task: Path, tmp_path: Path) -> Path:
 
 
 def run_oracle(task: Path, workspace: Path, trajectory: Path) -> None:
-    """solution.sh as the agent would run it; its output is the trajectory's one exec step."""
+    """solution.sh as the agent would run it: its output is the agent's step, and the programs it ran
+    (read from its ``set -x`` trace) are steps under it, as the command recorder would record them."""
     command = f"bash {task / 'solution.sh'}"
     started = time.time()
     done = in_workspace(workspace, "bash", str(task / "solution.sh"),
                         env={"PATH": SYSTEM_PATH, "HOME": str(workspace.parent), "LANG": "C.UTF-8"})
     assert done.returncode == 0, f"{task.name}/solution.sh failed:\n{done.stdout}"
-    TrajectoryRecorder(trajectory).exec(command, user="agent", start=started,
-                                        exit_code=done.returncode, output=done.stdout)
+    recorder = TrajectoryRecorder(trajectory)
+    run = recorder.exec(command, user="agent", start=started, exit_code=done.returncode, output=done.stdout)
+    recorder.programs(traced_programs(done.stdout, started), under=run["step"], user="agent")
+
+
+def traced_programs(output: str, start: float) -> list[dict]:
+    """The commands of a ``set -x`` trace as command-recorder steps: solution.sh runs with ``set -e``,
+    so each one that was traced and followed exited 0."""
+    lines = [line[2:] for line in output.splitlines() if line.startswith("+ ")]
+    return [{"id": i, "parent": None, "pid": 1000 + i, "start": start + i / 1000, "end": start + i / 1000,
+             "argv": shlex.split(line), "exit_code": 0, "output": ""} for i, line in enumerate(lines, 1)]
 
 
 def rubric_points(task: Path) -> int:

@@ -1,4 +1,5 @@
-from common import grader, read_csv_dicts, trajectory_contains
+from common import (check, grader, mentions_date, program_read_file, read_table, same_items, same_name,
+                    same_order)
 from scoring import Checkpoint, Result, bonus_for_completing_final
 
 CONFLICTS = {
@@ -9,25 +10,36 @@ CONFLICTS = {
     ("B-009", "B-010"): ("Lyra", "2025-03-11"),
     ("B-011", "B-015"): ("Vega", "2025-03-11"),
 }
+COLUMNS = ["booking_a", "booking_b", "room", "date"]
 
 
 @grader
 def grade_checkpoint1(trajectory=""):
-    # The file's header row, not its name: task.md names the file, only looking at it shows the header.
-    return trajectory_contains(trajectory, "booking_id,room,date,start,end,organiser")
+    # A program that read the bookings (head, cat, a script given the file), not text the agent printed.
+    return program_read_file(trajectory, "room_bookings.csv", what="the bookings were not looked at")
 
 
 @grader
 def grade_checkpoint2():
-    rows = read_csv_dicts("/workspace/conflicts.csv")
-    # The pair in either order counts; the pair must appear once.
-    found = {tuple(sorted((row["booking_a"], row["booking_b"]))): (row["room"], row["date"]) for row in rows}
-    return len(rows) == len(CONFLICTS) and found == CONFLICTS
+    rows = read_table("/workspace/conflicts.csv", COLUMNS)
+    pairs = [(row["booking_a"].upper(), row["booking_b"].upper()) for row in rows]
+    # 1 point: the six pairs, once each (in either order within the row), each with its room and date.
+    if not same_items([tuple(sorted(p)) for p in pairs], CONFLICTS, what="conflicting pairs"):
+        return 0
+    for row, pair in zip(rows, pairs):
+        room, date = CONFLICTS[tuple(sorted(pair))]
+        if not (same_name(row["room"], room, what=f"room of {'/'.join(pair)}")
+                and mentions_date(row["date"], date, what=f"date of {'/'.join(pair)}")):
+            return 0
+    # 2 points: as task.md asks, booking_a the smaller id of its pair, rows sorted by booking_a then booking_b.
+    smaller_first = check(all(a < b for a, b in pairs), "booking_a is the smaller id of each pair",
+                          "booking_a < booking_b", next((p for p in pairs if p[0] > p[1]), None))
+    return 1 + int(smaller_first and same_order(pairs, sorted(pairs), what="rows sorted by booking_a, booking_b"))
 
 
 def grade_checkpoints(trajectory=""):
     checkpoints = [
         Checkpoint(1, int(grade_checkpoint1(trajectory))),
-        Checkpoint(2, 2 * int(grade_checkpoint2())),
+        Checkpoint(2, int(grade_checkpoint2())),
     ]
     return Result(checkpoints, bonus_for_completing_final)

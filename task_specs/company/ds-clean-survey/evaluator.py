@@ -1,4 +1,4 @@
-from common import grader, read_csv_dicts
+from common import check, grader, read_table, same_items, same_number, same_order, to_number
 from scoring import Checkpoint, Result
 
 # respondent -> (team, satisfaction) after keeping last submissions and dropping invalid ratings
@@ -15,28 +15,48 @@ EXPECTED = {
 TEAMS = {"Engineering": (11, 2.64), "Marketing": (6, 2.67), "Sales": (9, 2.56), "Support": (4, 2.75)}
 
 
+COLUMNS = ["respondent_id", "team", "satisfaction", "comment"]
+
+
 def clean_rows():
-    return read_csv_dicts("/workspace/survey_clean.csv")
+    return read_table("/workspace/survey_clean.csv", COLUMNS)
 
 
 @grader
 def grade_checkpoint1():
-    return [row["respondent_id"] for row in clean_rows()] == sorted(EXPECTED)
+    ids = [row["respondent_id"].upper() for row in clean_rows()]
+    return (same_items(ids, EXPECTED, what="respondents in survey_clean.csv")
+            and same_order(ids, sorted(ids), what="survey_clean.csv sorted by respondent_id"))
 
 
 @grader
 def grade_checkpoint2():
     rows = clean_rows()
-    got = {row["respondent_id"]: (row["team"], int(row["satisfaction"])) for row in rows}
-    return len(rows) == len(EXPECTED) and got == EXPECTED
+    if not check(len(rows) == len(EXPECTED), "rows in survey_clean.csv", len(EXPECTED), len(rows)):
+        return False
+    for row in rows:
+        want = EXPECTED.get(row["respondent_id"].upper())
+        # task.md asks for title case in words, so the team must be written exactly so; a rating
+        # may be written 5 or 5.0.
+        got = (row["team"], to_number(row["satisfaction"]))
+        if not check(want is not None and got == want, f"team and rating of {row['respondent_id']}", want,
+                     (row["team"], row["satisfaction"])):
+            return False
+    return True
 
 
 @grader
 def grade_checkpoint3():
-    rows = read_csv_dicts("/workspace/team_satisfaction.csv")
-    got = {row["team"]: (int(row["responses"]), float(row["avg_satisfaction"])) for row in rows}
-    return len(rows) == len(TEAMS) and got.keys() == TEAMS.keys() and all(
-        got[team][0] == n and abs(got[team][1] - avg) < 0.006 for team, (n, avg) in TEAMS.items())
+    rows = read_table("/workspace/team_satisfaction.csv", ["team", "responses", "avg_satisfaction"])
+    teams = [row["team"] for row in rows]
+    if not same_items(teams, TEAMS, what="teams in team_satisfaction.csv"):
+        return False
+    for row in rows:
+        n, avg = TEAMS[row["team"]]
+        if not (check(to_number(row["responses"]) == n, f"responses of {row['team']}", n, row["responses"])
+                and same_number(row["avg_satisfaction"], avg, 0.006, what=f"avg_satisfaction of {row['team']}")):
+            return False
+    return same_order(teams, sorted(TEAMS), what="team_satisfaction.csv sorted by team name")
 
 
 def grade_checkpoints(trajectory=""):

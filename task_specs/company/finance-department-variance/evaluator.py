@@ -1,4 +1,5 @@
-from common import grader, read_csv_dicts, read_text, trajectory_contains
+from common import (grader, names_listed, program_read_file, read_table, read_text, same_items, same_number,
+                    same_order)
 from scoring import Checkpoint, Result, bonus_for_completing_any_of_given_checkpoints
 
 # department -> (budget, actual, variance, variance_pct)
@@ -13,35 +14,41 @@ EXPECTED = {
 OVER_BUDGET = {"Facilities", "Marketing"}
 
 
-def close(got, want, tolerance):
-    return abs(float(got) - want) <= tolerance
+COLUMNS = ["department", "budget", "actual", "variance", "variance_pct"]
 
 
 @grader
 def grade_checkpoint1(trajectory=""):
-    # The files' header rows, not their names: task.md names the files, only looking at them shows the headers.
-    return (trajectory_contains(trajectory, "department,annual_budget")
-            and trajectory_contains(trajectory, "department,month,amount"))
+    # Programs that read both files (head, cat, a script given them), not text the agent printed.
+    return (program_read_file(trajectory, "budget_2024.csv", what="the budgets were not looked at")
+            and program_read_file(trajectory, "actuals_2024.csv", what="the actuals were not looked at"))
 
 
 @grader
 def grade_checkpoint2():
-    rows = {row["department"]: row for row in read_csv_dicts("/workspace/variance_report.csv")}
-    if rows.keys() != EXPECTED.keys():
+    rows = read_table("/workspace/variance_report.csv", COLUMNS)
+    departments = [row["department"].strip().title() for row in rows]
+    if not same_items(departments, EXPECTED, what="departments in variance_report.csv"):
         return 0
-    if not all(close(rows[d]["actual"], actual, 0.01) for d, (_, actual, _, _) in EXPECTED.items()):
+    # Figures in any usual format: 1240800.00, 1,240,800.00, $1,240,800, -6,840.00, (6,840.00), 3.4%.
+    by_name = dict(zip(departments, rows))
+    if not all(same_number(by_name[d]["actual"], actual, 0.01, what=f"actual of {d}")
+               for d, (_, actual, _, _) in EXPECTED.items()):
         return 0
     rest_right = all(
-        close(rows[d]["budget"], budget, 0.01) and close(rows[d]["variance"], variance, 0.01)
-        and close(rows[d]["variance_pct"], pct, 0.05)
+        same_number(by_name[d]["budget"], budget, 0.01, what=f"budget of {d}")
+        and same_number(by_name[d]["variance"], variance, 0.01, what=f"variance of {d}")
+        and same_number(by_name[d]["variance_pct"], pct, 0.05, what=f"variance_pct of {d}")
         for d, (budget, _, variance, pct) in EXPECTED.items())
-    return 1 + int(rest_right)
+    in_order = same_order(departments, sorted(EXPECTED), what="rows sorted by department name")
+    return 1 + int(rest_right and in_order)
 
 
 @grader
 def grade_checkpoint3():
-    lines = [line.strip() for line in read_text("/workspace/over_budget.txt").splitlines() if line.strip()]
-    return len(lines) == len(OVER_BUDGET) and set(lines) == OVER_BUDGET
+    # One department a line; bullets, numbering, a title line or a note after the name are fine.
+    listed = names_listed(read_text("/workspace/over_budget.txt"), EXPECTED)
+    return same_items(listed, OVER_BUDGET, what="departments over budget by more than 5%")
 
 
 def grade_checkpoints(trajectory=""):

@@ -1,32 +1,46 @@
+import logging
 import re
 
-from common import evaluate_with_llm, grader, read_text
+from common import evaluate_with_llm, grader, mentions, mentions_date, mentions_time, read_text
 from scoring import Checkpoint, Result
 
 EMAIL = "/workspace/welcome_email.md"
-START_DATE = r"\b3(rd)?\s+March\b|\bMarch\s+3(rd)?\b|\b2025-03-03\b|\b03/03/2025\b"
+# The judge's question: the rubric of checkpoints.md, item for item.
+RUBRIC = [
+    "it is warm and welcoming",
+    "it is professional in tone",
+    "it tells the new employee when and where to arrive on her first day",
+]
 
 
 @grader
 def grade_checkpoint1():
     email = read_text(EMAIL)
-    has_subject = re.search(r"^\s*\**subject\**\s*:", email, re.IGNORECASE | re.MULTILINE) is not None
-    return has_subject and re.search(START_DATE, email, re.IGNORECASE) is not None
+    # "Subject:", "**Subject:**", "# Subject:" on a line of its own.
+    has_subject = re.search(r"^[\s#>*_]*subject[*_]*\s*:", email, re.IGNORECASE | re.MULTILINE) is not None
+    if not has_subject:
+        logging.info("welcome_email.md has no Subject: line")
+    # Any usual format; a year, when written, must be 2025.
+    return has_subject and mentions_date(email, "2025-03-03", what="start date")
 
 
 @grader
 def grade_checkpoint2():
     email = read_text(EMAIL)
-    return (re.search(r"Tom[aá]s\s+Ortega", email) is not None and "9:30" in email
-            and re.search(r"\bID\b", email) is not None)
+    manager = mentions(email, "Tomás Ortega", "Ortega", "Tomás", what="the manager is not named")
+    arrival = mentions_time(email, "09:30", what="arrival time")
+    photo_id = mentions(email, "ID", "IDs", "identification", "identity card", "identity document",
+                        "identity documents", "passport",
+                        "driving licence", "driving license", "driver's license", "driver's licence",
+                        what="she is not asked to bring an ID")
+    return manager and arrival and photo_id
 
 
 @grader
 def grade_checkpoint3():
     return evaluate_with_llm(
         read_text(EMAIL),
-        "a warm and professional welcome email to a new employee that tells them when and where to "
-        "arrive on their first day",
+        "a welcome email to a new employee that meets all of these points: " + "; ".join(RUBRIC),
     )
 
 

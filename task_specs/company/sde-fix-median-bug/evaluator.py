@@ -3,8 +3,8 @@ import logging
 import sys
 from pathlib import Path
 
-from common import grader, run_as_agent, trajectory_matches
-from scoring import Checkpoint, Result, bonus_for_completing_final
+from common import grader, ran_program, run_as_agent
+from scoring import Checkpoint, Result, bonus_for_completing_any_of_given_checkpoints
 
 LIB = Path("/workspace/stats_lib")
 # tests.py, not test_*.py: unittest discovers it, pytest (run on task_specs/) does not.
@@ -34,12 +34,16 @@ print("hidden median cases pass")
 """
 
 
+# A test run: python -m unittest / pytest, pytest itself, or python tests.py (wrappers and bash -c aside).
+TEST_RUN = (r"(\S*/)?(python[\d.]*( -\S+)* -m (unittest|pytest)\b|(pytest|py\.test)\b"
+            r"|python[\d.]*( -\S+)* (\S*/)?tests\.py\b)")
+
+
 @grader
 def grade_checkpoint1(trajectory=""):
-    """A passing test run appears in the trajectory (unittest or pytest output)."""
-    unittest_ok = trajectory_matches(trajectory, r"Ran [1-9]\d* tests? in [\d.]+s\s+OK")
-    pytest_ok = trajectory_matches(trajectory, r"=+ [1-9]\d* passed(?!.*failed)")
-    return unittest_ok or pytest_ok
+    """The agent ran the unit tests and they passed: a recorded test program that exited 0.
+    Printed text ("Ran 3 tests ... OK") is not a run."""
+    return ran_program(trajectory, TEST_RUN, exit_code=0, what="no passing run of the unit tests")
 
 
 @grader
@@ -64,4 +68,5 @@ def grade_checkpoints(trajectory=""):
         Checkpoint(1, int(grade_checkpoint2())),
         Checkpoint(2, 2 * int(grade_checkpoint3())),
     ]
-    return Result(checkpoints, bonus_for_completing_final)
+    # Passing the hidden cases shows the tests were run (checkpoint 1), not that tests.py was left alone.
+    return Result(checkpoints, bonus_for_completing_any_of_given_checkpoints([3]))
