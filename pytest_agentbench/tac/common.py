@@ -479,7 +479,7 @@ def call_in_child(directory: str | Path, module: str, function: str, calls: list
     which is ``isinstance``, so a subclass counts. A child that fails is an ``AnswerError``.
     """
     code, output = run_as_agent([sys.executable, "-c", _CALLS, module, function], cwd=directory,
-                               timeout=timeout, input=json.dumps([list(a) for a in calls]))
+                                timeout=timeout, input=json.dumps([list(a) for a in calls]))
     last = (output.strip().splitlines() or [""])[-1]
     try:
         outcomes = json.loads(last) if code == 0 else None
