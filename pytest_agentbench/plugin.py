@@ -78,7 +78,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sandbox engine (default: docker; DOCKER_HOST picks the Docker engine)")
     group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
                     help="do not record each program the agent runs as a trajectory step (saves the "
-                         "tracing cost: about 0.1 ms per program started; writes are never traced); the agent's run is one step")
+                         "tracing cost: about 0.1 ms per program started; writes are never traced); the agent's "
+                         "run is one step")
     parser.addini("agentbench_paths", type="paths", default=[],
                   help="folders holding task specs; task.yaml files elsewhere are collected only when their "
                        "folder is given on the command line or in testpaths, or --agent is given")
