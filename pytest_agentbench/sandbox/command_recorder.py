@@ -60,7 +60,12 @@ from collections import deque
 
 OUTPUT_HEAD = OUTPUT_TAIL = 100_000  # bytes of output kept per program, from its start and its end
 DETACH_AFTER = 1.0  # seconds between the agent's own exit and stopping the trace
-SETTLE_AFTER = 0.2  # seconds a chunk of output waits for strace's report to reach its time
+# Seconds a chunk of output waits for strace's report to reach its time: on a busy machine strace's
+# report can trail the output by a few hundred milliseconds, and a chunk settled before the report
+# names its writer goes to the agent's own step. Waiting costs the agent nothing (the output is
+# passed on at once); WAITING_BYTES bounds what waits in memory.
+SETTLE_AFTER = 1.0
+WAITING_BYTES = 16 << 20
 TRACED = "execve,clone,clone3,fork,vfork"  # no write: output comes through our pipe, files never
 READ_SIZE = 1 << 20  # more than a pipe holds (an unprivileged process can grow it to 1 MiB)
 
@@ -168,6 +173,7 @@ class Recorder:
         self.agent_exit: int | None = None
         self.report_time = 0.0  # the latest time strace's report has reached
         self.chunks: deque[tuple[float, float, bytes]] = deque()  # (written after, read at, bytes) waiting
+        self.waiting = 0  # bytes in self.chunks
         self.alive: set[Process] = set()
         self.dead: deque[Process] = deque()  # ended, and may still have written a waiting chunk
         self.ending: list[Process] = []  # ended, step not written yet
@@ -245,14 +251,18 @@ class Recorder:
     def output(self, data: bytes, after: float, at: float) -> None:
         """A chunk of the agent's output, written after `after` and read at `at`."""
         self.chunks.append((after, at, data))
+        self.waiting += len(data)
 
     def settle(self, now: float, report_quiet: bool, empty_since: float) -> None:
         """Attribute the chunks whose writers are known by now, then write the steps no waiting
         chunk can change. `empty_since`: when the output pipe was last found empty (no chunk read
         later can have been written before it)."""
         while self.chunks and (self.chunks[0][1] <= self.report_time
-                               or report_quiet and now - self.chunks[0][1] >= SETTLE_AFTER):
-            self.attribute(*self.chunks.popleft())
+                               or report_quiet and now - self.chunks[0][1] >= SETTLE_AFTER
+                               or self.waiting > WAITING_BYTES):
+            chunk = self.chunks.popleft()
+            self.waiting -= len(chunk[2])
+            self.attribute(*chunk)
         floor = min([empty_since, *(c[0] for c in self.chunks)])
         self.ending.sort(key=lambda q: q.end)
         done = 0

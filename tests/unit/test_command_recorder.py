@@ -39,7 +39,7 @@ def record(events: list, view=None, clock=lambda: 0.0) -> tuple[list[dict], Reco
             recorder.feed(event)
         else:
             recorder.output(*event)
-            recorder.settle(event[2] + command_recorder.SETTLE_AFTER, report_quiet=True, empty_since=event[2])
+            recorder.settle(event[2] + command_recorder.SETTLE_AFTER + 1e-6, report_quiet=True, empty_since=event[2])
     recorder.finish()
     return [json.loads(line) for line in out.getvalue().splitlines()], recorder
 
@@ -143,7 +143,7 @@ def test_a_step_is_written_only_once_the_output_it_may_have_written_is_attribute
     recorder.feed("500   5.002000 +++ exited with 0 +++")
     recorder.settle(5.0031, report_quiet=True, empty_since=5.0030)
     assert out.getvalue() == ""  # the report has not reached the chunk's time: others may have written it
-    recorder.settle(5.0030 + command_recorder.SETTLE_AFTER, report_quiet=True, empty_since=5.3)
+    recorder.settle(5.0030 + command_recorder.SETTLE_AFTER + 1e-6, report_quiet=True, empty_since=5.3)
     [step] = [json.loads(line) for line in out.getvalue().splitlines()]
     assert step["argv"] == ["echo", "hi"] and step["output"] == "hi\n"
 
@@ -203,3 +203,22 @@ def test_proc_shows_which_processes_hold_the_agents_output_and_how_much_each_wro
         other.wait()
         os.close(read_end)
     assert view.holds(holder.pid) is None and view.written(holder.pid, False) is None  # gone: cannot tell
+
+
+def test_output_waits_for_a_report_that_trails_it_on_a_busy_machine():
+    # Under load strace's report of a program can come half a second after the program's output:
+    # the output must still be the program's, not fall to the agent's own step.
+    out = io.StringIO()
+    recorder = Recorder(out)
+    for line in ROOT_START:
+        recorder.feed(line)
+    recorder.output(b"ls: cannot access '/missing'\n", 6.0, 6.001)
+    recorder.settle(6.5, report_quiet=True, empty_since=6.001)  # the report is quiet, but not for long
+    for line in ["100   6.000000 fork() = 600",
+                 '600   6.000500 execve("/usr/bin/ls", ["ls", "/missing"], 0x55 /* 3 vars */) = 0',
+                 "600   6.000800 +++ exited with 2 +++", "100   6.700000 +++ exited with 0 +++"]:
+        recorder.feed(line)
+    recorder.finish()
+    [step] = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert (step["argv"], step["exit_code"]) == (["ls", "/missing"], 2)
+    assert step["output"] == "ls: cannot access '/missing'\n"
