@@ -311,7 +311,9 @@ class Recorder:
         count = self.view.written(p.pid, threads)
         if count is None:
             return False
-        if p.written is None or p.written[:2] != (threads, count):
+        if p.written is None and count == 0:  # the count is since it started: it has never written
+            p.written = (threads, count, float("-inf"))
+        elif p.written is None or p.written[:2] != (threads, count):
             p.written = (threads, count, self.clock())
             return False
         return p.written[2] <= after
