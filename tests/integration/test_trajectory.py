@@ -22,6 +22,8 @@ subprocess.run(["cat", "/run/agentbench/steps.jsonl"])
 PY
 id -un
 (sleep 600 >/dev/null 2>&1 &)
+# Wait until it runs: a program that has not started when the agent ends is not the agent's.
+for _ in $(seq 200); do grep -qsx sleep /proc/[0-9]*/comm && break; sleep 0.05; done
 ls /definitely-missing
 mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
 """
