@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from pytest_agentbench.families.task import call_grader
+from pytest_agentbench.families.task.family import call_grader
 from pytest_agentbench.grading.isolated import GraderLimits, run_isolated
 
 TASK = Path(__file__).resolve().parent.parent / "task_specs" / "smoke" / "reverse-words"

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-from pytest_agentbench import report_files, results
+from pytest_agentbench.reporting import results, run_group as report_files
 
 CHROMIUM = "/usr/bin/chromium"
 # This machine's closed network refuses Chromium's background connections; do not let it try.

@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 
 from .agents import AgentError, get_agent
-from .competition import CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition
-from .competition import GraderError as CompetitionGraderError
-from .report_files import report_command
+from .families.competition.competition import CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition
+from .families.competition.competition import GraderError as CompetitionGraderError
+from .reporting.run_group import report_command
 from .sandbox.base import EngineUnavailable
 from .sandbox.docker import BuildError, DockerEngine
 from .sandbox.images import PREFIX, ImageRecipe, ensure_base_image, ensure_image

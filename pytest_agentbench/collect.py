@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .families.workplace import evaluator_of
+from .families.workplace.family import evaluator_of
 from .runner import run_task
 from .spec import NotASpec, SpecError, TaskSpec, load_spec, spec_from_mapping
 

@@ -21,7 +21,7 @@ from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
-from .results import fresh_item_folder, item_folder
+from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine, limits
 from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec

@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import hookspecs, masking, report_files, results
+from . import hookspecs
+from . import masking
+from .reporting import run_group as report_files
+from .reporting import results
 from .agents import Agent, AgentConfig, AgentError, get_agent
 from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
                       task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .interrupts import StopOnSignals
-from .report import ReportPlugin
+from .reporting.pytest_plugin import ReportPlugin
 from .run import (EXIT_CODE_KEY, HOST_ERRNOS, HOST_FAILURE, RUN_KEY, RunState, host_failure, new_run_id,
                   stop_for_host_failure, stop_run)
 from .sandbox.base import ContainerConfig

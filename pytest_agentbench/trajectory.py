@@ -21,7 +21,7 @@ this one, `pid` its process id; their output includes what the programs they sta
 `end` and `exit_code` are null for a program still running when the agent finished. They follow
 their run's step, in the order they started.
 
-Evaluators receive the file's text and search it with the helpers of `pytest_agentbench/tac/common.py`.
+Evaluators receive the file's text and search it with the helpers of `pytest_agentbench/families/workplace/tac/common.py`.
 """
 
 from __future__ import annotations

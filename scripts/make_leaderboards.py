@@ -46,7 +46,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pytest_agentbench.competition import (  # noqa: E402
+from pytest_agentbench.families.competition.competition import (  # noqa: E402
     DEFAULT_COMPETITIONS_ROOT, grade_submission, load_config, prepare_competition, score_submission,
 )
 

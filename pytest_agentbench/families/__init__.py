@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from .base import Family
-from .competition import CompetitionFamily
-from .task import TaskFamily
-from .workplace import WorkplaceFamily
+from .competition.family import CompetitionFamily
+from .task.family import TaskFamily
+from .workplace.family import WorkplaceFamily
 
 FAMILIES: dict[str, Family] = {}
 

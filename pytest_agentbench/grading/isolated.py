@@ -28,7 +28,7 @@ MAX_RESULT_BYTES = 16 * 2**20  # what a grader may hand back: checkpoints or a s
 # Imported once in the forkserver, so that a child starts with them: the modules grader entries live in,
 # pandas for competitions, and pytest, which multiprocessing imports again in each child when the main
 # module is the `pytest` script (it re-runs the main module's imports, under __name__ "__mp_main__").
-PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.competition", "pandas", "pytest", "ctypes"]
+PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.families.competition.competition", "pandas", "pytest", "ctypes"]
 
 _context = None
 _HARNESS = str(Path(__file__).resolve().parent.parent)

@@ -11,7 +11,7 @@ import pytest
 
 from support import AGENTS, TASK_SPECS
 
-from pytest_agentbench import report_files
+from pytest_agentbench.reporting import run_group as report_files
 
 pytestmark = [pytest.mark.browser, pytest.mark.docker]
 

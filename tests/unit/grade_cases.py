@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-RUNNER_DIR = Path(__file__).resolve().parents[2] / "pytest_agentbench" / "tac"
+RUNNER_DIR = Path(__file__).resolve().parents[2] / "pytest_agentbench" / "families" / "workplace" / "tac"
 
 
 def main() -> int:

@@ -30,7 +30,7 @@ from fake_llm import ORACLE_MARKER, ORACLE_RULES, FakeLLM
 from pytest_agentbench.trajectory import TrajectoryRecorder
 
 ROOT = Path(__file__).resolve().parents[2]
-RUNNER = ROOT / "pytest_agentbench" / "tac" / "runner.py"
+RUNNER = ROOT / "pytest_agentbench" / "families" / "workplace" / "tac" / "runner.py"
 TASKS_DIR = ROOT / "task_specs" / "company"
 TASKS = sorted(p for p in TASKS_DIR.iterdir() if (p / "task.md").is_file())
 LLM_TASKS = [t for t in TASKS if "evaluate_with_llm" in (t / "evaluator.py").read_text()]
@@ -423,7 +423,7 @@ def test_runner_reports_a_grader_without_litellm_instead_of_scoring_zero(tmp_pat
 
 
 def test_the_checkpoints_a_function_graded_are_found_by_tac_naming():
-    from pytest_agentbench.families.workplace import checkpoint_indexes
+    from pytest_agentbench.families.workplace.family import checkpoint_indexes
 
     assert checkpoint_indexes(["grade_checkpoint3", "grade_checkpoint_1"], 4) == [0, 2]
     assert checkpoint_indexes(["grade_final_checkpoint"], 3) == [2]
@@ -498,7 +498,7 @@ def test_runner_grades_the_tac_format_idiom_of_reading_a_file_outside_the_checkp
 
 
 def test_dependencies_are_a_list_of_service_names_or_a_clear_error(tmp_path):
-    from pytest_agentbench.families.workplace import dependencies
+    from pytest_agentbench.families.workplace.family import dependencies
     from pytest_agentbench.spec import SpecError
 
     deps = tmp_path / "dependencies.yml"

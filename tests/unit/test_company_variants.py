@@ -34,8 +34,8 @@ import pytest
 import yaml
 
 from fake_llm import FakeLLM, judged
-from pytest_agentbench.tac.answers import normalize_words
-from pytest_agentbench.families.workplace import checkpoint_indexes
+from pytest_agentbench.families.workplace.tac.answers import normalize_words
+from pytest_agentbench.families.workplace.family import checkpoint_indexes
 from pytest_agentbench.trajectory import TrajectoryRecorder
 from test_company_tasks import (JUDGE_VARS, LLM_TASKS, TASKS, fresh_workspace, needs_mount, rubric_points, run_oracle,
                                 workspace_mountpoint)  # noqa: F401  (a fixture)

@@ -17,13 +17,13 @@ import pandas as pd
 import pytest
 import yaml
 
-from pytest_agentbench import competition
-from pytest_agentbench.competition import (
+from pytest_agentbench.families.competition import competition
+from pytest_agentbench.families.competition.competition import (
     CompetitionError, GraderError, aggregate_reports, grade_jsonl, grade_sample, grade_submission, load_config,
     load_leaderboard, prepare_competition,
 )
 from pytest_agentbench.grading.isolated import GraderLimits
-from pytest_agentbench.grading.medals import infer_is_lower_better, medal_thresholds
+from pytest_agentbench.families.competition.medals import infer_is_lower_better, medal_thresholds
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPETITIONS = ROOT / "task_specs" / "mle"
@@ -220,7 +220,7 @@ def test_cache_is_redone_when_data_or_sources_change(iris_copy, tmp_path):
 
 def test_concurrent_preparers_do_not_collide(iris_copy, tmp_path):
     data = tmp_path / "data"
-    code = ("import sys; from pytest_agentbench.competition import prepare_competition as p; "
+    code = ("import sys; from pytest_agentbench.families.competition.competition import prepare_competition as p; "
             "print(p(sys.argv[1], sys.argv[2], force=True).public)")
     processes = [subprocess.Popen([sys.executable, "-c", code, str(iris_copy), str(data)],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
@@ -248,7 +248,7 @@ def test_a_grader_returning_nan_is_a_grader_error(iris_copy, tmp_path):
 
 def test_a_grader_rejecting_the_submission_makes_it_invalid(iris_copy, tmp_path):
     (iris_copy / "grade.py").write_text(
-        "from pytest_agentbench.grading.submission_format import InvalidSubmissionError\n"
+        "from pytest_agentbench.families.competition.submission_format import InvalidSubmissionError\n"
         "def grade(submission, answers):\n    raise InvalidSubmissionError('no')\n")
     public, _ = prepare_competition(iris_copy, tmp_path / "data")
     report = grade_submission(iris_copy, tmp_path / "data", public / "sample_submission.csv")

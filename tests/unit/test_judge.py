@@ -6,8 +6,8 @@ import urllib.request
 
 import pytest
 
-from pytest_agentbench.tac import judge
-from pytest_agentbench.tac.common import evaluate_with_llm
+from pytest_agentbench.families.workplace.tac import judge
+from pytest_agentbench.families.workplace.tac.common import evaluate_with_llm
 
 SETTINGS = ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL")
 

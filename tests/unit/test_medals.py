@@ -1,4 +1,4 @@
-"""Kaggle's medal rules (pytest_agentbench.grading.medals) against the table, on boards of 1 to 5,000 teams."""
+"""Kaggle's medal rules (pytest_agentbench.families.competition.medals) against the table, on boards of 1 to 5,000 teams."""
 
 import random
 import statistics
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pytest_agentbench.grading.medals import (
+from pytest_agentbench.families.competition.medals import (
     Thresholds, infer_is_lower_better, medal_positions, medal_thresholds, rank,
 )
 

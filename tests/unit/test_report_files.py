@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentbench import report_files, results
-from pytest_agentbench.summary import item_view, summarize
+from pytest_agentbench.reporting import results, run_group as report_files
+from pytest_agentbench.reporting.summary import item_view, summarize
 
 GROUP = "2026-01-01T00-00-00-000000_run-group_a"
 

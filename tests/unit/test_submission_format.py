@@ -1,4 +1,4 @@
-"""Submission checks (pytest_agentbench.grading.submission_format) and its validation server, for real over HTTP."""
+"""Submission checks (pytest_agentbench.families.competition.submission_format) and its validation server, for real over HTTP."""
 
 import http.client
 import shutil
@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pytest_agentbench.grading import submission_format
-from pytest_agentbench.grading.submission_format import (
+from pytest_agentbench.families.competition import submission_format
+from pytest_agentbench.families.competition.submission_format import (
     InvalidSubmissionError, check_submission, make_server, validate_frame,
 )
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_agentbench.summary import (medal_of, pass_at_k, summarize, task_and_seed, views)
+from pytest_agentbench.reporting.summary import (medal_of, pass_at_k, summarize, task_and_seed, views)
 
 SPEC = "task_specs/fam/{task}/task.yaml::{task}"
 

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from pytest_agentbench.tac import common
-from pytest_agentbench.tac.common import (
+from pytest_agentbench.families.workplace.tac import common
+from pytest_agentbench.families.workplace.tac.common import (
     AnswerError,
     call_in_child,
     effective_argv,

@@ -7,8 +7,8 @@ import zipfile
 
 import pytest
 
-from pytest_agentbench.tac import common, judge
-from pytest_agentbench.tac.common import (
+from pytest_agentbench.families.workplace.tac import common, judge
+from pytest_agentbench.families.workplace.tac.common import (
     evaluate_chat_history_with_llm,
     evaluate_with_llm,
     grader,

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pytest_agentbench.tac.scoring import (
+from pytest_agentbench.families.workplace.tac.scoring import (
     Checkpoint,
     Result,
     bonus_for_completing_any,

@@ -5,7 +5,7 @@ import fnmatch
 import numpy as np
 import pytest
 
-from pytest_agentbench.families.task import checkpoints_of
+from pytest_agentbench.families.task.family import checkpoints_of
 from pytest_agentbench.grading.result import Checkpoint, GraderError
 
 

@@ -34,8 +34,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterable
 from xml.etree import ElementTree
 
-try:  # imported as pytest_agentbench.tac.common on the host ...
-    from . import answers, channel, judge
+try:  # imported as pytest_agentbench.families.workplace.tac.common on the host ...
+    from . import answers
+    from . import channel
+    from . import judge
     from .answers import *  # noqa: F403  (evaluators import every helper from `common`, as in TAC)
 except ImportError:  # ... and as the top-level module `common` in the grader container
     import answers

@@ -33,11 +33,11 @@ import pydantic
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
 
-from .grading.medals import infer_is_lower_better, medal_thresholds, rank
-from .grading.submission_format import InvalidSubmissionError, check_submission, summarize
-from .grading.isolated import GraderLimits, run_isolated
-from .grading.result import GraderError  # a grader that failed: never counted as an invalid submission
-from .taskcode import load_function
+from .medals import infer_is_lower_better, medal_thresholds, rank
+from .submission_format import InvalidSubmissionError, check_submission, summarize
+from ...grading.isolated import GraderLimits, run_isolated
+from ...grading.result import GraderError  # a grader that failed: never counted as an invalid submission
+from ...taskcode import load_function
 
 # Keys every task.yaml has whatever its kind; the plugin's spec loader owns them.
 GENERIC_KEYS = frozenset({"kind", "category", "difficulty", "markers", "time_limit", "grader_time_limit",

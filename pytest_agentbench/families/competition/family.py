@@ -11,18 +11,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..competition import CompetitionConfig, CompetitionError
-from ..competition import grade_submission, prepare_competition, score_submission
-from ..grading import submission_format
-from ..grading.result import Checkpoint, Grade, GraderError
-from ..sandbox.base import SandboxSpec
-from .base import (
+from .competition import CompetitionConfig, CompetitionError
+from .competition import grade_submission, prepare_competition, score_submission
+from . import submission_format
+from ...grading.result import Checkpoint, Grade, GraderError
+from ...sandbox.base import SandboxSpec
+from ..base import (
     AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, grader_limits, unique_name,
 )
 
 VALIDATION_HOST = "grading-server"
 VALIDATION_URL = f"http://{VALIDATION_HOST}:5000/validate"
-INSTRUCTIONS = Path(__file__).resolve().parent / "competition_instructions.txt"
+INSTRUCTIONS = Path(__file__).resolve().parent / "instructions.txt"
 # --pass-on: the report field(s) an item must reach to pass, and the checkpoints that bar requires.
 PASS_BARS = {"valid": "valid_submission", "above-median": "above_median", "any-medal": "any_medal",
              "bronze": "any_medal", "silver": ("gold_medal", "silver_medal"), "gold": "gold_medal"}

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..grading.result import Checkpoint, Grade, GraderError
-from ..grading.isolated import run_isolated
-from ..taskcode import load_function
-from .base import AGENT_UID, CopyIn, Family, TaskContext, grader_limits
+from ...grading.result import Checkpoint, Grade, GraderError
+from ...grading.isolated import run_isolated
+from ...taskcode import load_function
+from ..base import AGENT_UID, CopyIn, Family, TaskContext, grader_limits
 
 
 class FileCopy(BaseModel):

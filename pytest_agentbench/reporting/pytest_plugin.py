@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from . import report_files, results
-from .collect import RESULT_KEY, SEED_KEY, SPEC_FILE, SPEC_KEY
-from .run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
+from . import run_group as report_files
+from . import results
+from ..collect import RESULT_KEY, SEED_KEY, SPEC_FILE, SPEC_KEY
+from ..run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
 from .summary import item_view, task_and_seed
 
 ROW_ATTR = "agentbench_row"  # on a teardown report: the item's view (summary.item_view)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-try:  # imported as pytest_agentbench.tac.judge on the host ...
+try:  # imported as pytest_agentbench.families.workplace.tac.judge on the host ...
     from . import channel
 except ImportError:  # ... and as the top-level module `judge` in the grader container
     import channel

@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .masking import mask
+from ..masking import mask
 
 RESULT_FILE = "result.json"
 METADATA_FILE = "metadata.json"

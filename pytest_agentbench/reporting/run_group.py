@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import results as run_results
-from .masking import mask
+from ..masking import mask
 from .summary import item_view, summarize_views, views
 
 COLLECTED_FILE = run_results.COLLECTED_FILE

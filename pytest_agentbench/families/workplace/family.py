@@ -13,7 +13,7 @@
 
 After the agent stops, /workspace is copied out. Grading starts a separate grader container from the
 grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
-TAC-compatible modules (pytest_agentbench/tac) and the trajectory, and runs tac/runner.py. The same
+TAC-compatible modules (tac/) and the trajectory, and runs tac/runner.py. The same
 path serves --regrade, which is why the grader works from saved outputs rather than a snapshot.
 """
 
@@ -33,16 +33,16 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..grading.result import Checkpoint, Grade, GraderError
-from ..sandbox.base import SandboxSpec
-from ..sandbox.docker import BuildError
-from ..sandbox.images import ImageRecipe, ensure_image
-from ..spec import SpecError, yaml_error
-from ..tac import judge
-from .base import (AGENT_UID, AGENT_USER, CopyIn, Family, TaskContext, base_image_of, container_limits_of,
+from ...grading.result import Checkpoint, Grade, GraderError
+from ...sandbox.base import SandboxSpec
+from ...sandbox.docker import BuildError
+from ...sandbox.images import ImageRecipe, ensure_image
+from ...spec import SpecError, yaml_error
+from .tac import judge
+from ..base import (AGENT_UID, AGENT_USER, CopyIn, Family, TaskContext, base_image_of, container_limits_of,
                    unique_name)
 
-TAC = Path(__file__).resolve().parent.parent / "tac"
+TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
 EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
@@ -330,7 +330,7 @@ def grader_context() -> Path:
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "agentbench" / f"grader-{key}"
     wheels = cache / "wheels"
     if not (cache / ".complete").exists():
-        from ..sandbox.images import build_lock
+        from ...sandbox.images import build_lock
 
         with build_lock(str(cache)):
             if not (cache / ".complete").exists():
