@@ -22,8 +22,13 @@ subprocess.run(["cat", "/run/agentbench/steps.jsonl"])
 PY
 id -un
 (sleep 600 >/dev/null 2>&1 &)
-# Wait until it runs: a program that has not started when the agent ends is not the agent's.
-for _ in $(seq 200); do grep -qsx sleep /proc/[0-9]*/comm && break; sleep 0.05; done
+# Wait until it runs: a program that has not started when the agent ends is not the agent's. Running
+# means sleeping in its own code (state S), past the tracer's stop at its exec, which a loaded machine
+# can hold for a while after its name is already `sleep`.
+for _ in $(seq 200); do
+  for c in $(grep -lsx sleep /proc/[0-9]*/comm); do grep -qs '^State:.S' "${c%comm}status" && break 2; done
+  sleep 0.05
+done
 ls /definitely-missing
 mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
 """
