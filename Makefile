@@ -5,7 +5,9 @@ unexport PYTHONDONTWRITEBYTECODE
 AGENT ?= dummy
 WORKERS ?= 2
 
-.PHONY: setup eval test bench
+TEST_GROUPS := unit functional content integration browser
+
+.PHONY: setup eval test $(addprefix test-,$(TEST_GROUPS)) bench
 
 setup:
 	bash scripts/setup.sh
@@ -16,9 +18,13 @@ eval: setup
 	$(PYTEST) task_specs --agent=$(AGENT) -n $(WORKERS) --html=reports/report.html --self-contained-html \
 		--junitxml=reports/junit.xml || [ $$? -eq 1 ]
 
-# The project's own tests.
+# The project's own tests: all of them, or one group (tests/<group>: unit, functional, content,
+# integration, browser; see tests/conftest.py for what each may use).
 test: setup
 	$(PYTEST) tests -n $(WORKERS)
+
+$(addprefix test-,$(TEST_GROUPS)): test-%: setup
+	$(PYTEST) tests/$* -n $(WORKERS)
 
 bench: setup
 	.venv/bin/python bench/bench_collect.py

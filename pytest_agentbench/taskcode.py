@@ -21,6 +21,12 @@ def load_function(folder: Path, ref: str) -> Callable[..., Any]:
     sys.modules[module_name] = module  # dataclasses and pickling look the module up while it runs
     try:
         spec.loader.exec_module(module)
+    except ModuleNotFoundError as e:
+        # The bundled tasks' data sources and metrics are an extra, not the plugin's own dependencies.
+        raise ModuleNotFoundError(
+            f"{path} needs the Python module {e.name!r}, which is not installed: the bundled tasks' packages come "
+            f"with `pip install 'pytest-agentbench[bundled]'`; for another task, install the package that provides "
+            f"{e.name!r}", name=e.name) from e
     finally:
         sys.modules.pop(module_name, None)
     function = getattr(module, name, None)

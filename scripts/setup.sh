@@ -17,7 +17,7 @@ stamp=.venv/.agentbench-installed
 want=$(sha256sum pyproject.toml | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   python3 -m venv .venv
-  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test]'
+  .venv/bin/pip install --quiet --disable-pip-version-check -e '.[test,bundled]'
   echo "$want" > "$stamp"
 fi
 

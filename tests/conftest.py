@@ -1,9 +1,20 @@
-"""Shared test wiring: pytester for running the plugin in a fresh pytest, and the Docker engine."""
+"""Shared test wiring for every group: pytester, the group markers, the fake judge LLM, and the Docker engine.
+
+The tests are grouped by what they need, one folder each (see Makefile `test-<group>`): unit (pure: no
+Docker, no child process, no pytester), functional (pytester or child processes), content (the bundled
+task_specs), integration (Docker), browser (Chromium). Each item gets its group's marker, so
+`pytest tests -m "unit or functional"` selects across folders too.
+"""
 
 from __future__ import annotations
 
 import os
+from pathlib import Path
+
 import pytest
+
+from fake_llm import FakeLLM
+from support import JUDGE_ENV_VARS
 
 pytest_plugins = ["pytester"]
 
@@ -11,6 +22,43 @@ pytest_plugins = ["pytester"]
 # internet, and its bundled copy is what the tests expect anyway.
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
+GROUPS = ("unit", "functional", "content", "integration", "browser")
+TESTS = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+        if parts and parts[0] in GROUPS:
+            item.add_marker(parts[0])
+
+
+@pytest.fixture
+def fake_llm():
+    """A started FakeLLM (default reply "no", no rules); stopped after the test."""
+    llm = FakeLLM().start()
+    try:
+        yield llm
+    finally:
+        llm.stop()
+
+
+@pytest.fixture
+def no_judge_env(monkeypatch):
+    """No environment LLM configured, whatever the developer's shell exports."""
+    for name in JUDGE_ENV_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def judge_env(fake_llm, no_judge_env, monkeypatch, tmp_path):
+    """LITELLM_* point at the fake LLM (model gpt-4o, so litellm knows its price); returns the judge log path."""
+    log = tmp_path / "judge.jsonl"
+    monkeypatch.setenv("LITELLM_BASE_URL", fake_llm.url)
+    monkeypatch.setenv("LITELLM_API_KEY", "test-key")
+    monkeypatch.setenv("LITELLM_MODEL", "gpt-4o")
+    monkeypatch.setenv("AGENTBENCH_JUDGE_LOG", str(log))
+    return log
 
 
 @pytest.fixture(scope="session")

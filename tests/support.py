@@ -1,14 +1,27 @@
-"""Constants and Docker queries the tests share."""
+"""Constants, HTTP and Docker queries the tests of every group share."""
 
 from __future__ import annotations
 
 import signal
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 AGENTS = REPO / "agents"
 TASK_SPECS = REPO / "task_specs"
+# The environment variables that configure the LLM judge: tests clear them, whatever the shell exports.
+JUDGE_ENV_VARS = ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL", "AGENTBENCH_JUDGE_LOG")
+
+
+def http_request(url, data=None, headers=None) -> tuple[int, str]:
+    """(status, body) of a GET, or of a POST when `data` is given; an HTTP error status is an answer too."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers or {}), timeout=10) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
 
 
 def labelled(client, run_id: str) -> list[str]:

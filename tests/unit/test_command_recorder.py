@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import subprocess
 
 from pytest_agentbench.sandbox import command_recorder
-from pytest_agentbench.sandbox.command_recorder import Output, ProcView, Recorder, Unseen
+from pytest_agentbench.sandbox.command_recorder import Output, Recorder, Unseen
 
 
 class Seen(Unseen):
@@ -180,28 +178,6 @@ def test_output_keeps_its_first_and_last_bytes(monkeypatch):
     text = out.text()
     assert text.startswith("line0\nline") and text.endswith("line9\n")
     assert "bytes cut" in text and len(text.encode()) < 60
-
-
-def test_proc_shows_which_processes_hold_the_agents_output_and_how_much_each_wrote():
-    read_end, write_end = os.pipe()
-    view = ProcView(read_end)
-    holder = subprocess.Popen(["sh", "-c", "read go; echo hi; read stop"], stdin=subprocess.PIPE, stdout=write_end)
-    other = subprocess.Popen(["sleep", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.close(write_end)
-    try:
-        assert view.holds(holder.pid) is True and view.holds(other.pid) is False
-        before = view.written(holder.pid, False)
-        holder.stdin.write(b"go\n")
-        holder.stdin.flush()
-        assert os.read(read_end, 100) == b"hi\n"
-        assert view.written(holder.pid, False) == before + 3 and view.written(other.pid, False) == 0
-    finally:
-        holder.kill()
-        other.kill()
-        holder.wait()
-        other.wait()
-        os.close(read_end)
-    assert view.holds(holder.pid) is None and view.written(holder.pid, False) is None  # gone: cannot tell
 
 
 def test_output_waits_for_a_report_that_trails_it_on_a_busy_machine():

@@ -1,19 +1,12 @@
 """Submission checks (pytest_agentbench.families.competition.submission_format) and its validation server, for real over HTTP."""
 
 import http.client
-import shutil
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.error
-import urllib.request
-from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from support import http_request
 from pytest_agentbench.families.competition import submission_format
 from pytest_agentbench.families.competition.submission_format import (
     InvalidSubmissionError, check_submission, make_server, validate_frame,
@@ -109,26 +102,19 @@ def server(sample):
     server.server_close()
 
 
-def request(url, data=None, headers=None):
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers or {}), timeout=10) as r:
-            return r.status, r.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-
 
 def test_server_health_and_valid_submission(server):
-    assert request(server + "/health") == (200, "ok\n")
-    assert request(server + "/validate", SAMPLE.encode()) == (200, "Submission is valid.\n")
+    assert http_request(server + "/health") == (200, "ok\n")
+    assert http_request(server + "/validate", SAMPLE.encode()) == (200, "Submission is valid.\n")
 
 
 def test_server_invalid_submission_says_why_but_gives_no_score(server):
-    status, text = request(server + "/validate", b"id,label,p\n1,cat,oops\n")
+    status, text = http_request(server + "/validate", b"id,label,p\n1,cat,oops\n")
     assert status == 400
     assert text.startswith("Submission is invalid: ")
     assert "2 ids of the sample are missing" in text and "'oops'" in text
     assert "score" not in text.lower()
-    assert request(server + "/validate", b"") == (400, "Submission is invalid: the file is empty\n")
+    assert http_request(server + "/validate", b"") == (400, "Submission is invalid: the file is empty\n")
 
 
 def test_server_accepts_a_form_upload_like_curl_F(server):
@@ -136,48 +122,16 @@ def test_server_accepts_a_form_upload_like_curl_F(server):
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"submission.csv\"\r\n"
             f"Content-Type: text/csv\r\n\r\n{SAMPLE}\r\n--{boundary}--\r\n").encode()
     headers = {"Content-Type": f"multipart/form-data; boundary={boundary}"}
-    assert request(server + "/validate", body, headers) == (200, "Submission is valid.\n")
+    assert http_request(server + "/validate", body, headers) == (200, "Submission is valid.\n")
 
 
 def test_server_refuses_other_paths_and_bodies_without_length(server):
-    assert request(server + "/grade", b"x")[0] == 404
-    assert request(server + "/")[0] == 404
+    assert http_request(server + "/grade", b"x")[0] == 404
+    assert http_request(server + "/")[0] == 404
     connection = http.client.HTTPConnection(server.removeprefix("http://"), timeout=10)
     connection.putrequest("POST", "/validate")
     connection.endheaders()
     assert connection.getresponse().status == 411
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_the_module_runs_alone_with_only_the_standard_library(tmp_path, sample):
-    # As in the sidecar: the single file copied elsewhere, run by a python without site-packages (-I -S).
-    script = shutil.copy(submission_format.__file__, tmp_path / "validate_server.py")
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-I", "-S", str(script), "--sample", str(sample), "--id-column", "id",
-         "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    try:
-        deadline = time.monotonic() + 15
-        while True:
-            try:
-                assert request(f"http://127.0.0.1:{port}/health") == (200, "ok\n")
-                break
-            except urllib.error.URLError:
-                assert process.poll() is None, process.stdout.read()
-                assert time.monotonic() < deadline, "the server did not come up"
-                time.sleep(0.1)
-        assert request(f"http://127.0.0.1:{port}/validate", SAMPLE.encode())[0] == 200
-        assert request(f"http://127.0.0.1:{port}/validate", b"id\n1\n")[0] == 400
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_the_server_will_not_start_on_a_broken_sample(tmp_path):

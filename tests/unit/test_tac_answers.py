@@ -10,7 +10,6 @@ import pytest
 from pytest_agentbench.families.workplace.tac import common
 from pytest_agentbench.families.workplace.tac.common import (
     AnswerError,
-    call_in_child,
     effective_argv,
     find_dates,
     grader,
@@ -19,9 +18,7 @@ from pytest_agentbench.families.workplace.tac.common import (
     mentions_date,
     mentions_time,
     names_listed,
-    outcome_text,
     program_read_file,
-    raised,
     ran_program,
     read_json,
     read_table,
@@ -174,28 +171,6 @@ def test_grader_shows_an_unreadable_answer_as_the_reason_without_a_traceback(mon
         assert grade_checkpoint2() is False
     assert common.checkpoint_notes["grade_checkpoint2"] == [f"{tmp_path / 'missing.csv'} does not exist"]
     assert "Traceback" not in caplog.text
-
-
-# --- code --------------------------------------------------------------------------------------
-
-def test_call_in_child_tells_exceptions_by_their_classes(tmp_path):
-    (tmp_path / "durations.py").write_text(
-        "class DurationError(ValueError):\n    pass\n\n"
-        "def parse(text):\n    print('chatter', end='')\n"
-        "    if text == 'bad':\n        raise DurationError(text)\n"
-        "    if text == 'key':\n        raise KeyError(text)\n    return len(text)\n")
-    ok, sub, other = call_in_child(tmp_path, "durations", "parse", [["1h"], ["bad"], ["key"]])
-    assert ok == {"returned": 2}
-    assert raised(sub, ValueError) and raised(sub, Exception)
-    assert outcome_text(sub) == "raised DurationError (a ValueError)"
-    assert not raised(other, ValueError) and outcome_text(other) == "raised KeyError (a LookupError)"
-    assert not raised(ok, ValueError)
-
-
-def test_call_in_child_turns_a_crash_into_an_answer_error(tmp_path):
-    (tmp_path / "m.py").write_text("import sys\ndef f(x):\n    sys.exit(3)\n")
-    with pytest.raises(AnswerError, match=r"calling m.f failed \(exit 3\)"):
-        call_in_child(tmp_path, "m", "f", [[1]])
 
 
 # --- what the agent's programs did ---------------------------------------------------------------

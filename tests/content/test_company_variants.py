@@ -37,8 +37,8 @@ from fake_llm import FakeLLM, judged
 from pytest_agentbench.families.workplace.tac.answers import normalize_words
 from pytest_agentbench.families.workplace.family import checkpoint_indexes
 from pytest_agentbench.trajectory import TrajectoryRecorder
-from test_company_tasks import (JUDGE_VARS, LLM_TASKS, TASKS, fresh_workspace, needs_mount, rubric_points, run_oracle,
-                                workspace_mountpoint)  # noqa: F401  (a fixture)
+from test_company_tasks import (JUDGE_ENV_VARS, LLM_TASKS, TASKS, fresh_workspace, needs_mount, rubric_points,
+                                run_oracle, workspace_mountpoint)  # noqa: F401  (a fixture)
 
 VARIANTS_DIR = Path(__file__).resolve().parent / "company_variants"
 
@@ -82,7 +82,7 @@ GRADE_CASES = Path(__file__).resolve().parent / "grade_cases.py"
 
 def grade_variants(task: Path, variants: list[dict], root: Path, judge: FakeLLM | None = None) -> list[dict]:
     """Each variant's result JSON; the judge answers yes or no as the variant says, or as ``judge`` does."""
-    env = {k: v for k, v in os.environ.items() if k not in JUDGE_VARS}
+    env = {k: v for k, v in os.environ.items() if k not in JUDGE_ENV_VARS}
     judged = task in LLM_TASKS
     with FakeLLM(default="Yes.") as yes, FakeLLM(default="No.") as no:
         cases = []

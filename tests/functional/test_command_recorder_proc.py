@@ -1,0 +1,31 @@
+"""The command recorder's view of /proc, on real processes of this machine (the pure parsing is in
+tests/unit/test_command_recorder.py; tests/integration/test_trajectory.py runs the recorder in a container)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+
+from pytest_agentbench.sandbox.command_recorder import ProcView
+
+
+def test_proc_shows_which_processes_hold_the_agents_output_and_how_much_each_wrote():
+    read_end, write_end = os.pipe()
+    view = ProcView(read_end)
+    holder = subprocess.Popen(["sh", "-c", "read go; echo hi; read stop"], stdin=subprocess.PIPE, stdout=write_end)
+    other = subprocess.Popen(["sleep", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(write_end)
+    try:
+        assert view.holds(holder.pid) is True and view.holds(other.pid) is False
+        before = view.written(holder.pid, False)
+        holder.stdin.write(b"go\n")
+        holder.stdin.flush()
+        assert os.read(read_end, 100) == b"hi\n"
+        assert view.written(holder.pid, False) == before + 3 and view.written(other.pid, False) == 0
+    finally:
+        holder.kill()
+        other.kill()
+        holder.wait()
+        other.wait()
+        os.close(read_end)
+    assert view.holds(holder.pid) is None and view.written(holder.pid, False) is None  # gone: cannot tell
