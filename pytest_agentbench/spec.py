@@ -125,11 +125,11 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
         raise SpecError(path, f"expected a mapping of fields at the top level, got {type(data).__name__}")
     generic_keys = set(GenericFields.model_fields)
     generic = _validate(path, GenericFields, {k: v for k, v in data.items() if k in generic_keys}, text)
-    from .families import FAMILIES  # here, not at import: the families import this module
+    from .families import registered  # here, not at import: the families import this module
 
-    family = FAMILIES.get(generic.kind)
+    family = registered().get(generic.kind)
     if family is None:
-        raise SpecError(path, f"unknown kind {generic.kind!r}; expected one of {sorted(FAMILIES)}", field="kind",
+        raise SpecError(path, f"unknown kind {generic.kind!r}; expected one of {sorted(registered())}", field="kind",
                         line=_line_of(text, "kind"))
     details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys}, text)
     family.check_folder(path)
