@@ -8,7 +8,7 @@ collector can fail that one file and keep every other task.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,7 +71,6 @@ class TaskSpec:
     time_limit: int
     details: Any  # the kind's pydantic model
     grader_time_limit: int = 600
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
     max_output_bytes: int | None = None  # None: the run's cap (--max-output-bytes or the default)
     max_output_files: int | None = None
 
@@ -131,11 +130,15 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
     if family is None:
         raise SpecError(path, f"unknown kind {generic.kind!r}; expected one of {sorted(registered())}", field="kind",
                         line=_line_of(text, "kind"))
-    details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys}, text)
+    # The family's model gets the keys no generic field takes, and the generic ones it declares too (a
+    # competition's config has its id and name): this is the one place a task.yaml is validated.
+    own = set(family.fields.model_fields)
+    details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys or k in own},
+                        text)
     family.check_folder(path)
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
-                    time_limit=generic.time_limit, details=details, raw=data,
+                    time_limit=generic.time_limit, details=details,
                     max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files,
                     grader_time_limit=generic.grader_time_limit)
 
@@ -152,7 +155,9 @@ def _validate(path: Path, model: type[BaseModel], data: dict, text: str) -> Any:
         elif err["type"] == "missing":
             message = "missing; this field is required"
         else:
-            message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {err.get('input')!r}"
+            message = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+            if repr(err.get("input")) not in message:  # a validator's own message may already say it
+                message += f", got {err.get('input')!r}"
         more = len(e.errors()) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"

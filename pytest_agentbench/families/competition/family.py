@@ -32,15 +32,9 @@ MEDAL_REQUIRED = {"submission exists", "valid submission", "any medal"}
 SERVER_READY_TIMEOUT = 60
 
 
-class CompetitionFields(CompetitionConfig):
-    # The generic loader owns id and name; everything else is MLE-bench's config.yaml.
-    id: str | None = None
-    name: str | None = None
-
-
 class CompetitionFamily(Family):
     name = "competition"
-    fields = CompetitionFields
+    fields = CompetitionConfig
 
     def prepare(self, ctx: TaskContext) -> None:
         try:
@@ -64,7 +58,7 @@ class CompetitionFamily(Family):
 
     def start_services(self, ctx: TaskContext):
         """The validation server: the format check alone, against the (public) sample submission."""
-        d: CompetitionFields = ctx.spec.details
+        d: CompetitionConfig = ctx.spec.details
         sample = ctx.state["prepared"].public.parent / d.dataset.sample_submission
         spec = SandboxSpec(image=base_image_of(ctx), name=unique_name("validator", ctx),
                            network=ctx.network, aliases=[VALIDATION_HOST], config=container_limits_of(ctx),
