@@ -13,13 +13,10 @@ from typing import Any
 
 import pytest
 
-from .families.workplace.family import evaluator_of
+from . import families
 from .runner import run_task
-from .spec import NotASpec, SpecError, TaskSpec, load_spec, spec_from_mapping
+from .spec import SPEC_FILE, NotASpec, SpecError, TaskSpec, load_claimed_spec, load_spec
 
-SPEC_FILE = "task.yaml"
-TAC_SPEC_FILE = "task.md"
-TAC_CATEGORIES = ("sde", "hr", "pm", "admin", "ds", "finance", "ml", "research", "bm", "qa", "other")
 SPEC_KEY = pytest.StashKey[TaskSpec]()
 SEED_KEY = pytest.StashKey["int | None"]()
 RESULT_KEY = pytest.StashKey[dict[str, Any]]()
@@ -33,7 +30,7 @@ _FIXTUREINFO: "weakref.WeakKeyDictionary[pytest.Session, dict]" = weakref.WeakKe
 class TaskFile(pytest.File):
     def collect(self):
         try:
-            spec = load_tac_folder(self.path) if self.path.name == TAC_SPEC_FILE else load_spec(self.path)
+            spec = load_spec(self.path) if self.path.name == SPEC_FILE else load_claimed_spec(self.path)
         except NotASpec:
             return  # another tool's task.yaml (an Ansible task list): not ours to judge
         self._claim_id(spec.id)
@@ -110,13 +107,11 @@ _RUNNER = Path(run_task.__code__.co_filename)
 
 
 def is_spec_file(path: Path) -> bool:
-    """A task.yaml, or the task.md of a TheAgentCompany task folder that has no task.yaml."""
-    if path.name == SPEC_FILE:
-        return True
-    return path.name == TAC_SPEC_FILE and _is_tac_folder(path.parent) and not (path.parent / SPEC_FILE).exists()
+    """A task.yaml, or a spec file in a family's own format (a TheAgentCompany folder's task.md...)."""
+    return path.name == SPEC_FILE or any(family.claims(path) for family in families.registered().values())
 
 
-def claims(config: pytest.Config, path: Path) -> bool:
+def pointed_at(config: pytest.Config, path: Path) -> bool:
     """Whether `path` lies where the user pointed agentbench: the `agentbench_paths` ini setting, the
     paths given on the command line or in `testpaths`, or the invocation folder of a run that names an
     agent. Elsewhere a project's files are left to pytest: installing the plugin must not turn an
@@ -140,11 +135,15 @@ def _spec_roots(config: pytest.Config):
 
 
 def task_spec_in(folder: Path) -> Path | None:
-    """The spec of a task folder (task.yaml, or a TheAgentCompany folder's task.md), else None."""
+    """The spec of a task folder (its task.yaml, else a file a family claims), else None."""
     spec = folder / SPEC_FILE
     if spec.is_file():
         return spec
-    return folder / TAC_SPEC_FILE if _is_tac_folder(folder) else None
+    for family in families.registered().values():
+        found = family.spec_in(folder)
+        if found is not None:
+            return found
+    return None
 
 
 class TaskFolder(pytest.Directory):
@@ -156,15 +155,3 @@ class TaskFolder(pytest.Directory):
         spec = task_spec_in(self.path)
         if spec is not None:
             yield TaskFile.from_parent(self, path=spec)
-
-
-def _is_tac_folder(folder: Path) -> bool:
-    return (folder / TAC_SPEC_FILE).is_file() and evaluator_of(folder).is_file()
-
-
-def load_tac_folder(task_md: Path) -> TaskSpec:
-    """A TheAgentCompany task folder as it is: the id is the folder's name, the category its prefix."""
-    task_id = task_md.parent.name
-    prefix = task_id.split("-", 1)[0]
-    data = {"kind": "workplace", "id": task_id, "category": prefix if prefix in TAC_CATEGORIES else None}
-    return spec_from_mapping(task_md, data)

@@ -242,7 +242,7 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
                 task_context.engine.discard(task_context.egress.proxy)
                 task_context.engine.discard_network(task_context.egress.network)
             task_context.engine.discard_network(request.getfixturevalue("task_network"))
-    result["usage"] = agent_usage(task_context.item_dir)
+    result["usage"] = agent_usage(families.get(task_context.spec.kind).usage_file(task_context))
     return task_context.item_dir
 
 
@@ -261,5 +261,5 @@ def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context:
 # --- helpers ----------------------------------------------------------------------------------------
 
 def _task_env(ctx: TaskContext) -> dict[str, str]:
-    return {"TASK_ID": ctx.spec.id, "COMPETITION_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
+    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
 

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import hookspecs
+from . import families, hookspecs
 from . import masking
 from .reporting import run_group as report_files
 from .reporting import results
 from .agents import Agent, AgentConfig, AgentError, get_agent
-from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
+from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, is_spec_file, pointed_at,
                       task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .interrupts import StopOnSignals
@@ -70,19 +70,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     default=os.environ.get("AGENTBENCH_BASE_IMAGE"),
                     help="image to build agent images on, e.g. python:3.11-slim-bookworm (default: a Debian "
                          "root file system built locally with debootstrap; env AGENTBENCH_BASE_IMAGE)")
-    group.addoption("--data-dir", dest="agentbench_data_dir", metavar="DIR",
-                    default=os.environ.get("AGENTBENCH_DATA_DIR"),
-                    help="where competitions' prepared data are cached (default: ~/.cache/agentbench/data; "
-                         "env AGENTBENCH_DATA_DIR)")
-    group.addoption("--pass-on", dest="agentbench_pass_on", default="any-medal",
-                    choices=["valid", "above-median", "any-medal", "bronze", "silver", "gold"],
-                    help="what a competition item must reach to pass (default: any-medal)")
     group.addoption("--sandbox", dest="agentbench_sandbox", default="docker", metavar="ENGINE",
                     help="sandbox engine (default: docker; DOCKER_HOST picks the Docker engine)")
     group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
                     help="do not record each program the agent runs as a trajectory step (saves the "
                          "tracing cost: about 0.1 ms per program started; writes are never traced); the agent's "
                          "run is one step")
+    for family in families.registered().values():
+        family.addoption(group)
     parser.addini("agentbench_paths", type="paths", default=[],
                   help="folders holding task specs; task.yaml files elsewhere are collected only when their "
                        "folder is given on the command line or in testpaths, or --agent is given")
@@ -187,13 +182,19 @@ def _run_state(config: pytest.Config) -> RunState:
     return RunState(run_id=run_id, group=group, agents_dir=agents_dir, agent=agent, mode=mode,
                     container_config=container_config,
                     options={"sandbox": opt("agentbench_sandbox"), "started": time.time(),
-                             "base_image": opt("agentbench_base_image"), "data_dir": opt("agentbench_data_dir"),
-                             "pass_on": opt("agentbench_pass_on"), "time_limit": opt("agentbench_time_limit"),
+                             "base_image": opt("agentbench_base_image"), "time_limit": opt("agentbench_time_limit"),
                              "record_commands": opt("agentbench_record_commands"),
                              "max_output_bytes": opt("agentbench_max_output_bytes"),
                              "max_output_files": opt("agentbench_max_output_files"),
                              "grader_time_limit": opt("agentbench_grader_time_limit"),
-                             "workers": _workers(config)})
+                             "workers": _workers(config), **_family_options(config)})
+
+
+def _family_options(config: pytest.Config) -> dict:
+    options: dict = {}
+    for family in families.registered().values():
+        options.update(family.run_options(config))
+    return options
 
 
 def _check_run_dir(config: pytest.Config, state: RunState) -> None:
@@ -273,7 +274,7 @@ def pytest_configure_node(node) -> None:  # xdist controller, per worker
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
-    if is_spec_file(file_path) and claims(parent.config, file_path):
+    if is_spec_file(file_path) and pointed_at(parent.config, file_path):
         return TaskFile.from_parent(parent, path=file_path)
     return None
 
@@ -290,7 +291,7 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collect_directory(path: Path, parent: pytest.Collector):
-    if claims(parent.config, path) and task_spec_in(path) is not None:
+    if pointed_at(parent.config, path) and task_spec_in(path) is not None:
         return TaskFolder.from_parent(parent, path=path)
     return None
 

@@ -22,6 +22,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SPEC_FILE = "task.yaml"  # a task's spec; a family may claim other files too (Family.claims)
 
 
 class SpecError(Exception):
@@ -110,6 +111,17 @@ def load_spec(path: Path, text: str | None = None) -> TaskSpec:
     if not isinstance(data, dict):
         raise NotASpec(path, f"expected a mapping of fields at the top level, got {type(data).__name__}")
     return spec_from_mapping(path, data, text)
+
+
+def load_claimed_spec(path: Path) -> TaskSpec:
+    """A spec file in a family's own format (not a task.yaml), read by the family that claims it."""
+    from .families import registered
+
+    path = Path(path)
+    for family in registered().values():
+        if family.claims(path):
+            return spec_from_mapping(path, family.spec_mapping(path))
+    raise SpecError(path, f"no task family claims this file; a task's spec is a {SPEC_FILE}")
 
 
 def yaml_error(path: Path, error: yaml.YAMLError) -> SpecError:

@@ -37,11 +37,10 @@ from .medals import infer_is_lower_better, medal_thresholds, rank
 from .submission_format import InvalidSubmissionError, check_submission, summarize
 from ...grading.isolated import GraderLimits, run_isolated
 from ...grading.result import GraderError  # a grader that failed: never counted as an invalid submission
-from ...spec import SpecError, load_spec
+from ...spec import SPEC_FILE, SpecError, load_spec
 from ...taskcode import load_function
 
 DEFAULT_COMPETITIONS_ROOT = Path("task_specs/mle")
-SPEC_FILE = "task.yaml"
 LEADERBOARD_FILE = "leaderboard.csv"
 
 
