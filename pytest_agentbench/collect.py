@@ -1,6 +1,6 @@
 """Collection: each `task.yaml` is a file collector yielding one item per task (and per seed).
 
-Items are real `pytest.Function`s whose test function is `runner.run_task`, so fixtures, -k, -m and
+Items are real `pytest.Function`s whose test function is `item.run_task`, so fixtures, -k, -m and
 xdist work as for any test. A broken spec fails the collection of its own file and nothing else.
 """
 
@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from . import families
-from .runner import run_task
+from .item import run_task
+from .private_api import fixture_info
 from .spec import SPEC_FILE, NotASpec, SpecError, TaskSpec, load_claimed_spec, load_spec
 
 SPEC_KEY = pytest.StashKey[TaskSpec]()
@@ -44,7 +45,7 @@ class TaskFile(pytest.File):
                                         fixtureinfo=shared.get(fixtureinfo_key))
             # Every item under the same conftest files resolves the same fixtures: work that out once,
             # not once per task (it was most of the time of collecting thousands of specs).
-            shared.setdefault(fixtureinfo_key, item._fixtureinfo)
+            shared.setdefault(fixtureinfo_key, fixture_info(item))
             _FIXTUREINFO[self.session] = shared
             item.stash[SPEC_KEY] = spec
             item.stash[SEED_KEY] = seed
@@ -91,19 +92,19 @@ class TaskFile(pytest.File):
 
 
 class TaskItem(pytest.Function):
-    """A task run as a test function (so it gets fixtures), reported as the task, not as runner code."""
+    """A task run as a test function (so it gets fixtures), reported as the task, not as item.py's code."""
 
     def reportinfo(self):
         return self.path, 0, self.name  # the spec file; pytest needs a line number for skips
 
     def repr_failure(self, excinfo):
-        # A checkpoint's own message says what went wrong; a traceback into the runner would not.
-        if excinfo.errisinstance((AssertionError, pytest.fail.Exception)) and excinfo.traceback[-1].path == _RUNNER:
+        # A checkpoint's own message says what went wrong; a traceback into item.py would not.
+        if excinfo.errisinstance((AssertionError, pytest.fail.Exception)) and excinfo.traceback[-1].path == _ITEM_BODY:
             return str(excinfo.value).split("\nassert ")[0]
         return super().repr_failure(excinfo)
 
 
-_RUNNER = Path(run_task.__code__.co_filename)
+_ITEM_BODY = Path(run_task.__code__.co_filename)
 
 
 def is_spec_file(path: Path) -> bool:

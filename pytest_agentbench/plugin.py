@@ -22,6 +22,7 @@ from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, Ta
                       task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .interrupts import StopOnSignals
+from .private_api import let_collection_errors_pass
 from .reporting.pytest_plugin import ReportPlugin
 from .run import (EXIT_CODE_KEY, HOST_ERRNOS, HOST_FAILURE, RUN_KEY, RunState, host_failure, new_run_id,
                   stop_for_host_failure, stop_run)
@@ -310,7 +311,7 @@ class SpecErrorsDoNotStopTheRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_runtestloop(self, session: pytest.Session) -> None:
         if session.testsfailed and session.testsfailed == self.spec_errors:
-            session.config.option.continue_on_collection_errors = True
+            let_collection_errors_pass(session)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: an id they leave out is not unknown
