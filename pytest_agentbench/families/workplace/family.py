@@ -33,12 +33,13 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...grading import result as grading_result
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import SandboxSpec
 from ...sandbox.docker import BuildError
 from ...sandbox.images import ImageRecipe, ensure_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
-from .tac import judge
+from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, CopyIn, Family, TaskContext, base_image_of,
                    container_limits_of, unique_name)
 
@@ -145,8 +146,7 @@ class WorkplaceFamily(Family):
         image = grader_image(ctx)
         restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
                    if (ctx.item_dir / Path(p).name).exists()]
-        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"),
-                        CopyIn(TAC, "/grader/tac")]
+        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"), *grader_modules()]
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
         # No network and no key: the judge is asked from here, over the runner's own exec streams.
@@ -170,6 +170,13 @@ class WorkplaceFamily(Family):
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
         return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+
+
+def grader_modules() -> list[CopyIn]:
+    """Our TAC-compatible modules, as the grader container holds them in /grader/tac: tac/, and beside
+    it the plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
+    return [CopyIn(TAC, "/grader/tac"),
+            CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
 
 
 class GraderDialog:
