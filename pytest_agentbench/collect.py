@@ -16,10 +16,14 @@ import pytest
 from . import families
 from .item import run_task
 from .private_api import fixture_info
-from .spec import SPEC_FILE, NotASpec, SpecError, TaskSpec, load_claimed_spec, load_spec
+from .private_api import let_collection_errors_pass
+from .reporting.results import GROUP_MARK
+from .run import stop_run
+from .spec import SPEC_FILE, NotASpec, SpecError, TaskSpec, load_claimed_spec, load_spec, load_split
 
 SPEC_KEY = pytest.StashKey[TaskSpec]()
 SEED_KEY = pytest.StashKey["int | None"]()
+SPLIT_KEY = pytest.StashKey[set[str]]()  # the task ids --split keeps
 RESULT_KEY = pytest.StashKey[dict[str, Any]]()
 _MARKERS_KEY = pytest.StashKey[set[str]]()
 _IDS_KEY = pytest.StashKey[dict[str, Path]]()  # task id -> the spec that claimed it first
@@ -156,3 +160,82 @@ class TaskFolder(pytest.Directory):
         spec = task_spec_in(self.path)
         if spec is not None:
             yield TaskFile.from_parent(self, path=spec)
+
+
+def read_split(config: pytest.Config) -> None:
+    """--split's ids, read at configure, on the controller too: a missing file stops the run before
+    anything is written."""
+    split = config.getoption("agentbench_split")
+    if split:
+        try:
+            config.stash[SPLIT_KEY] = load_split(Path(split))
+        except (OSError, UnicodeDecodeError) as e:
+            raise pytest.UsageError(f"--split {split}: cannot be read: {e}") from None
+
+
+# --- hooks (this module is registered as a plugin by plugin.py) ---------------------------------------
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if is_spec_file(file_path) and pointed_at(parent.config, file_path):
+        return TaskFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # A run group holds what agents wrote (their code, a conftest.py even): collecting it would run
+    # the agent's code on the host, so `pytest .` never looks inside one. Everything else is pytest's
+    # to decide (--ignore, collect_ignore, norecursedirs), task folders included.
+    if GROUP_MARK in collection_path.name and collection_path.is_dir():
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector):
+    if pointed_at(parent.config, path) and task_spec_in(path) is not None:
+        return TaskFolder.from_parent(parent, path=path)
+    return None
+
+
+class SpecErrorsDoNotStopTheRun:
+    """A broken spec fails its own file's collection; unlike a broken test module, it must not stop
+    every other task from running. Any other collection error keeps pytest's usual behaviour."""
+
+    def __init__(self) -> None:
+        self.spec_errors = 0
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and str(report.longrepr).startswith(INVALID_SPEC):
+            self.spec_errors += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        if session.testsfailed and session.testsfailed == self.spec_errors:
+            let_collection_errors_pass(session)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: an id they leave out is not unknown
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.stash.get(SPLIT_KEY, None)
+    if wanted is None:
+        return
+    split = config.getoption("agentbench_split")
+    unknown = wanted - {spec.id for item in items if (spec := item.stash.get(SPEC_KEY, None))}
+    if unknown:  # most likely a typo: running fewer tasks than the split names, silently, is worse
+        message = f"--split {split}: no collected task has the id(s) {', '.join(sorted(unknown))}"
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()  # nothing runs, and no run group is written for it
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError(message)
+        # A worker cannot end the run with a usage error (xdist reports an internal error): it asks
+        # the controller to stop with the message and the usage error's exit code.
+        stop_run(session, message, pytest.ExitCode.USAGE_ERROR)
+        return
+    keep, drop = [], []
+    for item in items:
+        spec = item.stash.get(SPEC_KEY, None)
+        (keep if spec is None or spec.id in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
