@@ -141,7 +141,7 @@ def task_network(sandbox_engine: SandboxEngine, task_context: TaskContext):
 def task_egress(sandbox_engine: SandboxEngine, task_context: TaskContext, task_network: str):
     """For a task that allows the internet, an egress proxy on its network that reaches public addresses
     only; the agent's environment (HTTP(S)_PROXY) to use it. Empty for a task without the internet."""
-    if not getattr(task_context.spec.details, "allow_internet", True):
+    if not families.get(task_context.spec.kind).allows_internet(task_context):
         yield {}
         return
     egress = start_egress(sandbox_engine, base_image_of(task_context), task_network,

@@ -79,11 +79,6 @@ class TaskSpec:
     def folder(self) -> Path:
         return self.path.parent
 
-    @property
-    def family(self) -> str:
-        """The folder above the task's own: `task_specs/<family>/<task>/task.yaml`."""
-        return self.path.parent.parent.name
-
     def marker_names(self) -> list[str]:
         """Markers for `-m`: the declared ones, plus category and difficulty as markers."""
         names = list(self.markers)

@@ -168,6 +168,10 @@ class Family:
         """The reference solution, given only to agents that declare `reference_solution: true`."""
         return []
 
+    def allows_internet(self, ctx: TaskContext) -> bool:
+        """Whether the agent may reach public addresses (through the item's egress proxy)."""
+        return True
+
     def start_services(self, ctx: TaskContext) -> list[Sandbox]:
         """Containers the task needs beside the agent's, on its private network, ready when returned."""
         return []

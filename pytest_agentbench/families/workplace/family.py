@@ -131,6 +131,9 @@ class WorkplaceFamily(Family):
                 raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
                                  f"rubric, solution, scenarios and init scripts): {e}") from None
 
+    def allows_internet(self, ctx: TaskContext) -> bool:
+        return ctx.spec.details.allow_internet
+
     def outputs(self, ctx: TaskContext) -> list[str]:
         """The task's outputs, and the agent's logs (for its usage.json), which grading does not restore."""
         outputs = list(ctx.spec.details.outputs)
