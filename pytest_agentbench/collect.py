@@ -15,8 +15,7 @@ import pytest
 
 from . import families
 from .item import run_task
-from .private_api import fixture_info
-from .private_api import let_collection_errors_pass
+from .private_api import fixture_info, let_collection_errors_pass
 from .reporting.results import GROUP_MARK
 from .run import stop_run
 from .spec import SPEC_FILE, NotASpec, SpecError, TaskSpec, load_claimed_spec, load_spec, load_split
