@@ -16,6 +16,7 @@ from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .interrupts import StopOnSignals
 from .reporting import results
+from .registry import RegistryError
 from .reporting.pytest_plugin import ReportPlugin
 from .run import HOST_ERRNOS, RUN_KEY, stop_for_host_failure
 from .run_setup import check_run_dir, make_run_state
@@ -65,7 +66,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not record each program the agent runs as a trajectory step (saves the "
                          "tracing cost: about 0.1 ms per program started; writes are never traced); the agent's "
                          "run is one step")
-    for family in families.registered().values():
+    try:
+        installed = families.registered()
+    except RegistryError as e:  # a broken family package: its name and why, not our traceback
+        raise pytest.UsageError(str(e)) from None
+    for family in installed.values():
         family.addoption(group)
     parser.addini("agentbench_paths", type="paths", default=[],
                   help="folders holding task specs; task.yaml files elsewhere are collected only when their "

@@ -104,3 +104,18 @@ def test_the_family_s_own_fields_are_checked_at_collection(pytester, echo_family
     result = pytester.runpytest_subprocess("tasks", "--collect-only", "-p", "no:cacheprovider")
 
     result.stdout.fnmatch_lines(["*say-nothing*task.yaml:4: field 'wrod': unknown key; expected one of*word*"])
+
+
+def test_a_broken_family_package_stops_pytest_naming_it(pytester, tmp_path, monkeypatch):
+    info = tmp_path / "site" / "broken_family-0.1.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: broken-family\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text("[pytest_agentbench.families]\nbroken = broken_family_gone:Broken\n")
+    monkeypatch.setenv("PYTHONPATH", str(tmp_path / "site"))
+
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["ERROR: pytest_agentbench.families: entry point broken = broken_family_gone:Broken "
+                                 "of package broken-family 0.1 cannot be loaded: ModuleNotFoundError*"])
+    assert "Traceback" not in result.stderr.str()
