@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .agents import AgentError, get_agent
 from .families.competition.competition import CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition
-from .families.competition.competition import GraderError as CompetitionGraderError
+from .grading.result import GraderError
 from .reporting.run_group import report_command
 from .sandbox.base import EngineUnavailable
 from .sandbox.docker import BuildError, DockerEngine
@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (EngineUnavailable, BuildError, AgentError, CompetitionError, CompetitionGraderError) as e:
+    except (EngineUnavailable, BuildError, AgentError, CompetitionError, GraderError) as e:
         print(f"agentbench {args.command}: {e}", file=sys.stderr)
         return 2
 

@@ -1,6 +1,6 @@
 """Collection: each `task.yaml` is a file collector yielding one item per task (and per seed).
 
-Items are real `pytest.Function`s whose test function is `runner.run_task`, so fixtures, -k, -m and
+Items are real `pytest.Function`s whose test function is `item.run_task`, so fixtures, -k, -m and
 xdist work as for any test. A broken spec fails the collection of its own file and nothing else.
 """
 
@@ -13,15 +13,16 @@ from typing import Any
 
 import pytest
 
-from .families.workplace.family import evaluator_of
-from .runner import run_task
-from .spec import NotASpec, SpecError, TaskSpec, load_spec, spec_from_mapping
+from . import families
+from .item import run_task
+from .private_api import fixture_info, let_collection_errors_pass
+from .reporting.results import GROUP_MARK
+from .run import stop_run
+from .spec import SPEC_FILE, NotASpec, SpecError, TaskSpec, load_claimed_spec, load_spec, load_split
 
-SPEC_FILE = "task.yaml"
-TAC_SPEC_FILE = "task.md"
-TAC_CATEGORIES = ("sde", "hr", "pm", "admin", "ds", "finance", "ml", "research", "bm", "qa", "other")
 SPEC_KEY = pytest.StashKey[TaskSpec]()
 SEED_KEY = pytest.StashKey["int | None"]()
+SPLIT_KEY = pytest.StashKey[set[str]]()  # the task ids --split keeps
 RESULT_KEY = pytest.StashKey[dict[str, Any]]()
 _MARKERS_KEY = pytest.StashKey[set[str]]()
 _IDS_KEY = pytest.StashKey[dict[str, Path]]()  # task id -> the spec that claimed it first
@@ -33,7 +34,7 @@ _FIXTUREINFO: "weakref.WeakKeyDictionary[pytest.Session, dict]" = weakref.WeakKe
 class TaskFile(pytest.File):
     def collect(self):
         try:
-            spec = load_tac_folder(self.path) if self.path.name == TAC_SPEC_FILE else load_spec(self.path)
+            spec = load_spec(self.path) if self.path.name == SPEC_FILE else load_claimed_spec(self.path)
         except NotASpec:
             return  # another tool's task.yaml (an Ansible task list): not ours to judge
         self._claim_id(spec.id)
@@ -47,7 +48,7 @@ class TaskFile(pytest.File):
                                         fixtureinfo=shared.get(fixtureinfo_key))
             # Every item under the same conftest files resolves the same fixtures: work that out once,
             # not once per task (it was most of the time of collecting thousands of specs).
-            shared.setdefault(fixtureinfo_key, item._fixtureinfo)
+            shared.setdefault(fixtureinfo_key, fixture_info(item))
             _FIXTUREINFO[self.session] = shared
             item.stash[SPEC_KEY] = spec
             item.stash[SEED_KEY] = seed
@@ -94,29 +95,27 @@ class TaskFile(pytest.File):
 
 
 class TaskItem(pytest.Function):
-    """A task run as a test function (so it gets fixtures), reported as the task, not as runner code."""
+    """A task run as a test function (so it gets fixtures), reported as the task, not as item.py's code."""
 
     def reportinfo(self):
         return self.path, 0, self.name  # the spec file; pytest needs a line number for skips
 
     def repr_failure(self, excinfo):
-        # A checkpoint's own message says what went wrong; a traceback into the runner would not.
-        if excinfo.errisinstance((AssertionError, pytest.fail.Exception)) and excinfo.traceback[-1].path == _RUNNER:
+        # A checkpoint's own message says what went wrong; a traceback into item.py would not.
+        if excinfo.errisinstance((AssertionError, pytest.fail.Exception)) and excinfo.traceback[-1].path == _ITEM_BODY:
             return str(excinfo.value).split("\nassert ")[0]
         return super().repr_failure(excinfo)
 
 
-_RUNNER = Path(run_task.__code__.co_filename)
+_ITEM_BODY = Path(run_task.__code__.co_filename)
 
 
 def is_spec_file(path: Path) -> bool:
-    """A task.yaml, or the task.md of a TheAgentCompany task folder that has no task.yaml."""
-    if path.name == SPEC_FILE:
-        return True
-    return path.name == TAC_SPEC_FILE and _is_tac_folder(path.parent) and not (path.parent / SPEC_FILE).exists()
+    """A task.yaml, or a spec file in a family's own format (a TheAgentCompany folder's task.md...)."""
+    return path.name == SPEC_FILE or any(family.claims(path) for family in families.registered().values())
 
 
-def claims(config: pytest.Config, path: Path) -> bool:
+def pointed_at(config: pytest.Config, path: Path) -> bool:
     """Whether `path` lies where the user pointed agentbench: the `agentbench_paths` ini setting, the
     paths given on the command line or in `testpaths`, or the invocation folder of a run that names an
     agent. Elsewhere a project's files are left to pytest: installing the plugin must not turn an
@@ -140,11 +139,15 @@ def _spec_roots(config: pytest.Config):
 
 
 def task_spec_in(folder: Path) -> Path | None:
-    """The spec of a task folder (task.yaml, or a TheAgentCompany folder's task.md), else None."""
+    """The spec of a task folder (its task.yaml, else a file a family claims), else None."""
     spec = folder / SPEC_FILE
     if spec.is_file():
         return spec
-    return folder / TAC_SPEC_FILE if _is_tac_folder(folder) else None
+    for family in families.registered().values():
+        found = family.spec_in(folder)
+        if found is not None:
+            return found
+    return None
 
 
 class TaskFolder(pytest.Directory):
@@ -158,13 +161,80 @@ class TaskFolder(pytest.Directory):
             yield TaskFile.from_parent(self, path=spec)
 
 
-def _is_tac_folder(folder: Path) -> bool:
-    return (folder / TAC_SPEC_FILE).is_file() and evaluator_of(folder).is_file()
+def read_split(config: pytest.Config) -> None:
+    """--split's ids, read at configure, on the controller too: a missing file stops the run before
+    anything is written."""
+    split = config.getoption("agentbench_split")
+    if split:
+        try:
+            config.stash[SPLIT_KEY] = load_split(Path(split))
+        except (OSError, UnicodeDecodeError) as e:
+            raise pytest.UsageError(f"--split {split}: cannot be read: {e}") from None
 
 
-def load_tac_folder(task_md: Path) -> TaskSpec:
-    """A TheAgentCompany task folder as it is: the id is the folder's name, the category its prefix."""
-    task_id = task_md.parent.name
-    prefix = task_id.split("-", 1)[0]
-    data = {"kind": "workplace", "id": task_id, "category": prefix if prefix in TAC_CATEGORIES else None}
-    return spec_from_mapping(task_md, data)
+# --- hooks (this module is registered as a plugin by plugin.py) ---------------------------------------
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if is_spec_file(file_path) and pointed_at(parent.config, file_path):
+        return TaskFile.from_parent(parent, path=file_path)
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    # A run group holds what agents wrote (their code, a conftest.py even): collecting it would run
+    # the agent's code on the host, so `pytest .` never looks inside one. Everything else is pytest's
+    # to decide (--ignore, collect_ignore, norecursedirs), task folders included.
+    if GROUP_MARK in collection_path.name and collection_path.is_dir():
+        return True
+    return None
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collect_directory(path: Path, parent: pytest.Collector):
+    if pointed_at(parent.config, path) and task_spec_in(path) is not None:
+        return TaskFolder.from_parent(parent, path=path)
+    return None
+
+
+class SpecErrorsDoNotStopTheRun:
+    """A broken spec fails its own file's collection; unlike a broken test module, it must not stop
+    every other task from running. Any other collection error keeps pytest's usual behaviour."""
+
+    def __init__(self) -> None:
+        self.spec_errors = 0
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        if report.failed and str(report.longrepr).startswith(INVALID_SPEC):
+            self.spec_errors += 1
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session: pytest.Session) -> None:
+        if session.testsfailed and session.testsfailed == self.spec_errors:
+            let_collection_errors_pass(session)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -k and -m deselect: an id they leave out is not unknown
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    wanted = config.stash.get(SPLIT_KEY, None)
+    if wanted is None:
+        return
+    split = config.getoption("agentbench_split")
+    unknown = wanted - {spec.id for item in items if (spec := item.stash.get(SPEC_KEY, None))}
+    if unknown:  # most likely a typo: running fewer tasks than the split names, silently, is worse
+        message = f"--split {split}: no collected task has the id(s) {', '.join(sorted(unknown))}"
+        config.hook.pytest_deselected(items=list(items))
+        items.clear()  # nothing runs, and no run group is written for it
+        if not hasattr(config, "workerinput"):
+            raise pytest.UsageError(message)
+        # A worker cannot end the run with a usage error (xdist reports an internal error): it asks
+        # the controller to stop with the message and the usage error's exit code.
+        stop_run(session, message, pytest.ExitCode.USAGE_ERROR)
+        return
+    keep, drop = [], []
+    for item in items:
+        spec = item.stash.get(SPEC_KEY, None)
+        (keep if spec is None or spec.id in wanted else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep

@@ -141,7 +141,7 @@ def task_network(sandbox_engine: SandboxEngine, task_context: TaskContext):
 def task_egress(sandbox_engine: SandboxEngine, task_context: TaskContext, task_network: str):
     """For a task that allows the internet, an egress proxy on its network that reaches public addresses
     only; the agent's environment (HTTP(S)_PROXY) to use it. Empty for a task without the internet."""
-    if not getattr(task_context.spec.details, "allow_internet", True):
+    if not families.get(task_context.spec.kind).allows_internet(task_context):
         yield {}
         return
     egress = start_egress(sandbox_engine, base_image_of(task_context), task_network,
@@ -242,7 +242,7 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
                 task_context.engine.discard(task_context.egress.proxy)
                 task_context.engine.discard_network(task_context.egress.network)
             task_context.engine.discard_network(request.getfixturevalue("task_network"))
-    result["usage"] = agent_usage(task_context.item_dir)
+    result["usage"] = agent_usage(families.get(task_context.spec.kind).usage_file(task_context))
     return task_context.item_dir
 
 
@@ -261,5 +261,5 @@ def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context:
 # --- helpers ----------------------------------------------------------------------------------------
 
 def _task_env(ctx: TaskContext) -> dict[str, str]:
-    return {"TASK_ID": ctx.spec.id, "COMPETITION_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
+    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
 

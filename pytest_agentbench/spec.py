@@ -8,7 +8,7 @@ collector can fail that one file and keep every other task.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ except AttributeError:  # pragma: no cover - PyYAML built without libyaml
     _Loader = yaml.SafeLoader
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SPEC_FILE = "task.yaml"  # a task's spec; a family may claim other files too (Family.claims)
 
 
 class SpecError(Exception):
@@ -71,18 +72,12 @@ class TaskSpec:
     time_limit: int
     details: Any  # the kind's pydantic model
     grader_time_limit: int = 600
-    raw: dict = field(repr=False, compare=False, default_factory=dict)
     max_output_bytes: int | None = None  # None: the run's cap (--max-output-bytes or the default)
     max_output_files: int | None = None
 
     @property
     def folder(self) -> Path:
         return self.path.parent
-
-    @property
-    def family(self) -> str:
-        """The folder above the task's own: `task_specs/<family>/<task>/task.yaml`."""
-        return self.path.parent.parent.name
 
     def marker_names(self) -> list[str]:
         """Markers for `-m`: the declared ones, plus category and difficulty as markers."""
@@ -113,6 +108,17 @@ def load_spec(path: Path, text: str | None = None) -> TaskSpec:
     return spec_from_mapping(path, data, text)
 
 
+def load_claimed_spec(path: Path) -> TaskSpec:
+    """A spec file in a family's own format (not a task.yaml), read by the family that claims it."""
+    from .families import registered
+
+    path = Path(path)
+    for family in registered().values():
+        if family.claims(path):
+            return spec_from_mapping(path, family.spec_mapping(path))
+    raise SpecError(path, f"no task family claims this file; a task's spec is a {SPEC_FILE}")
+
+
 def yaml_error(path: Path, error: yaml.YAMLError) -> SpecError:
     """A YAML file that does not parse, with the line where the parser gave up."""
     mark = getattr(error, "problem_mark", None)
@@ -125,17 +131,21 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
         raise SpecError(path, f"expected a mapping of fields at the top level, got {type(data).__name__}")
     generic_keys = set(GenericFields.model_fields)
     generic = _validate(path, GenericFields, {k: v for k, v in data.items() if k in generic_keys}, text)
-    from .families import FAMILIES  # here, not at import: the families import this module
+    from .families import registered  # here, not at import: the families import this module
 
-    family = FAMILIES.get(generic.kind)
+    family = registered().get(generic.kind)
     if family is None:
-        raise SpecError(path, f"unknown kind {generic.kind!r}; expected one of {sorted(FAMILIES)}", field="kind",
+        raise SpecError(path, f"unknown kind {generic.kind!r}; expected one of {sorted(registered())}", field="kind",
                         line=_line_of(text, "kind"))
-    details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys}, text)
+    # The family's model gets the keys no generic field takes, and the generic ones it declares too (a
+    # competition's config has its id and name): this is the one place a task.yaml is validated.
+    own = set(family.fields.model_fields)
+    details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys or k in own},
+                        text)
     family.check_folder(path)
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
-                    time_limit=generic.time_limit, details=details, raw=data,
+                    time_limit=generic.time_limit, details=details,
                     max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files,
                     grader_time_limit=generic.grader_time_limit)
 
@@ -152,7 +162,9 @@ def _validate(path: Path, model: type[BaseModel], data: dict, text: str) -> Any:
         elif err["type"] == "missing":
             message = "missing; this field is required"
         else:
-            message = f"{err['msg'][0].lower()}{err['msg'][1:]}, got {err.get('input')!r}"
+            message = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+            if repr(err.get("input")) not in message:  # a validator's own message may already say it
+                message += f", got {err.get('input')!r}"
         more = len(e.errors()) - 1
         if more:
             message += f" (and {more} more problem{'s' if more > 1 else ''})"

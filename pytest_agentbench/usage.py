@@ -12,17 +12,16 @@ import math
 from pathlib import Path
 from typing import Any
 
-USAGE_FILE = Path("logs") / "usage.json"  # in the item's folder: $LOGS_DIR/usage.json, copied out
 TOKEN_KEYS = ("input_tokens", "output_tokens")
 MAX_TOKENS = 10**10  # ten billion tokens for one item is beyond any real run
 MAX_COST_USD = 100_000.0
 MAX_FILE_BYTES = 64_000  # three numbers need far less
 
 
-def agent_usage(item_dir: Path) -> dict[str, Any] | None:
-    """{"input_tokens", "output_tokens", "cost_usd", "source": "agent"}, or {"source": "agent",
-    "ignored": why} when the file is not plausible; None when the agent wrote none."""
-    path = Path(item_dir) / USAGE_FILE
+def agent_usage(path: Path) -> dict[str, Any] | None:
+    """What the usage.json at `path` (copied out of the agent's container; the family says where:
+    Family.usage_file) reports: {"input_tokens", "output_tokens", "cost_usd", "source": "agent"}, or
+    {"source": "agent", "ignored": why} when the file is not plausible; None when the agent wrote none."""
     try:
         if path.stat().st_size > MAX_FILE_BYTES:
             return _ignored(f"it is larger than {MAX_FILE_BYTES:,} bytes")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+import pytest
 from pydantic import BaseModel
 
 from ..agents import Agent
@@ -23,6 +24,7 @@ from ..spec import TaskSpec
 
 AGENT_UID = 1000  # `nonroot` in the base image
 AGENT_USER = "nonroot"
+LOGS_DIR = "/home/logs"  # the agent's $LOGS_DIR (set in the base image)
 
 
 @dataclass(frozen=True)
@@ -98,10 +100,39 @@ def grader_limits(ctx: TaskContext) -> GraderLimits:
 
 
 class Family:
+    """A kind of task. Registered as an entry point of the group `pytest_agentbench.families` whose name
+    is the kind (registry.py); generic code calls these methods and never names a kind."""
+
     name: ClassVar[str]
-    fields: ClassVar[type[BaseModel]]
+    fields: ClassVar[type[BaseModel]]  # the kind's own spec fields; spec.load_spec validates through it
     # False: grading needs none of the item's containers or its network, so they go before it starts.
     grading_uses_task_network: ClassVar[bool] = False
+
+    # --- the run: options -----------------------------------------------------------------------------
+
+    def addoption(self, group: pytest.OptionGroup) -> None:
+        """Add this kind's own command-line options to the agentbench group (dest `agentbench_<name>`)."""
+
+    def run_options(self, config: pytest.Config) -> dict[str, Any]:
+        """Run-wide settings taken from those options, merged into every TaskContext.options."""
+        return {}
+
+    # --- collection: specs ----------------------------------------------------------------------------
+
+    def claims(self, path: Path) -> bool:
+        """Whether `path`, a file other than a task.yaml, is a spec in this kind's own format (called for
+        every file collection visits: check the name before touching the disk)."""
+        return False
+
+    def spec_in(self, folder: Path) -> Path | None:
+        """The spec file of a task folder without a task.yaml, in this kind's own format, else None."""
+        return None
+
+    def spec_mapping(self, path: Path) -> dict[str, Any]:
+        """The fields of a claimed spec file, as a task.yaml would give them (validated as one)."""
+        raise NotImplementedError(f"{type(self).__name__} claims {path} but cannot read it")
+
+    # --- an item -------------------------------------------------------------------------------------
 
     def check_folder(self, spec_path: Path) -> None:
         """Raise SpecError when the spec's folder lacks a file the family cannot do without: found at
@@ -115,6 +146,7 @@ class Family:
         return []
 
     def agent_env(self, ctx: TaskContext) -> dict[str, str]:
+        """The agent's environment beyond TASK_ID and TIME_LIMIT_SECS (which every kind gets)."""
         return {}
 
     def task_image(self, ctx: TaskContext) -> str | None:
@@ -123,12 +155,22 @@ class Family:
         return None
 
     def outputs(self, ctx: TaskContext) -> list[str]:
-        """Container paths copied to the item's folder after the agent stops."""
-        return ["/home/submission", "/home/logs", "/home/code"]
+        """Container paths copied to the item's folder after the agent stops (by last path component),
+        the agent's logs ($LOGS_DIR) among them."""
+        return ["/home/submission", LOGS_DIR, "/home/code"]
+
+    def usage_file(self, ctx: TaskContext) -> Path:
+        """Where the agent's $LOGS_DIR/usage.json (its own token use and cost) is in the item's folder,
+        once the outputs are copied out."""
+        return ctx.item_dir / Path(LOGS_DIR).name / "usage.json"
 
     def solution_files(self, ctx: TaskContext) -> list[CopyIn]:
         """The reference solution, given only to agents that declare `reference_solution: true`."""
         return []
+
+    def allows_internet(self, ctx: TaskContext) -> bool:
+        """Whether the agent may reach public addresses (through the item's egress proxy)."""
+        return True
 
     def start_services(self, ctx: TaskContext) -> list[Sandbox]:
         """Containers the task needs beside the agent's, on its private network, ready when returned."""

@@ -25,10 +25,11 @@ from .result import GraderError
 
 DEFAULT_TIME_LIMIT = 600  # seconds; a spec's grader_time_limit or --grader-time-limit overrides it
 MAX_RESULT_BYTES = 16 * 2**20  # what a grader may hand back: checkpoints or a score, not data
-# Imported once in the forkserver, so that a child starts with them: the modules grader entries live in,
-# pandas for competitions, and pytest, which multiprocessing imports again in each child when the main
-# module is the `pytest` script (it re-runs the main module's imports, under __name__ "__mp_main__").
-PRELOAD = ["pytest_agentbench.families", "pytest_agentbench.families.competition.competition", "pandas", "pytest", "ctypes"]
+# Imported once in the forkserver, so that a child starts with them: besides every registered family's
+# module (where grader entries live, see _mp), pandas for graders of data, and pytest, which
+# multiprocessing imports again in each child when the main module is the `pytest` script (it re-runs
+# the main module's imports, under __name__ "__mp_main__").
+PRELOAD = ["pandas", "pytest", "ctypes"]
 
 _context = None
 _HARNESS = str(Path(__file__).resolve().parent.parent)
@@ -88,7 +89,9 @@ def _mp():
     global _context
     if _context is None:
         _context = multiprocessing.get_context("forkserver")
-        _context.set_forkserver_preload(PRELOAD)
+        from ..families import registered  # here: the families import this module
+
+        _context.set_forkserver_preload([*(type(f).__module__ for f in registered().values()), *PRELOAD])
     return _context
 
 

@@ -13,9 +13,11 @@ import pytest
 from support import REPO
 from pytest_agentbench.families.competition import competition
 from pytest_agentbench.families.competition.competition import (
-    CompetitionError, GraderError, grade_submission, load_config, prepare_competition,
+    CompetitionError, grade_submission, load_config, prepare_competition,
 )
 from pytest_agentbench.grading.isolated import GraderLimits
+from pytest_agentbench.grading.result import GraderError
+from pytest_agentbench.spec import SpecError, load_spec
 
 COMPETITIONS = REPO / "task_specs" / "mle"
 
@@ -130,9 +132,9 @@ def test_score_is_rounded_to_five_places(iris_copy, tmp_path):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda s: s.replace("id: iris-species", "id: other"), "field 'id': 'other' must equal the folder name"),
-    (lambda s: s.replace("answers: private/", "answers: public/"), "field 'dataset.answers': Value error, must be "
+    (lambda s: s.replace("answers: private/", "answers: public/"), "field 'dataset.answers': value error, must be "
                                                                   "under private/"),
-    (lambda s: s + "colour: blue\n", "field 'colour': Extra inputs are not permitted"),
+    (lambda s: s + "colour: blue\n", "field 'colour': unknown key; expected one of"),
     (lambda s: s.replace("grade.py:grade", "grade.py"), "field 'grader.grade_fn'"),
     (lambda s: s.replace("solution: solution.py", "solution: ../x.py"), "field 'solution'"),
     (lambda s: s.replace("solution: solution.py", "solution: gone.py"), "field 'solution': file .*gone.py does not"),
@@ -142,3 +144,20 @@ def test_config_errors_name_the_file_and_field(iris_copy, edit, message):
     spec.write_text(edit(spec.read_text()))
     with pytest.raises(CompetitionError, match=re.escape(str(spec)) + ".*" + message.replace("(", r"\(")):
         load_config(iris_copy)
+
+
+@pytest.mark.parametrize("extra, accepted", [("tags: [demo]\n", False), ("markers: [demo]\n", True)])
+def test_a_competition_spec_gets_one_verdict_from_collection_and_from_the_cli(iris_copy, extra, accepted):
+    """One loader: `agentbench prepare/grade-sample` (load_config) and collection (load_spec) accept and
+    reject the same task.yaml, with the same message."""
+    spec = iris_copy / "task.yaml"
+    spec.write_text(spec.read_text() + extra)
+    if accepted:
+        assert load_config(iris_copy) == load_spec(spec).details
+        return
+    with pytest.raises(SpecError) as collected:
+        load_spec(spec)
+    with pytest.raises(CompetitionError) as configured:
+        load_config(iris_copy)
+    assert str(configured.value) == str(collected.value)
+    assert "field 'tags': unknown key" in str(collected.value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -12,17 +13,19 @@ from pathlib import Path
 import pytest
 
 from support import JUDGE_ENV_VARS, REPO
+from pytest_agentbench.families.workplace.family import grader_modules
 
 RUNNER = REPO / "pytest_agentbench" / "families" / "workplace" / "tac" / "runner.py"
 
 
 def run_runner(tmp_path: Path, evaluator_source: str, trajectory: str | None = None,
                flags: tuple[str, str] = ("--trajectory-path", "--result-path"),
-               python: tuple[str, ...] = (sys.executable,), env: dict[str, str] | None = None) -> tuple[int, dict, str]:
+               python: tuple[str, ...] = (sys.executable,), env: dict[str, str] | None = None,
+               runner: Path = RUNNER) -> tuple[int, dict, str]:
     evaluator = tmp_path / "evaluator.py"
     evaluator.write_text(evaluator_source)
     result_path = tmp_path / "out" / "result.json"
-    args = [*python, str(RUNNER), "--evaluator", str(evaluator), flags[1], str(result_path)]
+    args = [*python, str(runner), "--evaluator", str(evaluator), flags[1], str(result_path)]
     if trajectory is not None:
         (tmp_path / "trajectory.jsonl").write_text(trajectory)
     args += [flags[0], str(tmp_path / "trajectory.jsonl")]
@@ -61,8 +64,12 @@ def test_runner_grades_with_an_empty_trajectory_when_there_is_no_file(tmp_path):
 @pytest.mark.skipif(not Path("/usr/bin/python3").is_file(), reason="needs Debian's python3")
 def test_runner_needs_only_the_standard_library(tmp_path):
     """As in the grader container: the system python3, isolated from this venv and user site."""
+    for module in grader_modules():  # laid out as the grader container has them
+        dest = tmp_path / module.dest.lstrip("/")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        (shutil.copytree if module.src.is_dir() else shutil.copy)(module.src, dest)
     code, result, _ = run_runner(tmp_path, TRAJECTORY_EVALUATOR, trajectory="ran the tests",
-                                 python=("/usr/bin/python3", "-I"))
+                                 python=("/usr/bin/python3", "-I"), runner=tmp_path / "grader" / "tac" / "runner.py")
     assert code == 0 and result["score"] == 1.0
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, TASK_SPECS
+from support import AGENTS, TASK_SPECS, add_agent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from fake_llm import ORACLE_RULES, FakeLLM  # noqa: E402
@@ -144,6 +144,18 @@ def test_a_bare_theagentcompany_folder_runs_as_it_is(pytester, project):
     dummy = pytester.runpytest_subprocess("task_specs/tac", "--agent=dummy", "-p", "no:cacheprovider")
     assert dummy.ret == pytest.ExitCode.TESTS_FAILED
     assert results(project)["hr-leave-balances"]["grade"]["points"] == 0
+
+
+def test_a_workplace_agent_s_own_usage_is_kept(pytester, project):
+    """$LOGS_DIR/usage.json is the agent's usage whatever the kind: a workplace task's outputs are its
+    /workspace, and the agent's logs come out beside them."""
+    add_agent(project, "reporter", """echo '{"input_tokens": 1200, "output_tokens": 34, "cost_usd": 0.5}' """
+                                   """> "$LOGS_DIR/usage.json"\n""")
+    task = COMPANY[0]
+    pytester.runpytest_subprocess(f"task_specs/company/{task}", "--agent=reporter", "-p", "no:cacheprovider")
+    saved = results(project)[task]
+    assert saved["usage"] == {"input_tokens": 1200, "output_tokens": 34, "cost_usd": 0.5, "source": "agent"}
+    assert saved["grade"]["points"] == 0  # the agent did nothing else
 
 
 UTILS_EVALUATOR = """\

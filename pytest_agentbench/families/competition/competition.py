@@ -37,13 +37,10 @@ from .medals import infer_is_lower_better, medal_thresholds, rank
 from .submission_format import InvalidSubmissionError, check_submission, summarize
 from ...grading.isolated import GraderLimits, run_isolated
 from ...grading.result import GraderError  # a grader that failed: never counted as an invalid submission
+from ...spec import SPEC_FILE, SpecError, load_spec
 from ...taskcode import load_function
 
-# Keys every task.yaml has whatever its kind; the plugin's spec loader owns them.
-GENERIC_KEYS = frozenset({"kind", "category", "difficulty", "markers", "time_limit", "grader_time_limit",
-                          "tags", "max_output_bytes", "max_output_files"})
 DEFAULT_COMPETITIONS_ROOT = Path("task_specs/mle")
-SPEC_FILE = "task.yaml"
 LEADERBOARD_FILE = "leaderboard.csv"
 
 
@@ -102,7 +99,8 @@ class GraderConfig(_Strict):
 
 
 class CompetitionConfig(BaseModel):
-    """The competition fields of a task.yaml (MLE-bench's config.yaml, plus raw, solution and id_column)."""
+    """The competition fields of a task.yaml (MLE-bench's config.yaml, plus raw, solution and id_column);
+    id and name are generic fields too, validated by both models."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -131,24 +129,17 @@ class CompetitionConfig(BaseModel):
 
 
 def load_config(comp_dir: str | Path) -> CompetitionConfig:
-    """Read and check `<comp_dir>/task.yaml`; CompetitionError names the file and field on any problem."""
+    """Read and check `<comp_dir>/task.yaml` (through the plugin's one spec loader, as collection does),
+    then the files it names; CompetitionError names the file and field on any problem."""
     comp_dir = Path(comp_dir)
-    spec = comp_dir / SPEC_FILE
+    spec_path = comp_dir / SPEC_FILE
     try:
-        data = yaml.safe_load(spec.read_text())
-    except OSError as e:
-        raise CompetitionError(f"{spec}: cannot read: {e.strerror or e}") from None
-    except yaml.YAMLError as e:
-        raise CompetitionError(f"{spec}: not valid YAML: {e}") from None
-    if not isinstance(data, dict):
-        raise CompetitionError(f"{spec}: expected a mapping of fields, got {type(data).__name__}")
-    if data.get("kind", "competition") != "competition":
-        raise CompetitionError(f"{spec}: field 'kind': expected 'competition', got {data['kind']!r}")
-    try:
-        config = CompetitionConfig.model_validate({k: v for k, v in data.items() if k not in GENERIC_KEYS})
-    except pydantic.ValidationError as e:
-        lines = [f"field '{'.'.join(map(str, err['loc']))}': {err['msg']}" for err in e.errors()]
-        raise CompetitionError(f"{spec}: " + "; ".join(lines)) from None
+        spec = load_spec(spec_path)
+    except SpecError as e:
+        raise CompetitionError(str(e)) from None
+    if spec.kind != "competition":
+        raise CompetitionError(f"{spec_path}: field 'kind': expected 'competition', got {spec.kind!r}")
+    config: CompetitionConfig = spec.details
     if config.id != comp_dir.name:
         raise CompetitionError(f"{spec}: field 'id': {config.id!r} must equal the folder name {comp_dir.name!r}")
     for field, name in {**config.files(), "(leaderboard)": LEADERBOARD_FILE}.items():

@@ -9,6 +9,7 @@ of the stopped container. Its checkpoints are MLE-bench's report fields.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from .competition import CompetitionConfig, CompetitionError
@@ -32,15 +33,9 @@ MEDAL_REQUIRED = {"submission exists", "valid submission", "any medal"}
 SERVER_READY_TIMEOUT = 60
 
 
-class CompetitionFields(CompetitionConfig):
-    # The generic loader owns id and name; everything else is MLE-bench's config.yaml.
-    id: str | None = None
-    name: str | None = None
-
-
 class CompetitionFamily(Family):
     name = "competition"
-    fields = CompetitionFields
+    fields = CompetitionConfig
 
     def prepare(self, ctx: TaskContext) -> None:
         try:
@@ -55,8 +50,20 @@ class CompetitionFamily(Family):
         return [CopyIn(ctx.state["prepared"].public, "/home/data", mode=0o444),
                 CopyIn(instructions, "/home/instructions.txt", mode=0o444)]
 
+    def addoption(self, group) -> None:
+        group.addoption("--data-dir", dest="agentbench_data_dir", metavar="DIR",
+                        default=os.environ.get("AGENTBENCH_DATA_DIR"),
+                        help="where competitions' prepared data are cached (default: ~/.cache/agentbench/data; "
+                             "env AGENTBENCH_DATA_DIR)")
+        group.addoption("--pass-on", dest="agentbench_pass_on", default="any-medal", choices=list(PASS_BARS),
+                        help="what a competition item must reach to pass (default: any-medal)")
+
+    def run_options(self, config) -> dict:
+        return {"data_dir": config.getoption("agentbench_data_dir"),
+                "pass_on": config.getoption("agentbench_pass_on")}
+
     def agent_env(self, ctx: TaskContext) -> dict[str, str]:
-        return {"VALIDATION_URL": VALIDATION_URL}
+        return {"COMPETITION_ID": ctx.spec.id, "VALIDATION_URL": VALIDATION_URL}
 
     def solution_files(self, ctx: TaskContext) -> list[CopyIn]:
         return [CopyIn(ctx.spec.folder / ctx.spec.details.solution, "/home/agent/solution/solution.py",
@@ -64,7 +71,7 @@ class CompetitionFamily(Family):
 
     def start_services(self, ctx: TaskContext):
         """The validation server: the format check alone, against the (public) sample submission."""
-        d: CompetitionFields = ctx.spec.details
+        d: CompetitionConfig = ctx.spec.details
         sample = ctx.state["prepared"].public.parent / d.dataset.sample_submission
         spec = SandboxSpec(image=base_image_of(ctx), name=unique_name("validator", ctx),
                            network=ctx.network, aliases=[VALIDATION_HOST], config=container_limits_of(ctx),

@@ -57,6 +57,9 @@ class TaskFamily(Family):
     def agent_env(self, ctx: TaskContext) -> dict[str, str]:
         return dict(ctx.spec.details.env)
 
+    def allows_internet(self, ctx: TaskContext) -> bool:
+        return ctx.spec.details.allow_internet
+
     def outputs(self, ctx: TaskContext) -> list[str]:
         return list(ctx.spec.details.outputs)
 

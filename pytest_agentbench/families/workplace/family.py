@@ -33,14 +33,15 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
+from ...grading import result as grading_result
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import SandboxSpec
 from ...sandbox.docker import BuildError
 from ...sandbox.images import ImageRecipe, ensure_image
-from ...spec import SpecError, yaml_error
-from .tac import judge
-from ..base import (AGENT_UID, AGENT_USER, CopyIn, Family, TaskContext, base_image_of, container_limits_of,
-                   unique_name)
+from ...spec import SPEC_FILE, SpecError, yaml_error
+from .tac import judge, scoring
+from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, CopyIn, Family, TaskContext, base_image_of,
+                   container_limits_of, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
@@ -49,6 +50,8 @@ EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
 HIDDEN = {"checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
           "populate_data.py", "post_init.py", "post_init.sh", "utils", "__pycache__"}
+TAC_SPEC_FILE = "task.md"  # a TheAgentCompany folder's instruction, its spec when it has no task.yaml
+TAC_CATEGORIES = ("sde", "hr", "pm", "admin", "ds", "finance", "ml", "research", "bm", "qa", "other")
 # Files of a TAC task folder that are not workspace data.
 RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
 
@@ -65,6 +68,22 @@ class WorkplaceFields(BaseModel):
 class WorkplaceFamily(Family):
     name = "workplace"
     fields = WorkplaceFields
+
+    def claims(self, path: Path) -> bool:
+        return path.name == TAC_SPEC_FILE and self.spec_in(path.parent) == path
+
+    def spec_in(self, folder: Path) -> Path | None:
+        """A TheAgentCompany task folder as it is (task.md and an evaluator, no task.yaml) is a task."""
+        task_md = folder / TAC_SPEC_FILE
+        if task_md.is_file() and evaluator_of(folder).is_file() and not (folder / SPEC_FILE).exists():
+            return task_md
+        return None
+
+    def spec_mapping(self, path: Path) -> dict:
+        """The id is the folder's name, the category its prefix."""
+        task_id = path.parent.name
+        prefix = task_id.split("-", 1)[0]
+        return {"kind": self.name, "id": task_id, "category": prefix if prefix in TAC_CATEGORIES else None}
 
     def check_folder(self, spec_path: Path) -> None:
         folder = spec_path.parent
@@ -112,8 +131,15 @@ class WorkplaceFamily(Family):
                 raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
                                  f"rubric, solution, scenarios and init scripts): {e}") from None
 
+    def allows_internet(self, ctx: TaskContext) -> bool:
+        return ctx.spec.details.allow_internet
+
     def outputs(self, ctx: TaskContext) -> list[str]:
-        return list(ctx.spec.details.outputs)
+        """The task's outputs, and the agent's logs (for its usage.json), which grading does not restore."""
+        outputs = list(ctx.spec.details.outputs)
+        if all(Path(p).name != Path(LOGS_DIR).name for p in outputs):
+            outputs.append(LOGS_DIR)
+        return outputs
 
     def solution_files(self, ctx: TaskContext) -> list[CopyIn]:
         solution = ctx.spec.folder / "solution.sh"
@@ -121,10 +147,9 @@ class WorkplaceFamily(Family):
 
     def grade(self, ctx: TaskContext) -> Grade:
         image = grader_image(ctx)
-        restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in self.outputs(ctx)
+        restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
                    if (ctx.item_dir / Path(p).name).exists()]
-        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"),
-                        CopyIn(TAC, "/grader/tac")]
+        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"), *grader_modules()]
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
         # No network and no key: the judge is asked from here, over the runner's own exec streams.
@@ -148,6 +173,13 @@ class WorkplaceFamily(Family):
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
         return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+
+
+def grader_modules() -> list[CopyIn]:
+    """Our TAC-compatible modules, as the grader container holds them in /grader/tac: tac/, and beside
+    it the plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
+    return [CopyIn(TAC, "/grader/tac"),
+            CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
 
 
 class GraderDialog:

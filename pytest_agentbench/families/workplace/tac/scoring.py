@@ -5,34 +5,54 @@ An evaluator returns ``Result([Checkpoint(total, result), ...], strategy)``. A c
 final ``{"total", "result"}``; without one it is the plain sum. The headline score of a task is
 ``0.5 * result / total + 0.5 * (result // total)``: half for partial credit, half for finishing.
 
-Standard library only: this module also runs in the grader container as ``scoring``.
+Standard library only: this module also runs in the grader container as ``scoring``, with
+grading/result.py beside it as ``checkpoint`` (CHECKPOINT_MODULE).
 """
 
 from __future__ import annotations
 
 from typing import Callable, Iterable
 
+try:  # on the host: the plugin's one checkpoint
+    from pytest_agentbench.grading.result import Checkpoint as _Checkpoint
+except ImportError:  # in the grader container, where the workplace family puts that module beside this one
+    from checkpoint import Checkpoint as _Checkpoint
+
+CHECKPOINT_MODULE = "checkpoint.py"  # grading/result.py's name in the grader container's tac/ folder
 Strategy = Callable[[list["Checkpoint"]], dict[str, int]]
 
 
-class Checkpoint:
-    """``result`` points earned out of ``total``: whole numbers, ``0 <= result <= total``."""
+class Checkpoint(_Checkpoint):
+    """A checkpoint as TAC's evaluators write it: ``Checkpoint(total, result)`` (the argument order of
+    TheAgentCompany's own class), ``result`` points earned out of ``total``, whole numbers,
+    ``0 <= result <= total``. Underneath it is the plugin's one checkpoint (grading/result.py):
+    ``result`` is its ``points``, ``complete`` its ``passed``."""
 
     def __init__(self, total: int, result: int):
-        self.total = _points("total", total)
-        self.result = _points("result", result)
-        if self.result > self.total:
-            raise ValueError(f"Checkpoint result {self.result} is more than its total {self.total}")
+        total, result = _points("total", total), _points("result", result)
+        if result > total:
+            raise ValueError(f"Checkpoint result {result} is more than its total {total}")
+        super().__init__(name="", points=result, total=total)
+
+    @property
+    def result(self) -> int:
+        return self.points
+
+    @result.setter
+    def result(self, value: int) -> None:  # TAC's class is a plain object: an evaluator may set it
+        self.points = _points("result", value)
 
     @property
     def complete(self) -> bool:
-        return self.result == self.total
+        return self.passed
 
     def to_dict(self) -> dict[str, int]:
         return {"total": self.total, "result": self.result}
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Checkpoint) and (self.total, self.result) == (other.total, other.result)
+
+    __hash__ = None  # as TAC's: equal by value, so not hashable
 
     def __repr__(self) -> str:
         return f"Checkpoint(total={self.total}, result={self.result})"
