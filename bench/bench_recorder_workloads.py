@@ -76,7 +76,7 @@ def timed(sandbox, script: str, recorded: bool) -> float:
                f"echo {MARK} $s $e")
     log = bytearray()  # as agent.log: the harness streams the exec's output
     run = run_recorded if recorded else _plain
-    result = run(sandbox, ["bash", "-c", wrapped], user=USER, env={}, workdir="/home", timeout=900,
+    result = run(sandbox, ["bash", "-c", wrapped], user=USER, env={}, workdir="/home", kill_sandbox_after=900,
                  on_output=log.extend)
     if result.exit_code != 0:
         raise SystemExit(f"workload failed ({result.exit_code}): {script}\n{result.output[-2000:]}")
@@ -89,7 +89,7 @@ def startup(sandbox, recorded: bool) -> float:
     every item (its steps file is then copied out: bench_overhead.py times the whole item)."""
     command = [*recorder_command(USER), "true"] if recorded else ["true"]
     begin = time.perf_counter()
-    sandbox.exec(command, user="root" if recorded else USER, workdir="/home", timeout=60, record=False)
+    sandbox.exec(command, user="root" if recorded else USER, workdir="/home", kill_sandbox_after=60, record=False)
     return time.perf_counter() - begin
 
 

@@ -12,14 +12,17 @@ from .agents import AgentError, get_agent
 from .families.competition.competition import CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition
 from .grading.result import GraderError
 from .reporting.run_group import report_command
-from .sandbox.base import EngineUnavailable
-from .sandbox.docker import BuildError, DockerEngine
+from .registry import RegistryError
+from .sandbox import BuildError, EngineUnavailable, SandboxEngine, get_engine
 from .sandbox.images import PREFIX, ImageRecipe, ensure_base_image, ensure_image
 from .spec import load_split
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="agentbench", description=__doc__)
+    parser.add_argument("--sandbox", default="docker", metavar="ENGINE",
+                        help="sandbox engine, as pytest's --sandbox (default: docker; DOCKER_HOST picks the "
+                             "Docker engine)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     images = sub.add_parser("images", help="list the images agentbench built, or build them")
@@ -67,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (EngineUnavailable, BuildError, AgentError, CompetitionError, GraderError) as e:
+    except (EngineUnavailable, BuildError, AgentError, CompetitionError, GraderError, RegistryError,
+            UnknownEngine) as e:
         print(f"agentbench {args.command}: {e}", file=sys.stderr)
         return 2
 
@@ -107,9 +111,22 @@ def _grade_sample(args) -> int:
     return 0
 
 
-def _images(args) -> int:
-    engine = DockerEngine(run_id="cli")
+class UnknownEngine(ValueError):
+    """--sandbox names no registered engine."""
+
+
+def _engine(args) -> SandboxEngine:
+    """The engine --sandbox names, from the engine registry, answering."""
+    try:
+        engine = get_engine(args.sandbox)(run_id="cli")
+    except ValueError as e:
+        raise UnknownEngine(str(e)) from None
     engine.ping()
+    return engine
+
+
+def _images(args) -> int:
+    engine = _engine(args)
     if args.action == "build":
         base = ensure_base_image(engine, args.base_image, log=lambda s: print(s, end=""))
         print(f"base image: {base}")
@@ -126,8 +143,7 @@ def _images(args) -> int:
 
 
 def _cleanup(args) -> int:
-    engine = DockerEngine(run_id="cli")
-    engine.ping()
+    engine = _engine(args)
     removed = engine.cleanup_all() if args.all else engine.reap()
     print(f"removed {removed} object(s)" + ("" if args.all else " left by runs whose process is gone"))
     return 0

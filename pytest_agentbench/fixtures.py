@@ -201,10 +201,10 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
         kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=log.write)
         if agentbench_run.options.get("record_commands", True):
             result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=agent.environment(),
-                                  workdir="/home", timeout=limit, on_output=kept.write)
+                                  workdir="/home", kill_sandbox_after=limit, on_output=kept.write)
         else:
             result = sandbox.exec(agent.command(), user=AGENT_USER, env=agent.environment(), workdir="/home",
-                                  timeout=limit, on_output=kept.write)
+                                  kill_sandbox_after=limit, on_output=kept.write)
         log.write(kept.rest())
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)

@@ -1,7 +1,10 @@
-"""The sandbox interface: what agents, graders and fixtures may ask of a container engine.
+"""The sandbox interface: what agents, graders, fixtures and the CLI may ask of a container engine.
 
-Nothing outside `pytest_agentbench/sandbox/` talks to Docker; a second backend (Kubernetes, a remote
-engine farm) implements these two classes and registers itself in `sandbox/__init__.py`.
+Nothing outside `pytest_agentbench/sandbox/` talks to Docker: everything callers use is declared here
+(images, networks, volumes, sandboxes, exec, file transfer, cleanup, the errors), and the Docker backend
+(sandbox/docker.py) is one implementation. A second backend (Kubernetes, a remote engine farm) implements
+these two classes and registers itself under the `pytest_agentbench.engines` entry point; `--sandbox NAME`
+picks it (sandbox/__init__.py).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import abc
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Iterable, Mapping
 
 from ..trajectory import TrajectoryRecorder
 from .untrusted_archive import OutputTally
@@ -116,25 +119,24 @@ class Sandbox(abc.ABC):
 
     @abc.abstractmethod
     def exec(self, cmd: list[str] | str, *, user: str | None = None, env: Mapping[str, str] | None = None,
-             workdir: str | None = None, timeout: float | None = None,
+             workdir: str | None = None, timeout: float | None = None, kill_sandbox_after: float | None = None,
              on_output: Callable[[bytes], None] | None = None, record: bool = True) -> ExecResult:
-        """Run a command; at `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
+        """Run a command. At `timeout` seconds the command (and what it started in its process group) is
+        stopped and `timed_out` is set: the sandbox keeps running, for the next command. At
+        `kill_sandbox_after` seconds the whole sandbox is killed instead (an agent's time limit: nothing
+        it started may outlive it) and `timed_out` is set."""
 
     def exec_dialog(self, cmd: list[str], *, answer: Callable[[bytes], bytes | None], user: str | None = None,
-                    env: Mapping[str, str] | None = None, timeout: float | None = None) -> ExecResult:
+                    env: Mapping[str, str] | None = None, kill_sandbox_after: float | None = None) -> ExecResult:
         """Run a command that talks in lines: each line it writes to stdout goes to `answer`, and what
         `answer` returns (if anything) is written to its stdin. Its stderr is the result's `output`.
         Only the command's own stdout reaches `answer`: the engine keeps the two streams apart. At
-        `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
+        `kill_sandbox_after` seconds the whole sandbox is killed and `timed_out` is set."""
         raise NotImplementedError(f"{type(self).__name__} cannot hold a dialog with a command")
 
     @abc.abstractmethod
     def copy_in(self, src: Path, dest: str, *, owner: int = 0, mode: int | None = None) -> None:
         """Copy a host file or folder to the absolute path `dest`, owned by uid/gid `owner`."""
-
-    @abc.abstractmethod
-    def write_file(self, dest: str, data: bytes, *, owner: int = 0, mode: int = 0o644) -> None:
-        """Create one file in the sandbox."""
 
     @abc.abstractmethod
     def copy_out(self, src: str, dest: Path, tally: OutputTally | None = None) -> bool:
@@ -157,22 +159,70 @@ class Sandbox(abc.ABC):
 
 
 class SandboxEngine(abc.ABC):
-    """A container engine holding this run's images, networks and sandboxes, all labelled with the run."""
+    """A container engine holding this run's images, networks, volumes and sandboxes, all labelled with
+    the run. Made with the run's id: `Engine(run_id)`."""
 
     @abc.abstractmethod
     def ping(self) -> None:
         """Raise EngineUnavailable with a clear message if the engine does not answer."""
 
+    # networks -----------------------------------------------------------------------------------
     @abc.abstractmethod
     def create_network(self, name: str, *, internal: bool = False) -> str:
-        """A private network; `internal`: no route out, and no address of the host's on it."""
+        """A private network; `internal`: no route out, and no address of the host's on it; otherwise
+        it has a route out (egress). Returns the network's name, which may differ from `name`."""
 
     @abc.abstractmethod
-    def remove_network(self, name: str) -> None: ...
+    def connect_network(self, sandbox: "Sandbox", network: str, *, aliases: list[str] = ()) -> None:
+        """Attach a running sandbox to one more network, reachable there by `aliases`."""
+
+    @abc.abstractmethod
+    def remove_network(self, name: str) -> None:
+        """Delete the network; idempotent."""
 
     def network_subnets(self, name: str) -> list[str]:
         """The network's address ranges (CIDR)."""
         return []
+
+    # volumes ------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def create_volume(self, name: str) -> str:
+        """A named volume labelled with the run (for services' data); returns its name."""
+
+    @abc.abstractmethod
+    def remove_volume(self, name: str) -> None:
+        """Delete the volume; idempotent."""
+
+    # images -------------------------------------------------------------------------------------
+    @abc.abstractmethod
+    def image_exists(self, ref: str) -> bool:
+        """Whether the engine holds the image `ref` (name:tag)."""
+
+    @abc.abstractmethod
+    def build_image(self, context: Path, tag: str, *, buildargs: Mapping[str, str] | None = None,
+                    dockerfile: str = "Dockerfile", labels: Mapping[str, str] | None = None,
+                    log: Callable[[str], None] | None = None) -> None:
+        """Build `tag` from the build context folder `context` and its Dockerfile (the format every OCI
+        builder reads), passing each line of the build's output to `log`. Raises BuildError naming
+        the image, the context and the builder's error."""
+
+    @abc.abstractmethod
+    def import_image(self, tarball: Path, tag: str, changes: Iterable[str] = ()) -> None:
+        """Make the image `tag` from a root file system tarball, with Dockerfile `changes` (ENV, CMD)."""
+
+    @abc.abstractmethod
+    def export_image(self, ref: str, dest: Path) -> None:
+        """Write the image `ref` to the file `dest` as an image archive, for `load_image` elsewhere."""
+
+    @abc.abstractmethod
+    def load_image(self, src: Path) -> list[str]:
+        """Load an image archive written by `export_image` (by this or another engine); returns its tags."""
+
+    def list_images(self, prefix: str) -> list[dict]:
+        """The images whose tag starts with `prefix`: dicts of tags, id, created, size."""
+        return []
+
+    # sandboxes ----------------------------------------------------------------------------------
 
     @abc.abstractmethod
     def start(self, spec: SandboxSpec, *, files: list[tuple[Path, str, str, int | None]] = (),
@@ -200,6 +250,7 @@ class SandboxEngine(abc.ABC):
         """Why a container's root file system cannot be given a size limit here; None if it can."""
         return "this sandbox engine has no disk limit"
 
+    # cleanup ------------------------------------------------------------------------------------
     @abc.abstractmethod
     def sweep(self, run_id: str) -> int:
         """Remove everything this run created; returns how many objects were removed."""
@@ -208,6 +259,14 @@ class SandboxEngine(abc.ABC):
     def reap(self) -> int:
         """Remove what runs whose owner process is dead left behind; returns how many."""
 
+    @abc.abstractmethod
+    def cleanup_all(self) -> int:
+        """Remove every object of every run, running or not (`agentbench cleanup --all`); returns how many."""
+
 
 class EngineUnavailable(RuntimeError):
     """The container engine cannot be reached: the message says which engine and why."""
+
+
+class BuildError(RuntimeError):
+    """An image failed to build: the message names the image, its build context and the builder's error."""

@@ -24,7 +24,7 @@ from docker.utils.socket import STDOUT, frames_iter
 from ..masking import StreamMask, mask
 from ..trajectory import TrajectoryRecorder
 from . import ownership
-from .base import EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
+from .base import BuildError, EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
 from .head_tail import HeadTail
 from .untrusted_archive import OutputTally, unpack
 
@@ -32,6 +32,10 @@ IDLE_COMMAND = ["sleep", "infinity"]
 EXEC_OUTPUT_HEAD = EXEC_OUTPUT_TAIL = 1 << 20  # bytes of a command's output kept in memory, each end
 DIALOG_LINE_MAX = 64 * 1024 * 1024  # a dialog's line (a result, a judge question) is far smaller
 DIALOG_LOG_KEPT = 4 * 1024 * 1024  # the tail of a dialog's stderr kept as its output
+# After a command's own time-out, how long its output stream may stay open (a process it started in
+# another session still holding it) before the harness stops waiting; the container is left running.
+COMMAND_STREAM_GRACE = 10
+KILLED = 128 + 9  # the exit status of a command that `timeout -s KILL` stopped
 
 
 class DockerSandbox(Sandbox):
@@ -42,12 +46,13 @@ class DockerSandbox(Sandbox):
         self.trajectory = trajectory
         self.killed = False
 
-    def exec(self, cmd, *, user=None, env=None, workdir=None, timeout=None, on_output=None, record=True):
+    def exec(self, cmd, *, user=None, env=None, workdir=None, timeout=None, kill_sandbox_after=None,
+             on_output=None, record=True):
         api = self.engine.client.api
         command = cmd if isinstance(cmd, str) else list(cmd)
         start = time.time()
-        exec_id = api.exec_create(self.container.id, command, user=user or "", environment=dict(env or {}),
-                                  workdir=workdir)["Id"]
+        exec_id = api.exec_create(self.container.id, _within_time(command, timeout), user=user or "",
+                                  environment=dict(env or {}), workdir=workdir)["Id"]
         # What a container prints is masked as it enters the harness, and kept within bounds.
         kept = HeadTail(EXEC_OUTPUT_HEAD, EXEC_OUTPUT_TAIL)
 
@@ -66,10 +71,12 @@ class DockerSandbox(Sandbox):
             except Exception as e:  # the stream breaks when the container is killed
                 failure.append(e)
 
-        timed_out = self._within(timeout, pump)
+        timed_out = self._within(pump, timeout=timeout, kill_sandbox_after=kill_sandbox_after)
         exit_code = None if timed_out else api.exec_inspect(exec_id).get("ExitCode")
         if exit_code is None and not timed_out and failure:
             raise failure[0]
+        if timeout is not None and exit_code == KILLED and time.time() - start >= timeout:
+            exit_code, timed_out = None, True
         masked.close()
         output = kept.getvalue().decode("utf-8", "replace")
         result = ExecResult(exit_code=exit_code, output=output, duration=time.time() - start, timed_out=timed_out)
@@ -79,18 +86,24 @@ class DockerSandbox(Sandbox):
                                  timed_out=timed_out)
         return result
 
-    def _within(self, timeout: float | None, work: Callable[[], None]) -> bool:
-        """Run `work` (reading an exec's stream) in a thread; at `timeout` kill the sandbox. True if it timed out."""
+    def _within(self, work: Callable[[], None], *, timeout: float | None = None,
+                kill_sandbox_after: float | None = None) -> bool:
+        """Run `work` (reading an exec's stream) in a thread. At `kill_sandbox_after` kill the sandbox; past
+        `timeout` (the command stopped itself, see _within_time) stop waiting for a stream something else
+        keeps open. True if it timed out."""
         reader = threading.Thread(target=work, name=f"exec-{self.name}", daemon=True)
         reader.start()
-        reader.join(timeout)
+        stream_limit = None if timeout is None else timeout + COMMAND_STREAM_GRACE
+        limits = [t for t in (kill_sandbox_after, stream_limit) if t is not None]
+        reader.join(min(limits) if limits else None)
         if not reader.is_alive():
             return False
-        self.kill()  # the limit is the harness's: nothing in the container may outlive it
-        reader.join(10)
+        if kill_sandbox_after is not None and (stream_limit is None or kill_sandbox_after <= stream_limit):
+            self.kill()  # the limit is the harness's: nothing in the container may outlive it
+            reader.join(10)
         return True
 
-    def exec_dialog(self, cmd, *, answer, user=None, env=None, timeout=None):
+    def exec_dialog(self, cmd, *, answer, user=None, env=None, kill_sandbox_after=None):
         api = self.engine.client.api
         start = time.time()
         exec_id = api.exec_create(self.container.id, list(cmd), stdin=True, user=user or "",
@@ -121,7 +134,7 @@ class DockerSandbox(Sandbox):
             except Exception as e:  # noqa: BLE001 - the stream breaks when the container is killed
                 failure.append(e)
 
-        timed_out = self._within(timeout, talk)
+        timed_out = self._within(talk, kill_sandbox_after=kill_sandbox_after)
         sock.close()
         exit_code = None if timed_out else api.exec_inspect(exec_id).get("ExitCode")
         if failure and not timed_out and not isinstance(failure[0], OSError):
@@ -131,9 +144,6 @@ class DockerSandbox(Sandbox):
 
     def copy_in(self, src: Path, dest: str, *, owner: int = 0, mode: int | None = None) -> None:
         self.container.put_archive("/", _tar_of(Path(src), dest, owner, mode))
-
-    def write_file(self, dest: str, data: bytes, *, owner: int = 0, mode: int = 0o644) -> None:
-        self.container.put_archive("/", _tar_of_bytes(dest, data, owner, mode))
 
     def copy_out(self, src: str, dest: Path, tally: OutputTally | None = None) -> bool:
         try:
@@ -178,9 +188,8 @@ class DockerSandbox(Sandbox):
 class DockerEngine(SandboxEngine):
     """This run's view of one Docker engine; every object it creates carries the run's owner labels."""
 
-    def __init__(self, run_id: str, client: docker.DockerClient | None = None, item: str | None = None):
+    def __init__(self, run_id: str, client: docker.DockerClient | None = None):
         self.run_id = run_id
-        self.item = item
         self._client = client
         self._removals: queue.Queue | None = None
         self._disk_note: str | None = None  # why containers get no disk limit here ("": they do)
@@ -231,8 +240,8 @@ class DockerEngine(SandboxEngine):
                 raise EngineUnavailable(_unavailable(e)) from None
         return self._client
 
-    def labels(self, item: str | None = None) -> dict[str, str]:
-        return ownership.owner_labels(self.run_id, item or self.item)
+    def labels(self) -> dict[str, str]:
+        return ownership.owner_labels(self.run_id)
 
     def ping(self) -> None:
         try:
@@ -284,6 +293,9 @@ class DockerEngine(SandboxEngine):
                                     options=options, check_duplicate=True)
         return name
 
+    def connect_network(self, sandbox: Sandbox, network: str, *, aliases: list[str] = ()) -> None:
+        self.client.networks.get(network).connect(sandbox.container, aliases=list(aliases) or None)
+
     def network_subnets(self, name: str) -> list[str]:
         config = (self.client.networks.get(name).attrs.get("IPAM") or {}).get("Config") or []
         return [c["Subnet"] for c in config if c.get("Subnet")]
@@ -322,7 +334,7 @@ class DockerEngine(SandboxEngine):
         sandbox = DockerSandbox(self, container, trajectory)
         try:
             for network, aliases in spec.extra_networks.items():
-                self.client.networks.get(network).connect(container, aliases=aliases or None)
+                self.connect_network(sandbox, network, aliases=aliases)
             for src, dest, owner, mode in files:
                 sandbox.copy_in(Path(src), dest, owner=owner, mode=mode)
             container.start()
@@ -339,6 +351,16 @@ class DockerEngine(SandboxEngine):
         except docker.errors.APIError as e:
             if "already in progress" not in str(e):
                 raise
+
+    # volumes ------------------------------------------------------------------------------------
+    def create_volume(self, name: str) -> str:
+        return self.client.volumes.create(name, labels=self.labels()).name
+
+    def remove_volume(self, name: str) -> None:
+        try:
+            self.client.api.remove_volume(name, force=True)
+        except docker.errors.NotFound:
+            pass
 
     # images -------------------------------------------------------------------------------------
     def image_exists(self, ref: str) -> bool:
@@ -370,6 +392,15 @@ class DockerEngine(SandboxEngine):
         repository, _, version = tag.rpartition(":")
         with open(tarball, "rb") as f:
             self.client.api.import_image_from_data(f, repository=repository, tag=version, changes=list(changes))
+
+    def export_image(self, ref: str, dest: Path) -> None:
+        with open(dest, "wb") as f:
+            for chunk in self.client.api.get_image(ref):
+                f.write(chunk)
+
+    def load_image(self, src: Path) -> list[str]:
+        with open(src, "rb") as f:
+            return [tag for image in self.client.images.load(f) for tag in image.tags]
 
     def list_images(self, prefix: str) -> list[dict]:
         return [{"tags": img.tags, "id": img.short_id, "created": img.attrs.get("Created"),
@@ -419,10 +450,6 @@ class DockerEngine(SandboxEngine):
         return self._remove(list(self._owned()))
 
 
-class BuildError(RuntimeError):
-    """An image failed to build: the message names the image, its build context and Docker's error."""
-
-
 def _unavailable(e: Exception) -> str:
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return (f"the Docker engine at {where} does not answer ({e}). Start it (as root: "
@@ -448,10 +475,10 @@ def _tar_of(src: Path, dest: str, owner: int, mode: int | None) -> bytes:
     return buf.getvalue()
 
 
-def _tar_of_bytes(dest: str, data: bytes, owner: int, mode: int) -> bytes:
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as tar:
-        info = tarfile.TarInfo(dest.lstrip("/"))
-        info.size, info.mode, info.uid, info.gid, info.mtime = len(data), mode, owner, owner, int(time.time())
-        tar.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+def _within_time(command: list[str] | str, timeout: float | None) -> list[str] | str:
+    """The command under coreutils' `timeout`, which runs it in its own process group and kills that
+    group at `timeout` seconds: the command stops, the container and its other processes do not."""
+    if timeout is None:
+        return command
+    argv = shlex.split(command) if isinstance(command, str) else command
+    return ["timeout", "-s", "KILL", f"{timeout:g}", *argv]

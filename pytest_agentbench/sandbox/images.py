@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
-from .docker import BuildError, DockerEngine
+from .base import BuildError, SandboxEngine
 
 BASE_CONTEXT = Path(__file__).parent / "base_image"
 # What the locally built root file system holds: enough for agents' shell scripts and Python graders.
@@ -70,7 +70,7 @@ def build_lock(tag: str) -> Iterator[None]:
             fcntl.flock(f, fcntl.LOCK_UN)
 
 
-def ensure_image(engine: DockerEngine, recipe: ImageRecipe, log: Callable[[str], None] | None = None) -> str:
+def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None = None) -> str:
     """The recipe's tag, built first if the engine lacks it."""
     tag = recipe.tag()
     if engine.image_exists(tag):
@@ -82,12 +82,24 @@ def ensure_image(engine: DockerEngine, recipe: ImageRecipe, log: Callable[[str],
     return tag
 
 
-def ensure_base_image(engine: DockerEngine, from_image: str | None = None,
+def ensure_base_image(engine: SandboxEngine, from_image: str | None = None,
                       log: Callable[[str], None] | None = None) -> str:
     """The base image: FROM `from_image` (a registry image such as python:3.11-slim-bookworm) when
     given, else FROM a Debian root file system built here with debootstrap."""
     source = from_image or ensure_rootfs_image(engine, log)
     return ensure_image(engine, ImageRecipe("base", BASE_CONTEXT, {"FROM_IMAGE": source}), log)
+
+
+def on_base_image(dockerfile: Path, arg: str) -> str:
+    """The Dockerfile with its first FROM taken from the build argument `arg`, so a Dockerfile written
+    for another base (TheAgentCompany's task images) builds FROM ours."""
+    lines = dockerfile.read_text().splitlines()
+    for i, line in enumerate(lines):
+        match = re.match(r"\s*FROM\s+(?:--platform=\S+\s+)?\S+(.*)$", line, re.IGNORECASE)
+        if match:
+            lines[i] = f"FROM ${{{arg}}}{match.group(1)}"
+            return "\n".join([f"ARG {arg}", *lines]) + "\n"
+    raise BuildError(f"{dockerfile}: no FROM line")
 
 
 # --- the local root file system ------------------------------------------------------------------
@@ -147,7 +159,7 @@ def rootfs_tag(source: DebianSource) -> str:
     return f"{PREFIX}rootfs:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
-def ensure_rootfs_image(engine: DockerEngine, log: Callable[[str], None] | None = None) -> str:
+def ensure_rootfs_image(engine: SandboxEngine, log: Callable[[str], None] | None = None) -> str:
     source = host_debian_source()
     tag = rootfs_tag(source)
     if engine.image_exists(tag):
@@ -158,7 +170,7 @@ def ensure_rootfs_image(engine: DockerEngine, log: Callable[[str], None] | None 
     return tag
 
 
-def _debootstrap_import(engine: DockerEngine, source: DebianSource, tag: str,
+def _debootstrap_import(engine: SandboxEngine, source: DebianSource, tag: str,
                         log: Callable[[str], None] | None) -> None:
     if shutil.which("debootstrap") is None:
         raise BuildError("building the base image needs debootstrap (apt-get install debootstrap), "

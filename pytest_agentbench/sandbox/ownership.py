@@ -17,7 +17,6 @@ RUN = "agentbench.run"
 PID = "agentbench.pid"
 PID_START = "agentbench.pid-start"
 HOST = "agentbench.host"
-ITEM = "agentbench.item"
 
 
 def process_start(pid: int) -> str | None:
@@ -39,12 +38,9 @@ def _this_host() -> str:
     return socket.gethostname()
 
 
-def owner_labels(run_id: str, item: str | None = None) -> dict[str, str]:
+def owner_labels(run_id: str) -> dict[str, str]:
     pid = os.getpid()
-    labels = {RUN: run_id, PID: str(pid), PID_START: process_start(pid) or "", HOST: _this_host()}
-    if item:
-        labels[ITEM] = item[:250]
-    return labels
+    return {RUN: run_id, PID: str(pid), PID_START: process_start(pid) or "", HOST: _this_host()}
 
 
 def owner_is_dead(labels: dict[str, str]) -> bool:

@@ -31,16 +31,16 @@ def recorder_command(user: str) -> list[str]:
 
 
 def run_recorded(sandbox: Sandbox, command: list[str], *, user: str, env: Mapping[str, str], workdir: str,
-                 timeout: float, on_output: Callable[[bytes], None] | None = None) -> ExecResult:
+                 kill_sandbox_after: float, on_output: Callable[[bytes], None] | None = None) -> ExecResult:
     """Run `command` as `user` in `sandbox`, recording it and every program it starts in the sandbox's
-    trajectory. At `timeout` the sandbox is killed, as with Sandbox.exec."""
+    trajectory. At `kill_sandbox_after` seconds the sandbox is killed, as with Sandbox.exec."""
     start = time.time()
     result = sandbox.exec([*recorder_command(user), *command], user="root", env=env, workdir=workdir,
-                          timeout=timeout, on_output=on_output, record=False)
+                          kill_sandbox_after=kill_sandbox_after, on_output=on_output, record=False)
     steps = read_steps(sandbox)
     if steps is None and result.exit_code in (126, 127):  # the image has no python3: run it unrecorded
-        result = sandbox.exec(command, user=user, env=env, workdir=workdir, timeout=timeout,
-                              on_output=on_output, record=False)
+        result = sandbox.exec(command, user=user, env=env, workdir=workdir,
+                              kill_sandbox_after=kill_sandbox_after, on_output=on_output, record=False)
         steps = [{"unrecorded": "the agent image has no python3 to run the command recorder"}]
     trajectory = sandbox.trajectory
     if trajectory is not None:

@@ -35,9 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ...grading import result as grading_result
 from ...grading.result import Checkpoint, Grade, GraderError
-from ...sandbox.base import SandboxSpec
-from ...sandbox.docker import BuildError
-from ...sandbox.images import ImageRecipe, ensure_image
+from ...sandbox.base import BuildError, SandboxSpec
+from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, CopyIn, Family, TaskContext, base_image_of,
@@ -123,7 +122,7 @@ class WorkplaceFamily(Family):
         with tempfile.TemporaryDirectory(prefix="agentbench-task-image-") as staged:
             context = Path(staged)
             copy_folder(ctx.spec.folder, context, leave_out=HIDDEN | {"Dockerfile"})
-            (context / "Dockerfile").write_text(on_base_image(dockerfile))
+            (context / "Dockerfile").write_text(on_base_image(dockerfile, BASE_ARG))
             name = "task-" + re.sub(r"[^a-z0-9._-]", "-", ctx.spec.id.lower())
             try:
                 return ensure_image(ctx.engine, ImageRecipe(name, context, {BASE_ARG: base_image_of(ctx)}))
@@ -166,7 +165,7 @@ class WorkplaceFamily(Family):
                  "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
                  "--trajectory-path", "/grader/trajectory.jsonl"],
                 answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(judge.missing_settings())},
-                timeout=EVALUATOR_TIME_LIMIT)
+                kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
         (out / "evaluator.log").write_text(run.output)
@@ -252,17 +251,6 @@ def copy_folder(folder: Path, dest: Path, leave_out: set[str], dot_files: bool =
 
 
 BASE_ARG = "AGENTBENCH_BASE_IMAGE"
-
-
-def on_base_image(dockerfile: Path) -> str:
-    """The Dockerfile with its first FROM taken from the build argument BASE_ARG (our base image)."""
-    lines = dockerfile.read_text().splitlines()
-    for i, line in enumerate(lines):
-        match = re.match(r"\s*FROM\s+(?:--platform=\S+\s+)?\S+(.*)$", line, re.IGNORECASE)
-        if match:
-            lines[i] = f"FROM ${{{BASE_ARG}}}{match.group(1)}"
-            return "\n".join([f"ARG {BASE_ARG}", *lines]) + "\n"
-    raise BuildError(f"{dockerfile}: no FROM line")
 
 
 def checkpoint_indexes(functions: list[str], count: int) -> list[int]:

@@ -1,0 +1,92 @@
+"""The sandbox interface (sandbox/base.py) on the Docker engine: what a second engine must do as well."""
+
+from __future__ import annotations
+
+import io
+import tarfile
+import uuid
+
+import pytest
+
+from pytest_agentbench.sandbox import SandboxSpec, get_engine
+from support import labelled
+
+pytestmark = pytest.mark.docker
+
+
+@pytest.fixture
+def engine():
+    engine = get_engine("docker")(f"sandbox-test-{uuid.uuid4().hex[:8]}")
+    engine.ping()
+    yield engine
+    engine.drain()
+    engine.sweep(engine.run_id)
+
+
+@pytest.fixture
+def sandbox(engine, base_image_tag):
+    sandbox = engine.start(SandboxSpec(image=base_image_tag, name=f"{engine.run_id}-box"))
+    yield sandbox
+    sandbox.remove()
+
+
+def test_a_command_past_its_timeout_stops_and_the_sandbox_keeps_running(sandbox, docker_client):
+    started = sandbox.exec(["bash", "-c", "echo started; sleep 1000"], timeout=2)
+    assert started.timed_out and started.exit_code is None
+    assert "started" in started.output
+    assert docker_client.containers.get(sandbox.name).status == "running"
+    # The sandbox answers the next command, and the stopped one is gone from it.
+    after = sandbox.exec(["bash", "-c", "echo alive; ps -eo args"])
+    assert after.exit_code == 0 and not after.timed_out
+    assert "alive" in after.output and "sleep 1000" not in after.output
+
+
+def test_a_command_within_its_timeout_keeps_its_exit_code(sandbox):
+    done = sandbox.exec(["bash", "-c", "exit 3"], timeout=30)
+    assert done.exit_code == 3 and not done.timed_out
+
+
+def test_past_kill_sandbox_after_the_whole_sandbox_is_killed(sandbox, docker_client):
+    done = sandbox.exec(["sleep", "1000"], kill_sandbox_after=2)
+    assert done.timed_out and done.exit_code is None
+    assert docker_client.containers.get(sandbox.name).status != "running"
+
+
+def test_an_image_exported_loads_back(engine, tmp_path, docker_client):
+    rootfs = tmp_path / "rootfs.tar"
+    with tarfile.open(rootfs, "w") as tar:
+        data = b"shipped\n"
+        info = tarfile.TarInfo("mark")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    tag = f"agentbench-test/{engine.run_id}:1"
+    engine.import_image(rootfs, tag)
+    try:
+        assert engine.image_exists(tag)
+        engine.export_image(tag, tmp_path / "image.tar")
+        docker_client.images.remove(tag)
+        assert not engine.image_exists(tag)
+        assert tag in engine.load_image(tmp_path / "image.tar")
+        assert engine.image_exists(tag)
+    finally:
+        if engine.image_exists(tag):
+            docker_client.images.remove(tag, force=True)
+
+
+def test_volumes_and_networks_carry_the_run_label_so_the_sweep_removes_them(engine, base_image_tag,
+                                                                           docker_client):
+    volume = engine.create_volume(f"{engine.run_id}-data")
+    first = engine.create_network(f"{engine.run_id}-net1", internal=True)
+    network = engine.create_network(f"{engine.run_id}-net2", internal=False)
+    sandbox = engine.start(SandboxSpec(image=base_image_tag, name=f"{engine.run_id}-box", network=first))
+    engine.connect_network(sandbox, network, aliases=["box"])
+    attached = docker_client.containers.get(sandbox.name).attrs["NetworkSettings"]["Networks"]
+    assert "box" in (attached[network].get("Aliases") or [])
+    found = labelled(docker_client, engine.run_id)
+    assert f"volume {volume}" in found and f"network {network}" in found
+    engine.remove_volume(volume)
+    engine.remove_volume(volume)  # idempotent
+    assert f"volume {volume}" not in labelled(docker_client, engine.run_id)
+    engine.drain()
+    engine.sweep(engine.run_id)
+    assert labelled(docker_client, engine.run_id) == []
