@@ -447,7 +447,7 @@ def _trace(command: list[str], user: str, env: dict[str, str], report: int, outp
 
     waiting, detaching = [False], [False]
 
-    def detach(*_):  # only from a blocking wait: elsewhere it would cut a report line or a ptrace call
+    def detach(*_):  # only from the blocking wait: elsewhere it would cut a report line or a ptrace call
         detaching[0] = True
         if waiting[0]:
             raise _Detach
@@ -455,58 +455,56 @@ def _trace(command: list[str], user: str, env: dict[str, str], report: int, outp
     signal.signal(signal.SIGALRM, detach)
     message = ctypes.c_ulong()
     message_at = ctypes.addressof(message)
-    lines: list[str] = []
+    wait, now, stopped, stop_signal = os.waitpid, time.time, os.WIFSTOPPED, os.WSTOPSIG  # the loop's hot names
     agent_exit = None
+    # Each stop holds up the process (and, for a fork, its parent): what it needs is read while
+    # it is stopped, and said (one write, which wakes nobody unless output waits) once it runs.
     try:
-        while not detaching[0]:
+        while True:
+            waiting[0] = True
+            if detaching[0]:
+                break
             try:
-                pid, status = os.waitpid(-1, WALL | os.WNOHANG) if lines else (0, 0)
-                if pid == 0:  # nothing to do: report what happened, then wait
-                    if lines:
-                        _write_all(report, "".join(lines).encode())
-                        lines.clear()
-                    waiting[0] = True
-                    if detaching[0]:
-                        raise _Detach
-                    pid, status = os.waitpid(-1, WALL)
-                    waiting[0] = False
+                pid, status = wait(-1, WALL)
             except ChildProcessError:  # every traced process has ended
                 break
-            if not os.WIFSTOPPED(status):
-                code, ended = _exit_code(status), time.time()
+            waiting[0] = False
+            if not stopped(status):
+                code, ended = _exit_code(status), now()
                 # The output it wrote has been read if the pipe is empty now: what is read later is
                 # then not taken for the ended program's, however late the recorder reads.
-                emptied = "-" if _unread(output_read) else f"{time.time() + 1e-6:.6f}"
-                # Said at once, before its parent goes on and prints.
-                _write_all(report, "".join([*lines, f"exit {ended:.6f} {pid} {code} {emptied}\n"]).encode())
-                lines.clear()
+                emptied = "-" if _unread(output_read) else f"{now() + 1e-6:.6f}"
+                _write_all(report, f"exit {ended:.6f} {pid} {code} {emptied}\n".encode())
                 if pid == root:
                     agent_exit = code
                     signal.setitimer(signal.ITIMER_REAL, DETACH_AFTER)
                 continue
-            event, sig = status >> 16, os.WSTOPSIG(status)
+            event = status >> 16
             if event == 0:  # a signal on its way to the process: deliver it
-                ptrace(PTRACE_CONT, pid, None, sig)
-                continue
-            if event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+                ptrace(PTRACE_CONT, pid, None, stop_signal(status))
+            elif event == EVENT_EXEC:
+                when = now()
                 ptrace(PTRACE_GETEVENTMSG, pid, None, message_at)
+                former, holds, argv = message.value, _holds(pid, output_inode), _cmdline(pid)
+                ptrace(PTRACE_CONT, pid, None, 0)
+                gone = f"exit {when:.6f} {former} 0\n" if former != pid else ""  # a thread ran exec: now pid
+                argv = json.dumps(_argv(argv), ensure_ascii=False)
+                _write_all(report, f"{gone}exec {when:.6f} {pid} {holds} {argv}\n".encode())
+            elif event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+                when = now()
+                ptrace(PTRACE_GETEVENTMSG, pid, None, message_at)
+                ptrace(PTRACE_CONT, pid, None, 0)
                 child = message.value
                 thread = event == EVENT_CLONE and os.path.exists(f"/proc/{pid}/task/{child}")
-                lines.append(f"fork {time.time():.6f} {pid} {child} {int(thread)}\n")
-            elif event == EVENT_EXEC:
-                ptrace(PTRACE_GETEVENTMSG, pid, None, message_at)
-                if message.value != pid:  # a thread ran exec: it now has the process's pid
-                    lines.append(f"exit {time.time():.6f} {message.value} 0\n")
-                lines.append(f"exec {time.time():.6f} {pid} {_holds(pid, output_inode)} "
-                             f"{json.dumps(_argv(pid), ensure_ascii=False)}\n")
-            elif event == EVENT_STOP and sig in GROUP_STOPS:  # stopped by SIGSTOP & co: stay so
+                _write_all(report, f"fork {when:.6f} {pid} {child} {int(thread)}\n".encode())
+            elif event == EVENT_STOP and stop_signal(status) in GROUP_STOPS:  # stopped by SIGSTOP & co: stay so
                 ptrace(PTRACE_LISTEN, pid, None, None)
-                continue
-            ptrace(PTRACE_CONT, pid, None, 0)
+            else:  # a new process's first stop, and the like
+                ptrace(PTRACE_CONT, pid, None, 0)
     except _Detach:
         pass
-    if lines:
-        _write_all(report, "".join(lines).encode())
+    waiting[0] = False
+    signal.setitimer(signal.ITIMER_REAL, 0)
     return agent_exit if agent_exit is not None else 0
 
 
@@ -522,13 +520,24 @@ def _unread(pipe: int) -> int:
     return int.from_bytes(fcntl.ioctl(pipe, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
 
 
-def _argv(pid: int) -> list[str]:
+def _cmdline(pid: int) -> bytes:
     try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            raw = f.read()
+        fd = os.open(f"/proc/{pid}/cmdline", os.O_RDONLY)
     except OSError:
-        return []
-    args = raw.decode("utf-8", "replace").split("\0")[:-1]
+        return b""
+    try:
+        parts = []
+        while part := os.read(fd, 1 << 16):
+            parts.append(part)
+        return b"".join(parts)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _argv(cmdline: bytes) -> list[str]:
+    args = cmdline.decode("utf-8", "replace").split("\0")[:-1]
     return [a if len(a) <= ARG_MAX_CHARS else a[:ARG_MAX_CHARS] + "..." for a in args]
 
 

@@ -177,11 +177,11 @@ def test_argv_is_read_from_proc_while_the_program_is_stopped_long_arguments_mark
     wait = "read line"
     program = subprocess.Popen(["sh", "-c", wait, "café", "a" * 40, "two\nlines", ""], stdin=subprocess.PIPE)
     try:
-        assert command_recorder._argv(program.pid) == ["sh", "-c", wait, "café", "a" * 30 + "...", "two\nlines", ""]
+        assert command_recorder._argv(command_recorder._cmdline(program.pid)) == ["sh", "-c", wait, "café", "a" * 30 + "...", "two\nlines", ""]
     finally:
         program.kill()
         program.wait()
-    assert command_recorder._argv(program.pid) == []  # gone: nothing to record
+    assert command_recorder._argv(command_recorder._cmdline(program.pid)) == []  # gone: nothing to record
 
 
 def test_a_report_line_with_an_odd_argv_or_a_thread_keeps_its_fields():
