@@ -7,10 +7,13 @@ This file runs *inside* the agent's container, as root, with only Python's stand
 A tracer process (this file, forked) starts the agent's command as `--user` and follows it with
 ptrace, asking the kernel to stop a process only at the events that make a program: a fork (or
 clone, vfork), an exec, and the signals it receives (which ptrace always stops for); exits come
-with waitpid and stop nothing. No system call is traced, so every call, writes included, runs at
-full speed, and a program started costs four short stops (its parent's fork, its own first stop,
-its exec, its parent's SIGCHLD). The tracer reports each event as one line on a pipe, in batches
-written whenever it has nothing else to do.
+with waitpid and stop nothing (though the parent's wait for it waits for the tracer's). No system
+call is traced, so every call, writes included, runs at full speed, and a program started costs
+four short stops (its parent's fork, its own first stop, its exec, its parent's SIGCHLD), where
+`strace -f --seccomp-bpf -e trace=execve,clone...` made eight (the fork, exec and clone calls
+stopped again on entry and on exit). The tracer reports each event as one line on a pipe as soon
+as the stopped process runs again; this process reads that pipe when output waits for it (to know
+who wrote it), else every REPORT_EVERY seconds, so program starts do not wake it.
 
 The agent's stdout and stderr are one pipe that this process owns: it passes what comes through on
 to its own stdout (the harness's log of the agent, as before) and notes when each chunk arrived.
@@ -29,10 +32,11 @@ reached the agent's own stdout/stderr, never what `cmd > file` writes into the f
 program writes into a pipe the agent made (`subprocess` with `capture_output`: the agent's program
 sees it, and it is output when the agent prints it). Approximate: which program wrote a chunk. A
 chunk is written between the moment this process last found the pipe empty and the moment it read
-the chunk; it goes to the innermost process alive in that window whose stdout or stderr is the
-pipe (/proc/<pid>/fd, read at its exec) and that has written something since (its main thread's
-count in /proc/<pid>/task/<pid>/io; a foreground `sleep` has not, a background server logging
-beside it has). When several unrelated processes still qualify (two programs printing at once, or
+the chunk (or, later, the moment the tracer found the pipe empty after a program's exit); it goes
+to the innermost process alive in that window whose stdout or stderr is the pipe (/proc/<pid>/fd,
+read at its exec) and that has written something since (its main thread's count in
+/proc/<pid>/task/<pid>/io; a foreground `sleep` has not, a background server logging beside it
+has). When several unrelated processes still qualify (two programs printing at once, or
 this process falling behind on a busy machine), the chunk goes to their nearest common ancestor. A
 step's `output` is what it and the programs it started wrote, clipped to its first and last 100,000
 bytes. While output keeps coming and no program starts or ends, this process reads it every
@@ -264,6 +268,8 @@ class Recorder:
             self.waiting -= len(chunk[2])
             self.attribute(*chunk)
         floor = min(empty_since, self.chunks[0][0]) if self.chunks else empty_since  # in time order
+        while not self.chunks and len(self.emptied) > 1:  # a chunk to come needs only the latest
+            self.emptied.popleft()
         self.ending.sort(key=lambda q: q.end)
         done = 0
         for p in self.ending:
