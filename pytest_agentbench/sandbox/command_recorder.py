@@ -397,12 +397,6 @@ def _start(command: list[str], user: str, env: dict[str, str], stop: bool, outpu
     return pid
 
 
-def _run_unrecorded(command: list[str], user: str, env: dict[str, str], steps, reason: str) -> int:
-    steps.write(json.dumps({"unrecorded": reason}) + "\n")
-    steps.flush()
-    return _exit_code(os.waitpid(_start(command, user, env, stop=False), 0)[1])
-
-
 # --- the tracer ---------------------------------------------------------------------------------
 # ptrace's requests, options and events are the same numbers on every Linux architecture.
 PTRACE_CONT, PTRACE_GETEVENTMSG, PTRACE_SEIZE, PTRACE_LISTEN = 7, 0x4201, 0x4206, 0x4208
@@ -601,10 +595,10 @@ def run(command: list[str], user: str, steps_path: str) -> int:
             view.close()
         status = os.waitpid(tracer, 0)[1]
         os.close(report)
-        if recorder.root is None and recorder.unrecorded is None:  # the tracer never started the agent
-            os.close(output)
-            return _run_unrecorded(command, user, env, steps, f"the tracer failed (exit {_exit_code(status)}); "
-                                   "its message is in the agent's log")
+        if recorder.root is None and recorder.unrecorded is None:
+            # The tracer failed before the agent's command ran, or while it ran: never run it twice.
+            recorder.unrecorded = (f"the command recorder's tracer failed (exit {_exit_code(status)}); its message "
+                                   "is in the agent's log")
         if recorder.unrecorded is not None:
             steps.write(json.dumps({"unrecorded": recorder.unrecorded}) + "\n")
         elif failure is None:
