@@ -9,10 +9,17 @@ own work took; the recorder's start-up is the separate first row (`true`, timed 
 Targets (issue 21): every workload within 1.05x of recording off, starting programs within 1.25x,
 and the recorder's start-up at most 0.15 s.
 
-    .venv/bin/python bench/bench_recorder_workloads.py [--repeats 3] [--recorder PATH] [--only NAME]
+    .venv/bin/python bench/bench_recorder_workloads.py [--repeats 3] [--recorder PATH] [--only NAME] [--data-science]
 
-`--recorder` puts another command_recorder.py into the container (say main's, to compare before and
-after in one sitting: `git show main:pytest_agentbench/sandbox/command_recorder.py > /tmp/old.py`).
+`--data-science` runs them all in an image built FROM the base with Debian's python3-numpy and
+python3-pandas (from the Debian mirror the base image uses: containers do not reach PyPI), so that
+the numpy+pandas workload runs too; without it that workload is skipped where the image lacks them.
+
+`--recorder` puts another command_recorder.py into the container; given twice, both are measured,
+alternating with the unrecorded run, in one sitting (say main's and this one, to compare before and
+after: `git show main:pytest_agentbench/sandbox/command_recorder.py > /tmp/old.py`, then
+`--recorder /tmp/old.py --recorder pytest_agentbench/sandbox/command_recorder.py`); the verdict is the
+last one's.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +36,7 @@ sys.path.insert(0, str(REPO))
 
 from pytest_agentbench.sandbox.base import SandboxSpec  # noqa: E402
 from pytest_agentbench.sandbox.docker import DockerEngine  # noqa: E402
-from pytest_agentbench.sandbox.images import ensure_base_image  # noqa: E402
+from pytest_agentbench.sandbox.images import ImageRecipe, ensure_base_image, ensure_image  # noqa: E402
 from pytest_agentbench.sandbox.recording import RECORDER, RECORDER_PATH, recorder_command, run_recorded  # noqa: E402
 
 USER = "nonroot"
@@ -68,6 +76,20 @@ TARGETS = {"start 500 programs (/bin/true)": 1.25}
 TARGET = 1.05
 TARGET_STARTUP_S = 0.15
 MARK = "BENCH_ELAPSED"
+DATA_SCIENCE_DOCKERFILE = """\
+ARG FROM_IMAGE
+FROM ${FROM_IMAGE}
+USER root
+RUN apt-get update && apt-get install -y --no-install-recommends python3-numpy python3-pandas \\
+    && rm -rf /var/lib/apt/lists/*
+"""
+
+
+def data_science_image(engine, base: str) -> str:
+    with tempfile.TemporaryDirectory() as context:  # the tag hashes the Dockerfile: built once per base
+        (Path(context) / "Dockerfile").write_text(DATA_SCIENCE_DOCKERFILE)
+        return ensure_image(engine, ImageRecipe("bench-data-science", Path(context), {"FROM_IMAGE": base}),
+                            log=lambda line: print(line, end="", flush=True))
 
 
 def timed(sandbox, script: str, recorded: bool) -> float:
@@ -105,41 +127,56 @@ def available(sandbox, name: str) -> bool:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--recorder", type=Path, default=RECORDER, help="the command_recorder.py to measure")
+    parser.add_argument("--recorder", type=Path, action="append",
+                        help="a command_recorder.py to measure (repeat it to compare recorders in one sitting)")
     parser.add_argument("--only", action="append", help="run only workloads whose name contains this")
+    parser.add_argument("--data-science", action="store_true", help="add numpy and pandas to the image (built once)")
     args = parser.parse_args()
+    recorders = args.recorder or [RECORDER]
     engine = DockerEngine(run_id=f"bench-recorder-{int(time.time())}")
     image = ensure_base_image(engine)
-    sandbox = engine.start(SandboxSpec(image=image, name=f"bench-recorder-{int(time.time())}"),
-                           files=[(args.recorder, RECORDER_PATH, 0, 0o644)])
+    if args.data_science:
+        image = data_science_image(engine, image)
+    # One container per recorder (its path in the container is fixed); "off" runs in the first.
+    sandboxes = [engine.start(SandboxSpec(image=image, name=f"bench-recorder-{int(time.time())}-{i}"),
+                              files=[(recorder, RECORDER_PATH, 0, 0o644)]) for i, recorder in enumerate(recorders)]
     failed = []
     try:
-        print(f"image {image}, recorder {args.recorder}, median of {args.repeats}, seconds of the agent's own work")
-        print(f"{'workload':42s} {'off':>8s} {'on':>8s} {'ratio':>7s}  target")
+        print(f"image {image}, median of {args.repeats}, seconds of the agent's own work; recorders:")
+        for i, recorder in enumerate(recorders):
+            print(f"  on{i + 1 if len(recorders) > 1 else ''}: {recorder}")
+        print(f"{'workload':42s} {'off':>8s}" + "".join(f" {'on' + (str(i + 1) if len(recorders) > 1 else ''):>8s}"
+                                                      f" {'ratio':>7s}  {'target':22s}" for i in range(len(recorders))))
         rows = [("recorder start-up (`true`, from the host)", startup, None)]
         rows += [(name, None, script) for name, script in WORKLOADS.items()
                  if not args.only or any(o in name for o in args.only)]
         for name, measure, script in rows:
-            if script is not None and not available(sandbox, name):
+            if script is not None and not available(sandboxes[0], name):
                 print(f"{name:42s} skipped: the image lacks it ({NEEDS[name]} fails)")
                 continue
-            off, on = [], []
-            for _ in range(args.repeats):  # alternating, so a busy moment of the machine hits both
-                off.append(measure(sandbox, False) if measure else timed(sandbox, script, False))
-                on.append(measure(sandbox, True) if measure else timed(sandbox, script, True))
-            off_s, on_s = statistics.median(off), statistics.median(on)
-            if measure:
-                ok = on_s - off_s <= TARGET_STARTUP_S
-                verdict = f"+{on_s - off_s:.3f} s (<= {TARGET_STARTUP_S} s) {'OK' if ok else 'OVER'}"
-            else:
-                target = TARGETS.get(name, TARGET)
-                ok = on_s <= target * off_s
-                verdict = f"<= {target}x {'OK' if ok else 'OVER'}"
-            if not ok:
-                failed.append(name)
-            print(f"{name:42s} {off_s:8.3f} {on_s:8.3f} {on_s / off_s:6.2f}x  {verdict}", flush=True)
+            off, on = [], [[] for _ in recorders]
+            for _ in range(args.repeats):  # alternating, so a busy moment of the machine hits them all
+                off.append(measure(sandboxes[0], False) if measure else timed(sandboxes[0], script, False))
+                for sandbox, times in zip(sandboxes, on):
+                    times.append(measure(sandbox, True) if measure else timed(sandbox, script, True))
+            off_s = statistics.median(off)
+            line = f"{name:42s} {off_s:8.3f}"
+            for i, times in enumerate(on):
+                on_s = statistics.median(times)
+                if measure:
+                    ok = on_s - off_s <= TARGET_STARTUP_S
+                    verdict = f"+{on_s - off_s:.3f} s (<= {TARGET_STARTUP_S} s) {'OK' if ok else 'OVER'}"
+                else:
+                    target = TARGETS.get(name, TARGET)
+                    ok = on_s <= target * off_s
+                    verdict = f"<= {target}x {'OK' if ok else 'OVER'}"
+                if not ok and i == len(recorders) - 1:  # the verdict is the last recorder's (the new one)
+                    failed.append(name)
+                line += f" {on_s:8.3f} {on_s / off_s:6.2f}x  {verdict:22s}"
+            print(line.rstrip(), flush=True)
     finally:
-        engine.discard(sandbox)
+        for sandbox in sandboxes:
+            engine.discard(sandbox)
         engine.drain()
     print("OK: all within target" if not failed else f"OVER TARGET: {', '.join(failed)}")
     return 1 if failed else 0

@@ -64,7 +64,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="sandbox engine (default: docker; DOCKER_HOST picks the Docker engine)")
     group.addoption("--no-record-commands", dest="agentbench_record_commands", action="store_false",
                     help="do not record each program the agent runs as a trajectory step (saves the "
-                         "tracing cost: about 0.1 ms per program started; writes are never traced); the agent's "
+                         "tracing cost: about 0.25 ms per program started; writes are never traced); the agent's "
                          "run is one step")
     try:
         installed = families.registered()

@@ -68,7 +68,7 @@ class TrajectoryRecorder:
     def programs(self, steps: list[dict[str, Any]], *, under: int, user: str | None) -> None:
         """The programs the agent started, from its container's command recorder
         (sandbox/command_recorder.py), as exec steps nested under step `under` (the agent's run)."""
-        # In start order; ids follow strace's report order, which can differ by a fraction of a
+        # In start order; ids follow the tracer's report order, which can differ by a fraction of a
         # millisecond between processes. Step numbers are known before writing, so a parent that
         # started after its child (`cmd & exec other`) is still named.
         ordered = sorted((s for s in steps if "id" in s), key=lambda s: (s["start"], s["id"]))

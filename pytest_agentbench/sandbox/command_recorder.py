@@ -4,77 +4,88 @@ This file runs *inside* the agent's container, as root, with only Python's stand
 
     python3 command_recorder.py --user nonroot --steps /run/agentbench/steps.jsonl -- bash start.sh ...
 
-It starts the agent's command as `--user` under `strace -f`, tracing only program starts and forks
-(execve and the clone family; exits come with them), filtered in the kernel with seccomp-bpf so
-that every other system call, writes included, runs at full speed. The agent's stdout and stderr
-are one pipe that this process owns: it passes what comes through on to its own stdout (the
-harness's log of the agent, as before) and notes when each chunk arrived. strace's report comes
-through a FIFO in a root-only folder; one JSON line is appended to `--steps` as each program the
-agent started ends:
+A tracer process (this file, forked) starts the agent's command as `--user` and follows it with
+ptrace, asking the kernel to stop a process only at the events that make a program: a fork (or
+clone, vfork), an exec, and the signals it receives (which ptrace always stops for); exits come
+with waitpid and stop nothing (though the parent's wait for it waits for the tracer's). No system
+call is traced, so every call, writes included, runs at full speed, and a program started costs
+four short stops (its parent's fork, its own first stop, its exec, its parent's SIGCHLD), where
+`strace -f --seccomp-bpf -e trace=execve,clone...` made eight (the fork, exec and clone calls
+stopped again on entry and on exit). The tracer reports each event as one line on a pipe as soon
+as the stopped process runs again; this process reads that pipe when output waits for it (to know
+who wrote it), else every REPORT_EVERY seconds, so program starts do not wake it.
+
+The agent's stdout and stderr are one pipe that this process owns: it passes what comes through on
+to its own stdout (the harness's log of the agent, as before) and notes when each chunk arrived.
+One JSON line is appended to `--steps` as each program the agent started ends:
 
     {"id": 3, "parent": 1, "pid": 57, "start": 1732380000.12, "end": 1732380000.31,
      "argv": ["ls", "-la"], "exit_code": 0, "output": "..."}
 
-`id` numbers programs in the order strace reported their start; `parent` is the id of the recorded
-program that started this one (null for programs the agent's own process started). The agent's own
-process (its start script, and what that script `exec`s) is not a step: the harness records it as
-the run itself.
+`id` numbers programs in the order they started; `parent` is the id of the recorded program that
+started this one (null for programs the agent's own process started). The agent's own process (its
+start script, and what that script `exec`s) is not a step: the harness records it as the run itself.
 
-Exact: argv, parent, pid, start and end times, exit code (from the kernel, through strace); and
-which bytes count as output: only what reached the agent's own stdout/stderr, never what `cmd > file`
-writes into the file, nor what a program writes into a pipe the agent made (`subprocess` with
-`capture_output`: the agent's program sees it, and it is output when the agent prints it).
-Approximate: which program wrote a chunk. A chunk is written between the moment this process last
-found the pipe empty and the moment it read the chunk; it goes to the innermost process alive in
-that window whose stdout or stderr is the pipe (/proc/<pid>/fd) and that has written something
-since (its main thread's count in /proc/<pid>/task/<pid>/io; a foreground `sleep` has not, a
-background server logging beside it has). When several unrelated processes still qualify (two
-programs printing at once, or this process falling behind on a busy machine), the chunk goes to
-their nearest common ancestor. A step's `output` is what it and the programs it started wrote,
-clipped to its first and last 100,000 bytes.
+Exact: argv (read from /proc/<pid>/cmdline while the program is stopped at its exec), parent, pid,
+start and end times, exit code (from the kernel); and which bytes count as output: only what
+reached the agent's own stdout/stderr, never what `cmd > file` writes into the file, nor what a
+program writes into a pipe the agent made (`subprocess` with `capture_output`: the agent's program
+sees it, and it is output when the agent prints it). Approximate: which program wrote a chunk. A
+chunk is written between the moment this process last found the pipe empty and the moment it read
+the chunk (or, later, the moment the tracer found the pipe empty after a program's exit); it goes
+to the innermost process alive in that window whose stdout or stderr is the pipe (/proc/<pid>/fd,
+read at its exec) and that has written something since (its main thread's count in
+/proc/<pid>/task/<pid>/io; a foreground `sleep` has not, a background server logging beside it
+has). When several unrelated processes still qualify (two programs printing at once, or
+this process falling behind on a busy machine), the chunk goes to their nearest common ancestor. A
+step's `output` is what it and the programs it started wrote, clipped to its first and last 100,000
+bytes. While output keeps coming and no program starts or ends, this process reads it every
+COALESCE seconds rather than at every write: a program printing many short lines then wakes it
+(and pays for a wake-up) a few hundred times a second at most.
 
-Why strace: it works for any agent, in any language, with no help from the agent and no extra
-privilege (the tracer is the agent's parent, so the default Docker seccomp profile allows it); the
-report goes to a place the agent cannot read or write. Without strace (or where the kernel refuses
-tracing) the command runs untraced and the steps file says so in one line: {"unrecorded": reason}.
+Why ptrace: it works for any agent, in any language, with no help from the agent and no extra
+privilege (the tracer is the agent's parent, so the default Docker seccomp profile allows it, and
+no capability is needed); the report goes through a pipe only root's processes hold. Where the
+kernel refuses tracing, or python3 has no ctypes, the command runs untraced and the steps file says
+so in one line: {"unrecorded": reason}.
 
-When the agent's own process ends, tracing stops within a second even if it left programs running
-in the background, so a daemon cannot keep the run alive; those programs are written with
-"end": null.
+When the agent's own process ends, tracing stops within DETACH_AFTER seconds even if it left
+programs running in the background (the tracer exits, and the kernel lets them go on untraced), so
+a daemon cannot keep the run alive; those programs are written with "end": null.
 """
 
 from __future__ import annotations
 
 # Only light modules: the recorder's start-up is part of every item's overhead.
-import codecs
+import fcntl
 import json
 import os
 import pwd
-import re
 import select
 import signal
 import sys
-import threading
+import termios
 import time
 from collections import deque
 
 OUTPUT_HEAD = OUTPUT_TAIL = 100_000  # bytes of output kept per program, from its start and its end
 DETACH_AFTER = 1.0  # seconds between the agent's own exit and stopping the trace
-# Seconds a chunk of output waits for strace's report to reach its time: on a busy machine strace's
+# Seconds a chunk of output waits for the tracer's report to reach its time: on a busy machine the
 # report can trail the output by a few hundred milliseconds, and a chunk settled before the report
 # names its writer goes to the agent's own step. Waiting costs the agent nothing (the output is
 # passed on at once); WAITING_BYTES bounds what waits in memory.
 SETTLE_AFTER = 1.0
 WAITING_BYTES = 16 << 20
-TRACED = "execve,clone,clone3,fork,vfork"  # no write: output comes through our pipe, files never
-READ_SIZE = 1 << 20  # more than a pipe holds (an unprivileged process can grow it to 1 MiB)
-
-_LINE = re.compile(r"^(\d+)\s+(\d+\.\d+) (.*)$")
-_CALL = re.compile(r"^(\w+)\((.*)$")
-_RESUMED = re.compile(r"^<\.\.\. (\w+) resumed>(.*)$")
-_EXIT = re.compile(r"^\+\+\+ (exited with (\d+)|killed by (SIG\w+))")
-_RESULT = re.compile(r"\)\s+= (-?\d+)")
-_STRING = re.compile(r'"((?:[^"\\]|\\.)*)"(\.\.\.)?')
+READ_SIZE = 1 << 20  # as much as a pipe holds once grown (PIPE_SIZE)
+PIPE_SIZE = 1 << 20  # the most an unprivileged process may give a pipe (/proc/sys/fs/pipe-max-size)
+# Seconds between two reads of the report while no output waits for it: the report only names the
+# writers of output (and ends the run), so reading it at every program start would only compete
+# with the agent for the CPU.
+REPORT_EVERY = 0.1
+# Seconds to let output gather after a short read, unless the report brings a program's start or
+# end first (which splits the output there, so chunks stay one program's where they were).
+COALESCE = 0.005
+ARG_MAX_CHARS = 4096  # of each argument in a step's argv; a longer one ends with "..."
 
 
 class Output:
@@ -155,24 +166,26 @@ class Process:
 
 
 class Recorder:
-    """Turns strace's report, line by line, and the agent's output, chunk by chunk, into steps.
+    """Turns the tracer's report, line by line, and the agent's output, chunk by chunk, into steps.
 
     A chunk is attributed once the report has reached its time (or has been quiet for
     SETTLE_AFTER), so that the processes alive when it was written are known; a process's step is
     written once no chunk it may have written is still waiting."""
 
-    def __init__(self, steps_file, on_agent_exit=lambda: None, view: "Unseen | None" = None, clock=time.time):
+    def __init__(self, steps_file, view: "Unseen | None" = None, clock=time.time):
         self.steps_file = steps_file
-        self.on_agent_exit = on_agent_exit
         self.view = view or Unseen()
-        self.clock = clock  # strace's clock: the wall clock
+        self.clock = clock  # the tracer's clock: the wall clock
         self.procs: dict[int, Process] = {}
         self.root: Process | None = None
-        self.pending: dict[int, tuple[str, str, float]] = {}  # pid -> (syscall, arguments, time) unfinished
         self.next_id = 1
         self.agent_exit: int | None = None
-        self.report_time = 0.0  # the latest time strace's report has reached
-        self.chunks: deque[tuple[float, float, bytes]] = deque()  # (written after, read at, bytes) waiting
+        self.unrecorded: str | None = None  # why the tracer could not trace, if it could not
+        self.report_time = 0.0  # the latest time the report has reached
+        self.chunks: deque[tuple[float, float, bytes, float]] = deque()  # (after, at, bytes, began): see output()
+        # (e, t) from the tracer: the output pipe was found empty at some moment before e and after
+        # t (a program's exit), so what a read begun after e brings was written after t.
+        self.emptied: deque[tuple[float, float]] = deque()
         self.waiting = 0  # bytes in self.chunks
         self.alive: set[Process] = set()
         self.dead: deque[Process] = deque()  # ended, and may still have written a waiting chunk
@@ -187,55 +200,46 @@ class Recorder:
                 self.root = p
         return p
 
-    # --- strace's report ------------------------------------------------------------------------
+    # --- the tracer's report --------------------------------------------------------------------
 
     def feed(self, line: str) -> None:
-        m = _LINE.match(line)
-        if not m:
+        """One line of the report (see `_report`): "<event> <time> <pid> <details>"."""
+        event, when, pid, details = (line.split(" ", 3) + [""])[:4]
+        if event == "unrecorded":
+            self.unrecorded = line.split(" ", 1)[1]
             return
-        pid, when, rest = int(m.group(1)), float(m.group(2)), m.group(3)
+        when, pid = float(when), int(pid)
         self.report_time = max(self.report_time, when)
-        p = self.proc(pid, when)
-        exited = _EXIT.match(rest)
-        if exited:
-            self.exited(p, when, int(exited.group(2)) if exited.group(2) else 128 + _signal_number(exited.group(3)))
-            return
-        resumed = _RESUMED.match(rest)
-        if resumed:
-            name, args, called = self.pending.pop(pid, (resumed.group(1), "", when))
-            self.call(p, called, name, args + resumed.group(2))
-            return
-        call = _CALL.match(rest)
-        if call is None:
-            return
-        if rest.endswith("<unfinished ...>"):
-            self.pending[pid] = (call.group(1), call.group(2)[:-len("<unfinished ...>")], when)
-            return
-        self.call(p, when, call.group(1), call.group(2))
+        if event == "fork":
+            child, thread = details.split()
+            self.forked(self.proc(pid, when), int(child), when, thread == "1")
+        elif event == "exec":
+            holds, argv = details.split(" ", 1)
+            self.execed(self.proc(pid, when), when, json.loads(argv), {"1": True, "0": False}.get(holds))
+        elif event == "exit":
+            code, emptied = (details.split() + ["-"])[:2]
+            self.exited(self.proc(pid, when), when, int(code))
+            if emptied != "-":
+                self.emptied.append((float(emptied), when))
 
-    def call(self, p: Process, when: float, name: str, text: str) -> None:
-        """A completed call of `p`, made at `when`."""
-        value = _result(text)
-        if value is None or value < 0:
+    def forked(self, p: Process, pid: int, when: float, thread: bool) -> None:
+        child = self.procs.get(pid)
+        if child is None or child.end is not None and child.end < when:  # new, or a dead one's pid reused
+            child = self.procs[pid] = Process(pid, when)
+            self.alive.add(child)
+        child.born = min(child.born, when)  # it may have run before its parent's fork was reported
+        child.thread = thread
+        if child.parent is None:
+            child.parent = p
+            p.children.append(child)
+
+    def execed(self, p: Process, when: float, argv: list[str], holds: bool | None) -> None:
+        if p is self.root or p.argv is not None:  # the agent's own process; or `exec` in a program
             return
-        if name in ("clone", "clone3", "fork", "vfork"):
-            child = self.procs.get(value)
-            if child is None or child.end is not None and child.end < when:  # new, or a dead one's pid reused
-                child = self.procs[value] = Process(value, when)
-                self.alive.add(child)
-            child.born = min(child.born, when)  # it may have run before its parent's call returned
-            child.thread = "CLONE_THREAD" in text
-            if child.parent is None:
-                child.parent = p
-                p.children.append(child)
-        elif name == "execve" and p is not self.root and p.argv is None:
-            strings = _STRING.findall(text)  # the path, then argv (the environment shows as a pointer)
-            p.argv = [_unescape(s) + ("..." if cut else "") for s, cut in strings[1:]] or None
-            if p.argv is not None:
-                p.id, p.start = self.next_id, when
-                self.next_id += 1
-                p.holds = self.view.holds(p.pid)  # its descriptors as it starts: `cmd >/dev/null 2>&1`
-                self.wrote_nothing_since(p, float("inf"))  # a first count, to tell later whether it wrote
+        p.argv = argv
+        p.id, p.start = self.next_id, when
+        self.next_id += 1
+        p.holds = holds  # its descriptors as it started: `cmd >/dev/null 2>&1` does not hold the output
 
     def exited(self, p: Process, when: float, code: int) -> None:
         p.end, p.exit_code = when, code
@@ -244,13 +248,13 @@ class Recorder:
         self.ending.append(p)
         if p is self.root:
             self.agent_exit = code
-            self.on_agent_exit()
 
     # --- the agent's output ---------------------------------------------------------------------
 
-    def output(self, data: bytes, after: float, at: float) -> None:
-        """A chunk of the agent's output, written after `after` and read at `at`."""
-        self.chunks.append((after, at, data))
+    def output(self, data: bytes, after: float, at: float, began: float | None = None) -> None:
+        """A chunk of the agent's output, written after `after` and read at `at`, by a read that
+        began at `began`."""
+        self.chunks.append((after, at, data, after if began is None else began))
         self.waiting += len(data)
 
     def settle(self, now: float, report_quiet: bool, empty_since: float) -> None:
@@ -263,7 +267,9 @@ class Recorder:
             chunk = self.chunks.popleft()
             self.waiting -= len(chunk[2])
             self.attribute(*chunk)
-        floor = min([empty_since, *(c[0] for c in self.chunks)])
+        floor = min(empty_since, self.chunks[0][0]) if self.chunks else empty_since  # in time order
+        while not self.chunks and len(self.emptied) > 1:  # a chunk to come needs only the latest
+            self.emptied.popleft()
         self.ending.sort(key=lambda q: q.end)
         done = 0
         for p in self.ending:
@@ -277,10 +283,14 @@ class Recorder:
         while self.dead and self.dead[0].end < floor and self.dead[0].folded:
             self.dead.popleft()
 
-    def attribute(self, after: float, at: float, data: bytes) -> None:
+    def attribute(self, after: float, at: float, data: bytes, began: float) -> None:
+        while len(self.emptied) > 1 and self.emptied[1][0] < began:  # in time order, as chunks are
+            self.emptied.popleft()
+        if self.emptied and self.emptied[0][0] < began:
+            after = max(after, self.emptied[0][1])
         writers = []
         for p in (*self.alive, *self.dead):
-            if p.thread or p.born > at or p.end is not None and p.end < after:
+            if p.thread or p.born > at or p.end is not None and p.end <= after:
                 continue
             if p.holds is None and p.end is None:
                 p.holds = self.view.holds(p.pid)
@@ -353,130 +363,283 @@ def _innermost(processes: list[Process]) -> list[Process]:
     return [p for p in processes if p not in above]
 
 
-def _result(text: str) -> int | None:
-    """The return value of a completed call: the last ') = N' (data strings come before it; strace
-    may pad the gap with spaces)."""
-    found = _RESULT.findall(text)
-    return int(found[-1]) if found else None
-
-
-def _unescape(s: str) -> str:
-    return codecs.escape_decode(s.encode("latin-1", "backslashreplace"))[0].decode("utf-8", "replace")
-
-
-def _signal_number(name: str) -> int:
-    return int(getattr(signal, name, 0))
-
-
 def _exit_code(status: int) -> int:
     code = os.waitstatus_to_exitcode(status)
     return 128 - code if code < 0 else code  # killed by a signal: as a shell reports it
 
 
-def _which(name: str) -> str | None:
-    for folder in os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin").split(os.pathsep):
-        path = os.path.join(folder, name)
-        if os.access(path, os.X_OK):
-            return path
-    return None
-
-
-def _run_unrecorded(command: list[str], user: str, env: dict[str, str], steps, reason: str) -> int:
-    steps.write(json.dumps({"unrecorded": reason}) + "\n")
-    steps.flush()
+def _drop_to(user: str) -> None:
     entry = pwd.getpwnam(user)
+    os.setgroups(os.getgrouplist(user, entry.pw_gid))
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+
+
+def _start(command: list[str], user: str, env: dict[str, str], stop: bool, output: int | None = None) -> int:
+    """Fork the agent's process, as `user`, with the signal dispositions a shell would give it and
+    `output` as its stdout and stderr; with `stop`, it stops itself before dropping root, for the
+    tracer to attach to it."""
     pid = os.fork()
     if pid == 0:
         try:
-            os.setgroups(os.getgrouplist(user, entry.pw_gid))
-            os.setgid(entry.pw_gid)
-            os.setuid(entry.pw_uid)
+            if output is not None:
+                os.dup2(output, 1)
+                os.dup2(output, 2)
+            for sig in (signal.SIGPIPE, signal.SIGXFSZ, signal.SIGINT):  # Python changed these
+                signal.signal(sig, signal.SIG_DFL)
+            if stop:
+                os.kill(os.getpid(), signal.SIGSTOP)
+            _drop_to(user)
             os.execvpe(command[0], command, env)
         except OSError as e:
             print(f"{command[0]}: {e}", file=sys.stderr)
         os._exit(127)
-    return _exit_code(os.waitpid(pid, 0)[1])
+    return pid
+
+
+# --- the tracer ---------------------------------------------------------------------------------
+# ptrace's requests, options and events are the same numbers on every Linux architecture.
+PTRACE_CONT, PTRACE_GETEVENTMSG, PTRACE_SEIZE, PTRACE_LISTEN = 7, 0x4201, 0x4206, 0x4208
+PTRACE_O_TRACEFORK, PTRACE_O_TRACEVFORK, PTRACE_O_TRACECLONE, PTRACE_O_TRACEEXEC = 0x2, 0x4, 0x8, 0x10
+EVENT_FORK, EVENT_VFORK, EVENT_CLONE, EVENT_EXEC, EVENT_STOP = 1, 2, 3, 4, 128
+WALL = 0x40000000  # __WALL: threads too (os has no name for it)
+GROUP_STOPS = {signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU}
+
+
+class _Detach(Exception):
+    """DETACH_AFTER has passed since the agent's own process ended."""
+
+
+def _trace(command: list[str], user: str, env: dict[str, str], report: int, output: int, output_read: int) -> int:
+    """The tracer process: start the agent's command and report its programs' events on `report`,
+    one line each (Recorder.feed reads them):
+
+        fork <time> <pid> <child pid> <1 if the child is a thread of pid, else 0>
+        exec <time> <pid> <1 if its stdout or stderr is the agent's output, 0 if not, - if unknown> <argv as JSON>
+        exit <time> <pid> <exit code, 128 + signal if killed> <a time by which the agent's output
+             was found empty after the exit, or - if it was not empty>
+        unrecorded <why the command runs untraced>
+
+    Returns the agent's exit code, once every traced process has ended or DETACH_AFTER after the
+    agent's own process ended (the kernel detaches what still runs when the tracer exits)."""
+    try:
+        import ctypes  # only here: the harness imports this file too, and not every Python has ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        ptrace = libc.ptrace
+    except (ImportError, OSError, AttributeError) as e:
+        return _untraced(command, user, env, report, output, f"the agent image's python3 cannot call ptrace ({e})")
+    ptrace.argtypes = [ctypes.c_long, ctypes.c_long, ctypes.c_void_p, ctypes.c_void_p]
+    ptrace.restype = ctypes.c_long
+    output_inode = f"pipe:[{os.fstat(output).st_ino}]"
+    root = _start(command, user, env, stop=True, output=output)
+    os.close(output)  # the agent's processes alone hold it: it ends when the last of them does
+    os.waitpid(root, os.WUNTRACED)  # stopped itself: still root's, so attaching needs no capability
+    options = PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC
+    if ptrace(PTRACE_SEIZE, root, None, options) != 0:
+        _write_all(report, f"unrecorded the kernel refused tracing: {os.strerror(ctypes.get_errno())}\n".encode())
+        os.kill(root, signal.SIGCONT)
+        return _exit_code(os.waitpid(root, 0)[1])
+    os.kill(root, signal.SIGCONT)
+    # The agent's processes are its user's: reading their /proc/<pid>/fd needs its file system ids.
+    entry = pwd.getpwnam(user)
+    libc.setfsgid(entry.pw_gid)
+    libc.setfsuid(entry.pw_uid)
+
+    waiting, detaching = [False], [False]
+
+    def detach(*_):  # only from the blocking wait: elsewhere it would cut a report line or a ptrace call
+        detaching[0] = True
+        if waiting[0]:
+            raise _Detach
+
+    signal.signal(signal.SIGALRM, detach)
+    message = ctypes.c_ulong()
+    message_at = ctypes.addressof(message)
+    wait, now, stopped, stop_signal = os.waitpid, time.time, os.WIFSTOPPED, os.WSTOPSIG  # the loop's hot names
+    agent_exit = None
+    # Each stop holds up the process (and, for a fork, its parent): what it needs is read while
+    # it is stopped, and said (one write, which wakes nobody unless output waits) once it runs.
+    try:
+        while True:
+            waiting[0] = True
+            if detaching[0]:
+                break
+            try:
+                pid, status = wait(-1, WALL)
+            except ChildProcessError:  # every traced process has ended
+                break
+            waiting[0] = False
+            if not stopped(status):
+                code, ended = _exit_code(status), now()
+                # The output it wrote has been read if the pipe is empty now: what is read later is
+                # then not taken for the ended program's, however late the recorder reads.
+                emptied = "-" if _unread(output_read) else f"{now() + 1e-6:.6f}"
+                _write_all(report, f"exit {ended:.6f} {pid} {code} {emptied}\n".encode())
+                if pid == root:
+                    agent_exit = code
+                    signal.setitimer(signal.ITIMER_REAL, DETACH_AFTER)
+                continue
+            event = status >> 16
+            if event == 0:  # a signal on its way to the process: deliver it
+                ptrace(PTRACE_CONT, pid, None, stop_signal(status))
+            elif event == EVENT_EXEC:
+                when = now()
+                ptrace(PTRACE_GETEVENTMSG, pid, None, message_at)
+                former, holds, argv = message.value, _holds(pid, output_inode), _cmdline(pid)
+                ptrace(PTRACE_CONT, pid, None, 0)
+                gone = f"exit {when:.6f} {former} 0\n" if former != pid else ""  # a thread ran exec: now pid
+                argv = json.dumps(_argv(argv), ensure_ascii=False)
+                _write_all(report, f"{gone}exec {when:.6f} {pid} {holds} {argv}\n".encode())
+            elif event in (EVENT_FORK, EVENT_VFORK, EVENT_CLONE):
+                when = now()
+                ptrace(PTRACE_GETEVENTMSG, pid, None, message_at)
+                ptrace(PTRACE_CONT, pid, None, 0)
+                child = message.value
+                thread = event == EVENT_CLONE and os.path.exists(f"/proc/{pid}/task/{child}")
+                _write_all(report, f"fork {when:.6f} {pid} {child} {int(thread)}\n".encode())
+            elif event == EVENT_STOP and stop_signal(status) in GROUP_STOPS:  # stopped by SIGSTOP & co: stay so
+                ptrace(PTRACE_LISTEN, pid, None, None)
+            else:  # a new process's first stop, and the like
+                ptrace(PTRACE_CONT, pid, None, 0)
+    except _Detach:
+        pass
+    waiting[0] = False
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    return agent_exit if agent_exit is not None else 0
+
+
+def _untraced(command: list[str], user: str, env: dict[str, str], report: int, output: int, reason: str) -> int:
+    _write_all(report, f"unrecorded {reason}\n".encode())
+    root = _start(command, user, env, stop=False, output=output)
+    os.close(output)
+    return _exit_code(os.waitpid(root, 0)[1])
+
+
+def _unread(pipe: int) -> int:
+    """Bytes waiting in a pipe."""
+    return int.from_bytes(fcntl.ioctl(pipe, termios.FIONREAD, b"\0\0\0\0"), sys.byteorder)
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        fd = os.open(f"/proc/{pid}/cmdline", os.O_RDONLY)
+    except OSError:
+        return b""
+    try:
+        parts = []
+        while part := os.read(fd, 1 << 16):
+            parts.append(part)
+        return b"".join(parts)
+    except OSError:
+        return b""
+    finally:
+        os.close(fd)
+
+
+def _argv(cmdline: bytes) -> list[str]:
+    args = cmdline.decode("utf-8", "replace").split("\0")[:-1]
+    return [a if len(a) <= ARG_MAX_CHARS else a[:ARG_MAX_CHARS] + "..." for a in args]
+
+
+def _holds(pid: int, output_inode: str) -> str:
+    """Whether the process's stdout or stderr is the agent's output: "1", "0", or "-" (unknown)."""
+    seen = "-"
+    for fd in (1, 2):
+        try:
+            if os.readlink(f"/proc/{pid}/fd/{fd}") == output_inode:
+                return "1"
+            seen = "0"
+        except OSError:
+            continue
+    return seen
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        try:
+            view = view[os.write(fd, view):]
+        except BrokenPipeError:  # the reader stopped listening: keep going
+            return
 
 
 def run(command: list[str], user: str, steps_path: str) -> int:
     entry = pwd.getpwnam(user)
     env = {**os.environ, "HOME": entry.pw_dir, "USER": user, "LOGNAME": user}
-    folder = os.path.dirname(steps_path)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
+    os.makedirs(os.path.dirname(steps_path), mode=0o700, exist_ok=True)
     with open(steps_path, "a", encoding="utf-8") as steps:
-        strace, setpriv = _which("strace"), _which("setpriv")
-        if strace is None or setpriv is None:
-            return _run_unrecorded(command, user, env, steps, "strace or setpriv is not in the agent image")
-        fifo = os.path.join(folder, f"report-{os.getpid()}")
-        os.mkfifo(fifo, 0o600)
-        # Our own write end keeps the report open until strace has exited, whether or not it ever
-        # opened the FIFO (opening a FIFO to read would otherwise block until a writer comes).
-        report = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
-        write_end = os.open(fifo, os.O_WRONLY)
         # The agent's stdout and stderr: one pipe, so what it prints keeps its order. We own it
         # (root, mode 0600): the agent holds only its write end and cannot reopen it to read.
+        # The tracer's report: a pipe that only our two processes hold.
         output, agent_output = os.pipe()
-        os.set_blocking(output, False)
-        # -I2 lets SIGTERM stop strace (it then detaches from what still runs; with -o it would be
-        # ignored); "|cat" makes strace flush each line, which it does not for a file.
-        tracer = os.posix_spawn(strace, [
-            strace, "-f", "-I2", "-q", "-z", "-ttt", "-s", "4096", "--seccomp-bpf",
-            "-e", f"trace={TRACED}", "-e", "signal=none", "-o", f"|exec cat > {fifo}",
-            "--", setpriv, f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--init-groups", *command], env,
-            file_actions=[(os.POSIX_SPAWN_DUP2, agent_output, 1), (os.POSIX_SPAWN_DUP2, agent_output, 2)])
+        report, report_end = os.pipe()
+        for fd in (output, report):
+            _grow(fd)
+            os.set_blocking(fd, False)
+        tracer = os.fork()
+        if tracer == 0:
+            code = 111
+            try:
+                os.close(report)
+                code = _trace(command, user, env, report_end, agent_output, output)
+            except BaseException as e:  # noqa: BLE001 - said on the agent's log; the run goes on
+                print(f"command recorder: the tracer failed: {e!r}", file=sys.stderr)
+            os._exit(code)
         os.close(agent_output)
-        traced = {}
-
-        def wait_tracer():
-            traced["status"] = os.waitpid(tracer, 0)[1]
-            os.close(write_end)
-
-        def stop_later():  # the agent is done; programs it left running must not keep the run going
-            timer = threading.Timer(DETACH_AFTER, lambda: "status" in traced or os.kill(tracer, signal.SIGTERM))
-            timer.daemon = True
-            timer.start()
-
-        waiter = threading.Thread(target=wait_tracer, daemon=True)
-        waiter.start()
+        os.close(report_end)
         view = ProcView(output, entry.pw_uid, entry.pw_gid)
-        recorder = Recorder(steps, on_agent_exit=stop_later, view=view)
+        recorder = Recorder(steps, view=view)
         try:
             failure = _follow(recorder, report, output)
         finally:
             view.close()
-        waiter.join()
+        status = os.waitpid(tracer, 0)[1]
         os.close(report)
-        os.unlink(fifo)
-        if recorder.root is None:  # strace could not start the agent: run it untraced
-            os.close(output)
-            return _run_unrecorded(command, user, env, steps, f"strace could not trace (exit "
-                                   f"{_exit_code(traced['status'])}); its message is in the agent's log")
-        if failure is None:
+        if recorder.root is None and recorder.unrecorded is None:
+            # The tracer failed before the agent's command ran, or while it ran: never run it twice.
+            recorder.unrecorded = (f"the command recorder's tracer failed (exit {_exit_code(status)}); its message "
+                                   "is in the agent's log")
+        if recorder.unrecorded is not None:
+            steps.write(json.dumps({"unrecorded": recorder.unrecorded}) + "\n")
+        elif failure is None:
             recorder.finish()
         else:
             steps.write(json.dumps({"unrecorded": f"the command recorder failed: {failure!r}"}) + "\n")
         os.close(output)  # programs left running now get EPIPE, as when the harness's stream ends
-        return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(traced["status"])
+        return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(status)
+
+
+def _grow(pipe: int) -> None:
+    """Give a pipe PIPE_SIZE bytes: a fast writer then waits less on us (and we wake less)."""
+    try:
+        fcntl.fcntl(pipe, getattr(fcntl, "F_SETPIPE_SZ", 1031), PIPE_SIZE)
+    except OSError:  # a lower pipe-max-size: the default size works, only slower
+        pass
 
 
 def _follow(recorder: Recorder, report: int, output: int) -> Exception | None:
-    """Feed strace's report and the agent's output to `recorder` until the report ends, passing
+    """Feed the tracer's report and the agent's output to `recorder` until the report ends, passing
     the output on to our stdout (the harness's log of the agent). Returns what broke the
     recording, if anything did: the output still flows, so a fault of ours cannot stop the agent."""
     partial = b""
     empty_since = time.time()
-    sources = [report, output]
+    output_open = True
+    report_due = 0.0
     failure = None
     while True:
-        wait = SETTLE_AFTER if recorder.chunks or recorder.ending else None
-        ready, _, _ = select.select(sources, [], [], wait)
-        report_quiet, lines = report not in ready, []
-        if not report_quiet:
-            try:
-                data = os.read(report, 65536)
-            except BlockingIOError:
-                data, report_quiet = None, True
-            if data == b"":
+        # Wake for the report only when output waits for it, or at the end (no output can come, or
+        # the agent's own process has ended): else read it every REPORT_EVERY seconds.
+        watch_report = bool(recorder.chunks) or not output_open or recorder.agent_exit is not None
+        sources = [output] * output_open + [report] * watch_report
+        now = time.time()
+        wait = SETTLE_AFTER if watch_report else max(0.0, report_due - now)
+        select.select(sources, [], [], wait)
+        now = time.time()
+        lines = []
+        if watch_report or now >= report_due:
+            report_due = now + REPORT_EVERY
+            data = _read_all(report)
+            if data is None:  # the tracer has exited, and its last lines are read
                 break
             if data:
                 *lines, partial = (partial + data).split(b"\n")
@@ -487,29 +650,45 @@ def _follow(recorder: Recorder, report: int, output: int) -> Exception | None:
             except Exception as e:  # noqa: BLE001 - reported in the steps file
                 failure = e
         # Always look at the output, even when only the report woke us: a program's last words are
-        # in the pipe before strace reports its exit, and an empty pipe dates the next chunk.
+        # in the pipe before its exit is reported, and an empty pipe dates the next chunk.
         chunks = []
-        if output in sources:
-            chunks, empty_since, open_ = _drain(output, empty_since)
-            if not open_:  # every writer is gone, strace too: the report ends next
-                sources.remove(output)
+        if output_open:
+            chunks, empty_since, output_open = _drain(output, empty_since)
         if failure is None:
             try:
                 for chunk in chunks:
                     recorder.output(*chunk)
-                recorder.settle(time.time(), report_quiet, empty_since)
+                recorder.settle(time.time(), not lines, empty_since)
             except Exception as e:  # noqa: BLE001 - reported in the steps file
                 failure = e
-    chunks, empty_since, _ = _drain(output, empty_since)
-    if failure is None:
-        for chunk in chunks:
-            recorder.output(*chunk)
+        if chunks and len(chunks[-1][0]) < PIPE_SIZE // 16 and output_open:
+            # Short output: let more gather, unless a program starts or ends (the report says so).
+            select.select([report], [], [], COALESCE)
+    if output_open:
+        chunks, empty_since, _ = _drain(output, empty_since)
+        if failure is None:
+            for chunk in chunks:
+                recorder.output(*chunk)
     return failure
 
 
-def _drain(output: int, empty_since: float) -> tuple[list[tuple[bytes, float, float]], float, bool]:
+def _read_all(fd: int) -> bytes | None:
+    """What a non-blocking pipe holds now (b"" if nothing); None once it has ended."""
+    parts = []
+    while True:
+        try:
+            data = os.read(fd, READ_SIZE)
+        except BlockingIOError:
+            return b"".join(parts)
+        if not data:
+            return b"".join(parts) if parts else None
+        parts.append(data)
+
+
+def _drain(output: int, empty_since: float) -> tuple[list[tuple[bytes, float, float, float]], float, bool]:
     """Read all the output there is now and pass it on: (the chunks, each with the times it was
-    written between; when the pipe was found empty; whether it can still bring more)."""
+    written between and when its read began; when the pipe was found empty; whether it can still
+    bring more)."""
     chunks = []
     while True:
         before = time.time()
@@ -519,18 +698,9 @@ def _drain(output: int, empty_since: float) -> tuple[list[tuple[bytes, float, fl
             return chunks, before, True
         if not data:
             return chunks, before, False
-        chunks.append((data, empty_since, time.time()))
-        _pass_on(data)
+        chunks.append((data, empty_since, time.time(), before))
+        _write_all(1, data)
         empty_since = before
-
-
-def _pass_on(data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        try:
-            view = view[os.write(1, view):]
-        except BrokenPipeError:  # the harness stopped listening: keep recording
-            return
 
 
 class Unseen:

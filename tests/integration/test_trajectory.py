@@ -121,7 +121,23 @@ for path in glob.glob("/proc/[0-9]*/fd/*"):
     except OSError:
         pass
 print(f"tried {tried > 2}, reopened for reading: {opened}")
+# The recorder's and its tracer's descriptors (the report among them) are root's: none opens.
+root_fds = [p for p in glob.glob("/proc/[0-9]*") if os.stat(p).st_uid == 0]
+opened = []
+for folder in root_fds:
+    try:
+        for fd in os.listdir(folder + "/fd"):
+            os.close(os.open(f"{folder}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK))
+            opened.append(f"{folder}/fd/{fd}")
+    except OSError:
+        pass
+print(f"root processes {len(root_fds) >= 2}, their descriptors opened: {opened}")
 PY
+# Job control still works under the tracer: a stopped program stays stopped until continued.
+sleep 5 & pid=$!
+kill -STOP $pid; sleep 0.3
+case $(cut -d' ' -f3 /proc/$pid/stat) in T|t) echo "the stopped program: stopped";; *) echo "the stopped program: running";; esac
+kill -CONT $pid
 mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
 """
 
@@ -144,6 +160,8 @@ def test_output_is_what_programs_print_never_what_they_write_into_files(pytester
     outer = next(s for s in steps if s["command"].startswith("sh -c"))
     assert inner["parent"] == outer["step"] and printed_within(steps, inner, "42\n") and outer["output"] == "42\n"
     assert "tried True, reopened for reading: []" in text  # the agent holds only the write end of its output
+    assert "root processes True, their descriptors opened: []" in text  # nor can it reach the tracer's report
+    assert "the stopped program: stopped" in text  # tracing leaves SIGSTOP's meaning alone ("t" when traced)
     [group] = (workdir / "runs").iterdir()
     log = (group / "reverse-words" / "agent.log").read_text()
     for line in ("agent starting", "wrote notes", "42", "background says hi"):
@@ -151,15 +169,15 @@ def test_output_is_what_programs_print_never_what_they_write_into_files(pytester
     assert "FILE-CONTENT" not in log and "199997" not in log
 
 
-def test_an_image_without_strace_runs_the_agent_and_says_commands_were_not_recorded(pytester, workdir):
-    make_agent(workdir, "nostrace", "ls /home\nmkdir -p /home/submission\n",
-               dockerfile_extra="\nUSER root\nRUN rm -f /usr/bin/strace\n")
-    pytester.runpytest_subprocess("task_specs", "--agent=nostrace", "-p", "no:cacheprovider")
+def test_an_image_whose_python_cannot_trace_runs_the_agent_and_says_commands_were_not_recorded(pytester, workdir):
+    make_agent(workdir, "noctypes", "ls /home\nmkdir -p /home/submission\n",
+               dockerfile_extra="\nUSER root\nRUN rm -rf /usr/lib/python3*/ctypes\n")
+    pytester.runpytest_subprocess("task_specs", "--agent=noctypes", "-p", "no:cacheprovider")
     steps = trajectory_of(workdir)
     assert steps[0]["command"] == "bash /home/agent/start.sh" and steps[0]["exit_code"] == 0
     assert "submission" in steps[0]["output"]  # the agent ran
     [event] = [s for s in steps if s["kind"] == "event"]
-    assert event["name"] == "commands_not_recorded" and "strace" in event["reason"]
+    assert event["name"] == "commands_not_recorded" and "ptrace" in event["reason"]
 
 
 def test_no_record_commands_keeps_the_run_as_one_step(pytester, workdir):

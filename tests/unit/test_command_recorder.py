@@ -1,5 +1,5 @@
-"""The in-container command recorder's reading of strace's report (the report format is strace 6's,
-as `strace -f -z -ttt` prints it) and its attribution of the agent's output to programs;
+"""The in-container command recorder's reading of its tracer's report (one line per fork, exec and
+exit: command_recorder._trace) and its attribution of the agent's output to programs;
 tests/integration/test_trajectory.py runs the real thing."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ class Seen(Unseen):
 
 
 def record(events: list, view=None, clock=lambda: 0.0) -> tuple[list[dict], Recorder]:
-    """Feed report lines (str) and chunks of output ((bytes, written after, read at)) in order, each
+    """Feed report lines (str) and chunks of output ((bytes, written after, read at[, read began])) in order, each
     chunk attributed as the recorder does when the report stays quiet after it."""
     out = io.StringIO()
     recorder = Recorder(out, view=view, clock=clock)
@@ -41,42 +41,37 @@ def record(events: list, view=None, clock=lambda: 0.0) -> tuple[list[dict], Reco
     return [json.loads(line) for line in out.getvalue().splitlines()], recorder
 
 
-ROOT_START = [
-    '100   1.000000 execve("/usr/bin/setpriv", ["setpriv", "--reuid=1000", "bash", "/home/agent/start.sh"], '
-    '0x7ffc /* 12 vars */) = 0',
-    "100   1.001000 execve(0x7ffe, 0x7ffe, 0x7ffe) = 0",
-]
+ROOT_START = ['exec 1.000000 100 1 ["bash", "/home/agent/start.sh"]']
 
 
 def test_each_program_is_a_step_with_its_command_output_time_and_exit_code():
     steps, recorder = record([
         *ROOT_START,
         (b"agent says hi\n", 1.001, 1.0025),
-        "100   1.010000 clone(child_stack=NULL, flags=CLONE_CHILD_CLEARTID|SIGCHLD, child_tidptr=0x7f) = 101",
-        '101   1.011000 execve("/usr/bin/ls", ["ls", "-la", "/work space"], 0x55 /* 12 vars */) = 0',
+        "fork 1.010000 100 101 0",
+        'exec 1.011000 101 - ["ls", "-la", "/work space"]',
         (b'a) = 5 "x"\n', 1.0025, 1.0121),
         (b"warn\n", 1.0121, 1.0131),
-        "101   1.014000 +++ exited with 2 +++",
-        "100   1.020000 +++ exited with 0 +++",
+        "exit 1.014000 101 2",
+        "exit 1.020000 100 0",
     ])
     assert steps == [{"id": 1, "parent": None, "pid": 101, "start": 1.011, "end": 1.014,
                       "argv": ["ls", "-la", "/work space"], "exit_code": 2, "output": 'a) = 5 "x"\nwarn\n'}]
     assert recorder.agent_exit == 0  # the agent's own process is the run, not a step
 
 
-def test_nesting_unfinished_calls_and_a_child_that_ends_before_its_fork_returns():
+def test_nesting_and_a_child_that_runs_before_its_fork_is_reported():
     steps, _ = record([
         *ROOT_START,
-        "100   2.000000 clone(child_stack=NULL, flags=SIGCHLD) = 200",
-        '200   2.001000 execve("/usr/bin/python3", ["python3", "agent.py"], 0x55 /* 3 vars */) = 0',
-        "200   2.002000 vfork( <unfinished ...>",
-        '201   2.003000 execve("/bin/sh", ["sh", "-c", "echo inner; exit 4"], 0x7f /* 3 vars */) = 0',
-        "200   2.004500 <... vfork resumed>)   = 201",
+        "fork 2.000000 100 200 0",
+        'exec 2.001000 200 - ["python3", "agent.py"]',
+        'exec 2.003000 201 - ["sh", "-c", "echo inner; exit 4"]',  # the tracer saw it before its parent's fork
+        "fork 2.002000 200 201 0",
         (b"inner\n", 2.0025, 2.0052),  # written before sh's exit was reported: sh's, the innermost
-        "201   2.006000 +++ exited with 4 +++",
+        "exit 2.006000 201 4",
         (b"done\n", 2.0062, 2.0072),  # sh had ended: its parent's
-        "200   2.008000 +++ killed by SIGKILL +++",
-        "100   2.009000 +++ exited with 137 +++",
+        "exit 2.008000 200 137",
+        "exit 2.009000 100 137",
     ])
     inner, agent = steps  # written as each ends; ids in the order they started
     assert (inner["id"], inner["parent"], inner["argv"], inner["exit_code"]) == \
@@ -88,14 +83,14 @@ def test_nesting_unfinished_calls_and_a_child_that_ends_before_its_fork_returns(
 
 TWO_AT_ONCE = [  # `server &` then a foreground `sleep`; a line arrives while both run
     *ROOT_START,
-    "100   3.000000 clone(child_stack=NULL, flags=SIGCHLD) = 300",
-    '300   3.001000 execve("/usr/bin/python3", ["python3", "server.py"], 0x55 /* 3 vars */) = 0',
-    "100   3.002000 clone(child_stack=NULL, flags=SIGCHLD) = 301",
-    '301   3.003000 execve("/usr/bin/sleep", ["sleep", "5"], 0x55 /* 3 vars */) = 0',
+    "fork 3.000000 100 300 0",
+    'exec 3.001000 300 - ["python3", "server.py"]',
+    "fork 3.002000 100 301 0",
+    'exec 3.003000 301 - ["sleep", "5"]',
     (b"serving\n", 3.5, 3.6),
-    "301   8.000000 +++ exited with 0 +++",
-    "300   9.000000 +++ killed by SIGTERM +++",
-    "100   9.001000 +++ exited with 0 +++",
+    "exit 8.000000 301 0",
+    "exit 9.000000 300 143",
+    "exit 9.001000 100 0",
 ]
 
 
@@ -105,39 +100,55 @@ def test_output_while_two_programs_run_goes_to_the_one_that_started_both_unless_
     # The foreground program's stdout and stderr are not the agent's output (`sleep 5 >/dev/null 2>&1`).
     steps, _ = record(TWO_AT_ONCE, view=Seen(holds={300: True, 301: False}))
     assert {s["argv"][0]: s["output"] for s in steps} == {"sleep": "", "python3": "serving\n"}
-    # Both hold it, but the foreground one has written nothing since it started (a count of 0 at its
-    # start is never having written; the server's count moved, seen at 3.7, after the chunk's window opened).
-    steps, _ = record(TWO_AT_ONCE, view=Seen(written={300: [0, 8], 301: [0]}), clock=lambda: 3.7)
+    # Both hold it, but the foreground one has written nothing since it started (a count of 0 is
+    # never having written; the server's count, first seen at 3.7, may have moved in the chunk's window).
+    steps, _ = record(TWO_AT_ONCE, view=Seen(written={300: [8], 301: [0]}), clock=lambda: 3.7)
     assert {s["argv"][0]: s["output"] for s in steps} == {"sleep": "", "python3": "serving\n"}
 
 
 def test_output_while_a_program_runs_threads_is_the_programs():
     steps, _ = record([
         *ROOT_START,
-        "100   4.000000 clone(child_stack=NULL, flags=SIGCHLD) = 400",
-        '400   4.001000 execve("/usr/bin/python3", ["python3", "train.py"], 0x55 /* 3 vars */) = 0',
-        "400   4.002000 clone3({flags=CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_SIGHAND|CLONE_THREAD|CLONE_SYSVSEM, "
-        "exit_signal=0, stack=0x7f, stack_size=0x7ff}, 88) = 401",
-        "400   4.003000 clone(child_stack=NULL, flags=SIGCHLD) = 402",
-        '402   4.004000 execve("/usr/bin/nvidia-smi", ["nvidia-smi"], 0x55 /* 3 vars */) = 0',
+        "fork 4.000000 100 400 0",
+        'exec 4.001000 400 - ["python3", "train.py"]',
+        "fork 4.002000 400 401 1",  # a thread
+        "fork 4.003000 400 402 0",
+        'exec 4.004000 402 - ["nvidia-smi"]',
         (b"GPU 0\n", 4.004, 4.005),
-        "402   4.006000 +++ exited with 0 +++",
+        "exit 4.006000 402 0",
         (b"epoch 1\n", 4.0065, 4.007),
-        "401   4.008000 +++ exited with 0 +++",
-        "400   4.009000 +++ exited with 0 +++",
-        "100   4.010000 +++ exited with 0 +++",
+        "exit 4.008000 401 0",
+        "exit 4.009000 400 0",
+        "exit 4.010000 100 0",
     ])
     assert {s["argv"][0]: s["output"] for s in steps} == {"nvidia-smi": "GPU 0\n", "python3": "GPU 0\nepoch 1\n"}
+
+
+def test_output_read_late_is_not_given_to_a_program_that_ended_before_the_pipe_was_found_empty():
+    # The recorder last looked at the pipe at 7.2, during a silent `sleep 0.3`; `cut` started after
+    # it ended and printed. The tracer found the pipe empty just after sleep's exit (7.30001):
+    # the chunk, read from 7.3049 on, was written after sleep had ended.
+    events = [*ROOT_START,
+              "fork 7.000000 100 700 0", 'exec 7.001000 700 1 ["sleep", "0.3"]',
+              "exit 7.300000 700 0 7.300010",
+              "fork 7.301000 100 701 0", 'exec 7.302000 701 1 ["cut", "-f3", "stat"]', "exit 7.304000 701 0 -",
+              (b"T\n", 7.2, 7.305, 7.3049),
+              "exit 7.400000 100 0 -"]
+    steps, _ = record(events)
+    assert {s["argv"][0]: s["output"] for s in steps} == {"sleep": "", "cut": "T\n"}
+    # Not found empty: either could have printed it, and the agent's own process started both.
+    events[4] = "exit 7.300000 700 0 -"
+    steps, _ = record(events)
+    assert {s["argv"][0]: s["output"] for s in steps} == {"sleep": "", "cut": ""}
 
 
 def test_a_step_is_written_only_once_the_output_it_may_have_written_is_attributed():
     out = io.StringIO()
     recorder = Recorder(out)
-    for line in [*ROOT_START, "100   5.000000 fork() = 500",
-                 '500   5.001000 execve("/usr/bin/echo", ["echo", "hi"], 0x55 /* 3 vars */) = 0']:
+    for line in [*ROOT_START, "fork 5.000000 100 500 0", 'exec 5.001000 500 - ["echo", "hi"]']:
         recorder.feed(line)
     recorder.output(b"hi\n", 5.0005, 5.0030)  # read before strace reported echo's exit
-    recorder.feed("500   5.002000 +++ exited with 0 +++")
+    recorder.feed("exit 5.002000 500 0")
     recorder.settle(5.0031, report_quiet=True, empty_since=5.0030)
     assert out.getvalue() == ""  # the report has not reached the chunk's time: others may have written it
     recorder.settle(5.0030 + command_recorder.SETTLE_AFTER + 1e-6, report_quiet=True, empty_since=5.3)
@@ -148,25 +159,42 @@ def test_a_step_is_written_only_once_the_output_it_may_have_written_is_attribute
 def test_a_reused_pid_is_a_new_process_and_programs_left_running_have_no_end():
     steps, _ = record([
         *ROOT_START,
-        "100   3.000000 fork() = 300",
-        '300   3.001000 execve("/usr/bin/true", ["true"], 0x55 /* 3 vars */) = 0',
-        "300   3.002000 +++ exited with 0 +++",
-        '300   3.004000 execve("/usr/bin/sleep", ["sleep", "600"], 0x55 /* 3 vars */) = 0',  # before its fork
-        "100   3.003000 fork() = 300",
-        "100   3.005000 +++ exited with 0 +++",
+        "fork 3.000000 100 300 0",
+        'exec 3.001000 300 - ["true"]',
+        "exit 3.002000 300 0",
+        'exec 3.004000 300 - ["sleep", "600"]',  # seen before its fork
+        "fork 3.003000 100 300 0",
+        "exit 3.005000 100 0",
     ])
     assert [(s["argv"], s["end"], s["exit_code"]) for s in steps] == \
         [(["true"], 3.002, 0), (["sleep", "600"], None, None)]
 
 
-def test_a_truncated_argument_is_marked_and_octal_escapes_decode():
+def test_argv_is_read_from_proc_while_the_program_is_stopped_long_arguments_marked(monkeypatch):
+    monkeypatch.setattr(command_recorder, "ARG_MAX_CHARS", 30)
+    wait = "echo ready; read line"
+    program = subprocess.Popen(["sh", "-c", wait, "café", "a" * 40, "two\nlines", ""], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    try:
+        assert program.stdout.readline() == b"ready\n"  # running (right after a vfork its argv can still be unset)
+        argv = command_recorder._argv(command_recorder._cmdline(program.pid))
+        assert argv == ["sh", "-c", wait, "café", "a" * 30 + "...", "two\nlines", ""]
+    finally:
+        program.kill()
+        program.wait()
+    assert command_recorder._cmdline(program.pid) == b""  # gone: nothing to record
+
+
+def test_a_report_line_with_an_odd_argv_or_a_thread_keeps_its_fields():
     steps, _ = record([
         *ROOT_START,
-        "100   4.000000 clone3({flags=CLONE_VM, exit_signal=SIGCHLD}, 88) = 400",
-        '400   4.001000 execve("/usr/bin/echo", ["echo", "caf\\303\\251", "aaaa"...], 0x55 /* 3 vars */) = 0',
-        "400   4.002000 +++ exited with 0 +++",
+        "fork 4.000000 100 400 0",
+        "fork 4.000100 100 401 1",  # a thread of the agent's process: never a step, never a writer
+        'exec 4.001000 400 0 ["echo", "a b", "x\\"y", ""]',
+        "exit 4.002000 400 0",
+        "exit 4.003000 401 0",
     ])
-    assert steps[0]["argv"] == ["echo", "café", "aaaa..."]
+    assert [s["argv"] for s in steps] == [["echo", "a b", 'x"y', ""]]
 
 
 def test_output_keeps_its_first_and_last_bytes(monkeypatch):
@@ -181,7 +209,7 @@ def test_output_keeps_its_first_and_last_bytes(monkeypatch):
 
 
 def test_output_waits_for_a_report_that_trails_it_on_a_busy_machine():
-    # Under load strace's report of a program can come half a second after the program's output:
+    # Under load the tracer's report of a program can come half a second after the program's output:
     # the output must still be the program's, not fall to the agent's own step.
     out = io.StringIO()
     recorder = Recorder(out)
@@ -189,9 +217,8 @@ def test_output_waits_for_a_report_that_trails_it_on_a_busy_machine():
         recorder.feed(line)
     recorder.output(b"ls: cannot access '/missing'\n", 6.0, 6.001)
     recorder.settle(6.5, report_quiet=True, empty_since=6.001)  # the report is quiet, but not for long
-    for line in ["100   6.000000 fork() = 600",
-                 '600   6.000500 execve("/usr/bin/ls", ["ls", "/missing"], 0x55 /* 3 vars */) = 0',
-                 "600   6.000800 +++ exited with 2 +++", "100   6.700000 +++ exited with 0 +++"]:
+    for line in ["fork 6.000000 100 600 0", 'exec 6.000500 600 - ["ls", "/missing"]',
+                 "exit 6.000800 600 2", "exit 6.700000 100 0"]:
         recorder.feed(line)
     recorder.finish()
     [step] = [json.loads(line) for line in out.getvalue().splitlines()]
