@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 
+from pytest_agentbench.sandbox import command_recorder
 from pytest_agentbench.sandbox.command_recorder import ProcView
 
 
@@ -29,3 +30,18 @@ def test_proc_shows_which_processes_hold_the_agents_output_and_how_much_each_wro
         other.wait()
         os.close(read_end)
     assert view.holds(holder.pid) is None and view.written(holder.pid, False) is None  # gone: cannot tell
+
+
+def test_argv_is_read_from_proc_while_the_program_is_stopped_long_arguments_marked(monkeypatch):
+    monkeypatch.setattr(command_recorder, "ARG_MAX_CHARS", 30)
+    wait = "echo ready; read line"
+    program = subprocess.Popen(["sh", "-c", wait, "café", "a" * 40, "two\nlines", ""], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE)
+    try:
+        assert program.stdout.readline() == b"ready\n"  # running (right after a vfork its argv can still be unset)
+        argv = command_recorder._argv(command_recorder._cmdline(program.pid))
+        assert argv == ["sh", "-c", wait, "café", "a" * 30 + "...", "two\nlines", ""]
+    finally:
+        program.kill()
+        program.wait()
+    assert command_recorder._cmdline(program.pid) == b""  # gone: nothing to record
