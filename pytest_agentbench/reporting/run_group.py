@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import quote
 
 from . import results as run_results
+from ..files import write_json_atomic, write_text_atomic
 from ..masking import mask
 from .summary import item_view, summarize_views, views
 
@@ -49,7 +50,7 @@ GRADING_TOTALS = {"total_runs_with_submissions": "submission_exists", "total_val
 
 def write_collected(group: Path, items: Mapping[str, Mapping[str, Any]]) -> None:
     """Add `items` to collected.json (a resumed run adds to what an earlier session collected)."""
-    run_results.write_json_atomic(Path(group) / COLLECTED_FILE, {**read_collected(group), **items})
+    write_json_atomic(Path(group) / COLLECTED_FILE, {**read_collected(group), **items})
 
 
 def read_collected(group: Path) -> dict[str, dict]:
@@ -76,7 +77,7 @@ def write_run_files(group: Path, collected: Iterable[str] = (), agent: str | Non
     group = Path(group)
     results, items, summary = group_summary(group, collected, agent)
     _write_derived(group, results, items, summary)
-    _write_text(group / REPORT_FILE, report_page(group.name, summary, results, items, group))
+    write_text_atomic(group / REPORT_FILE, report_page(group.name, summary, results, items, group))
     return summary
 
 
@@ -92,7 +93,7 @@ def rebuild(group: Path, html_path: Path | None = None) -> Path:
     results, items, summary = group_summary(group)
     _write_derived(group, results, items, summary)
     html_path = Path(html_path or group / REPORT_FILE)
-    _write_text(html_path, report_page(group.name, summary, results, items, html_path.parent))
+    write_text_atomic(html_path, report_page(group.name, summary, results, items, html_path.parent))
     return html_path
 
 
@@ -363,7 +364,7 @@ def report_page(title: str, summary: Mapping[str, Any], results: list[dict], ite
 # --- helpers --------------------------------------------------------------------------------------------
 
 def _write_derived(group: Path, results: list[dict], items: list[dict], summary: dict[str, Any]) -> None:
-    run_results.write_json_atomic(group / SUMMARY_FILE, summary)
+    write_json_atomic(group / SUMMARY_FILE, summary)
     for old in group.glob(f"*{GRADING_REPORT_SUFFIX}"):
         old.unlink()  # derived from the same results: the newest replaces it
     competitions = [v for v in items if v["kind"] == "competition"]
@@ -371,11 +372,11 @@ def _write_derived(group: Path, results: list[dict], items: list[dict], summary:
         return
     by_item = {(r.get("agent"), r.get("nodeid")): r for r in results}
     lines = [_submission_line(group, v) for v in competitions]
-    _write_text(group / SUBMISSION_FILE, "".join(json.dumps(line) + "\n" for line in lines))
+    write_text_atomic(group / SUBMISSION_FILE, "".join(json.dumps(line) + "\n" for line in lines))
     reports = [_competition_report(by_item.get((v["agent"], v["nodeid"])), line)
                for v, line in zip(competitions, lines)]
     stamp = time.strftime("%Y-%m-%dT%H-%M-%S-%Z")
-    run_results.write_json_atomic(group / f"{stamp}{GRADING_REPORT_SUFFIX}", grading_report(reports))
+    write_json_atomic(group / f"{stamp}{GRADING_REPORT_SUFFIX}", grading_report(reports))
 
 
 def _submission_line(group: Path, view: Mapping[str, Any]) -> dict[str, Any]:
@@ -481,11 +482,3 @@ def _duration(seconds: float | None) -> str:
 def escape(value: Any) -> str:
     """Text for HTML: agents and graders write messages, logs and CSVs with markup in them."""
     return html.escape(str(value), quote=True)
-
-
-def _write_text(path: Path, text: str) -> None:
-    """Atomic, as results.write_json_atomic, for files that are not JSON; known secrets masked."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(mask(text), encoding="utf-8")
-    os.replace(tmp, path)

@@ -31,8 +31,9 @@ import threading
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import SandboxSpec
 from ...sandbox.docker import BuildError
@@ -54,9 +55,7 @@ RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
 
 
 
-class WorkplaceFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class WorkplaceFields(StrictModel):
     outputs: list[str] = Field(default_factory=lambda: ["/workspace"],
                                description="container paths saved after the agent and restored for grading")
     allow_internet: bool = True
