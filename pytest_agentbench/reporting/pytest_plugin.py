@@ -11,13 +11,13 @@ under xdist and after a worker crashed.
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 
 import pytest
 
 from . import run_group as report_files
 from . import results
+from .. import result as item_result
 from ..collect import RESULT_KEY, SEED_KEY, SPEC_FILE, SPEC_KEY
 from ..run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
 from .summary import item_view, task_and_seed
@@ -112,12 +112,9 @@ class ReportPlugin:
         known = report_files.read_collected(state.group).get(crashitem, {})
         saved = results.read_result(folder / results.RESULT_FILE) or {}
         try:
-            results.write_json_atomic(folder / results.RESULT_FILE, {
-                **known, **saved, "nodeid": crashitem, "task_id": task_id, "seed": seed, "agent": state.agent.id,
-                "run_id": state.run_id, "outcome": "error", "crashed": True, "crash": message,
-                "timed_out": bool(saved.get("timed_out")), "folder": str(folder), "finished_at": time.time(),
-                "phases": {**saved.get("phases", {}), "call": {"outcome": "failed", "duration": 0.0, "message": message}},
-            })
+            item_result.write(folder, item_result.crashed(
+                saved, known, message, nodeid=crashitem, task_id=task_id, seed=seed, agent=state.agent.id,
+                run_id=state.run_id, folder=str(folder)))
         except OSError as e:  # the disk filled up: the run's own message says so; the row still shows
             self._write_error = self._write_error or e
 

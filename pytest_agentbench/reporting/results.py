@@ -20,7 +20,7 @@ from typing import Any
 
 from ..files import write_json_atomic
 
-RESULT_FILE = "result.json"
+from ..result import RESULT_FILE  # noqa: F401  (the run directory names it)
 METADATA_FILE = "metadata.json"
 COLLECTED_FILE = "collected.json"  # written by report_files as soon as the items are collected
 
