@@ -20,7 +20,9 @@ from . import results
 from .. import result as item_result
 from ..collect import RESULT_KEY, SEED_KEY, SPEC_FILE, SPEC_KEY
 from ..run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
-from .summary import item_view, task_and_seed
+from .summary import families, item_view, task_and_seed
+from . import tables
+from .terminal import markdown, text_lines
 
 ROW_ATTR = "agentbench_row"  # on a teardown report: the item's view (summary.item_view)
 CRASH_ATTR = "agentbench_crashed"  # on the report this plugin hands pytest-html for a crashed item
@@ -70,9 +72,11 @@ class ReportPlugin:
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo):
         result = item.stash.get(RESULT_KEY, None)
         if result is not None and call.when == "call":
-            medal = item_view(result)["medal"]
-            if medal and not any(name == "medal" for name, _ in item.user_properties):
-                item.user_properties.append(("medal", medal))  # JUnit: record_property's way, so it survives -n
+            family = families().get(item.stash[SPEC_KEY].kind)
+            known = {name for name, _ in item.user_properties}
+            for name, value in family.junit_properties(item_view(result)) if family else []:
+                if name not in known:  # JUnit: record_property's way, so it survives -n
+                    item.user_properties.append((name, value))
         report = yield
         if result is not None and call.when == "teardown":
             # Outermost wrapper: plugin.py has completed (and written) the result by now.
@@ -138,7 +142,7 @@ class ReportPlugin:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_header(self, cells: list[str]) -> None:
         cells[2:2] = [f'<th class="sortable" data-column-type="{key}">{title}</th>'
-                      for key, title in report_files.COLUMNS.items()]
+                      for key, title in tables.COLUMNS.items()]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
@@ -148,7 +152,7 @@ class ReportPlugin:
             return
         if getattr(report, CRASH_ATTR, False):
             cells[1] = f'<td class="col-testId">{report_files.escape(report.nodeid)} (worker crashed)</td>'
-        values = report_files.cells(view) if view else dict.fromkeys(report_files.COLUMNS, "")
+        values = tables.cells(view) if view else dict.fromkeys(tables.COLUMNS, "")
         cells[2:2] = [f'<td class="col-{key}">{report_files.escape(value)}</td>' for key, value in values.items()]
 
     @pytest.hookimpl(optionalhook=True)
@@ -182,14 +186,14 @@ class ReportPlugin:
         step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary is not None and step_summary:
             with open(step_summary, "a", encoding="utf-8") as f:
-                f.write(report_files.markdown(summary, self._state.group.name) + "\n")
+                f.write(markdown(summary, self._state.group.name) + "\n")
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         summary = self._finished_summary()
         if summary is None:
             return
         terminalreporter.write_sep("=", "agentbench summary")
-        for line in report_files.text_lines(summary):
+        for line in text_lines(summary):
             terminalreporter.write_line(line)
         terminalreporter.write_line(f"results: {self._state.group}")
         if self._unsaid_write_error is not None:

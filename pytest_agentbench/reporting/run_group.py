@@ -18,7 +18,6 @@ import html
 import json
 import os
 import sys
-import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -27,26 +26,29 @@ from urllib.parse import quote
 from . import results as run_results
 from ..files import write_json_atomic, write_text_atomic
 from ..masking import mask
-from .summary import item_view, summarize_views, views
+from .summary import families, item_view, summarize_views, views
+from .tables import COLUMNS, agent_headers, agent_rows, category_headers, category_rows, cells
+from .terminal import text_lines
+
 
 COLLECTED_FILE = run_results.COLLECTED_FILE
 SUMMARY_FILE = "summary.json"
-SUBMISSION_FILE = "submission.jsonl"
+
+
 REPORT_FILE = "report.html"
-GRADING_REPORT_SUFFIX = "_grading_report.json"
 LOG_TAIL_LINES = 25
+
+
 LOG_TAIL_BYTES = 4_000
 PREVIEW_ROWS = 5
+
+
 PREVIEW_COLUMNS = 12
 PREVIEW_CELL = 40
-# MLE-bench's aggregate: each total counts the CompetitionReports with this field true.
-GRADING_TOTALS = {"total_runs_with_submissions": "submission_exists", "total_valid_submissions": "valid_submission",
-                  "total_medals": "any_medal", "total_gold_medals": "gold_medal",
-                  "total_silver_medals": "silver_medal", "total_bronze_medals": "bronze_medal",
-                  "total_above_median": "above_median"}
 
 
 # --- the run group on disk --------------------------------------------------------------------------
+
 
 def write_collected(group: Path, items: Mapping[str, Mapping[str, Any]]) -> None:
     """Add `items` to collected.json (a resumed run adds to what an earlier session collected)."""
@@ -79,12 +81,6 @@ def write_run_files(group: Path, collected: Iterable[str] = (), agent: str | Non
     _write_derived(group, results, items, summary)
     write_text_atomic(group / REPORT_FILE, report_page(group.name, summary, results, items, group))
     return summary
-
-
-def grading_report(reports: list[dict]) -> dict[str, Any]:
-    """MLE-bench's aggregate: totals over CompetitionReports, then the reports themselves."""
-    totals = {name: sum(bool(r.get(field)) for r in reports) for name, field in GRADING_TOTALS.items()}
-    return {"total_runs": len(reports), **totals, "competition_reports": reports}
 
 
 def rebuild(group: Path, html_path: Path | None = None) -> Path:
@@ -147,88 +143,7 @@ def _judge_call(call: Mapping[str, Any]) -> dict[str, Any]:
 
 # --- renderers ----------------------------------------------------------------------------------------
 
-def cells(view: Mapping[str, Any]) -> dict[str, str]:
-    """An item's report columns, as text."""
-    medal_or_points = view["medal"] or (f"{view['points']:g}/{view['total']:g}" if view["total"] else "")
-    return {
-        "task": view["task_id"] or "",
-        "agent": view["agent"] or "",
-        "seed": "" if view["seed"] is None else str(view["seed"]),
-        "score": "" if view["score"] is None else f"{view['score']:.4g}",
-        "medal": medal_or_points,
-        "checkpoints": f"{view['checkpoints_passed']}/{view['checkpoints_total']}" if view["checkpoints_total"] else "",
-        "agent_time": _duration(view["duration"]),
-        "tokens": _tokens(view["input_tokens"], view["output_tokens"], "") + _by_agent(view, "input_tokens",
-                                                                                          "output_tokens"),
-        "cost": "" if view["cost_usd"] is None else f"${view['cost_usd']:.4f}" + _by_agent(view, "cost_usd"),
-    }
 
-
-def _by_agent(view: Mapping[str, Any], *keys: str) -> str:
-    """A mark on figures the agent reported itself (usage.json), which nothing checked beyond plausibility."""
-    shown = any(view[k] is not None for k in keys)
-    return " (agent-reported)" if shown and view.get("usage_source") == "agent" else ""
-
-
-def _usage_cell(shown: str, usage: Mapping[str, Any], ignored: bool = False) -> str:
-    """An agent's token or cost total, marked when agents reported the figures themselves (and, with
-    `ignored`, saying how many usage.json files were not believed)."""
-    marks = " (agent-reported)" if shown != "-" and usage.get("reported_by_agent") else ""
-    if ignored and usage.get("ignored"):
-        marks += f" ({usage['ignored']} usage.json ignored)"
-    return shown + marks
-
-
-COLUMNS = {"task": "Task", "agent": "Agent", "seed": "Seed", "score": "Score", "medal": "Medal / points",
-           "checkpoints": "Checkpoints", "agent_time": "Agent time", "tokens": "Tokens", "cost": "Cost"}
-AGENT_HEADERS = ["agent", "items", "passed", "failed", "errors", "timeouts", "crashed", "not run",
-                 "score ± SEM", "any medal ± SEM", "pass@k", "tokens", "cost", "judge cost"]
-CATEGORY_HEADERS = ["agent", "category", "items", "passed", "errors", "not run", "mean score", "any medal"]
-
-
-def agent_rows(summary: Mapping[str, Any]) -> list[list[str]]:
-    rows = []
-    for a in summary["agents"]:
-        usage = a["usage"]
-        rows.append([a["agent"] or "-", *(str(a[k]) for k in ("items", "passed", "failed", "errors", "timeouts",
-                                                                "crashed", "not_run")),
-                     _stat(a["score"]), _stat(a["any_medal"], percent=True), _pass_at_k(a["pass_at_k"]),
-                     _usage_cell(_tokens(usage["input_tokens"], usage["output_tokens"], "-"), usage, ignored=True),
-                     _usage_cell("-" if usage["cost_usd"] is None else f"${usage['cost_usd']:.2f}", usage),
-                     _judge_cost(a.get("judge_usage") or {})])
-    return rows
-
-
-def _judge_cost(judge: Mapping[str, Any]) -> str:
-    # Cents matter here: one judged checkpoint costs a fraction of one.
-    if not judge.get("calls"):
-        return "-"
-    cost = "cost unknown" if judge.get("cost_usd") is None else f"${judge['cost_usd']:.4f}"
-    return f"{cost} ({judge['calls']:g} calls)"
-
-
-def category_rows(summary: Mapping[str, Any]) -> list[list[str]]:
-    return [[a["agent"] or "-", c["category"], str(c["items"]), str(c["passed"]), str(c["errors"]), str(c["not_run"]),
-             "-" if c["mean_score"] is None else f"{c['mean_score']:.3f}", _percent(c["any_medal"])]
-            for a in summary["agents"] for c in a["categories"]]
-
-
-def text_lines(summary: Mapping[str, Any]) -> list[str]:
-    """The terminal's table: one line per agent, then one per category."""
-    return _text_table(AGENT_HEADERS, agent_rows(summary)) + [""] + _text_table(CATEGORY_HEADERS,
-                                                                                 category_rows(summary))
-
-
-def markdown(summary: Mapping[str, Any], title: str) -> str:
-    """For $GITHUB_STEP_SUMMARY."""
-    def table(headers, rows):
-        return "\n".join(["| " + " | ".join(headers) + " |", "|" + " --- |" * len(headers)]
-                         + ["| " + " | ".join(c.replace("|", "\\|") for c in row) + " |" for row in rows])
-    return (f"### agentbench: {title}\n\n{table(AGENT_HEADERS, agent_rows(summary))}\n\n"
-            f"{table(CATEGORY_HEADERS, category_rows(summary))}\n")
-
-
-# Shared by the summary and the item details, in pytest-html's page and in report.html.
 REPORT_CSS = """
 .ab-summary table{border-collapse:collapse;margin:.4em 0 1em}
 .ab-summary th,.ab-summary td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
@@ -246,18 +161,18 @@ REPORT_CSS = """
 def summary_html(summary: Mapping[str, Any]) -> str:
     """The summary at the top of a report: a table per agent and per category, and a bar chart of
     scores per category (CSS bars: no script, works offline)."""
-    bars = []
+    bars, chart = [], [("mean_score", "score", "mean score"), *(b for f in families().values() for b in f.category_bars)]
     for a in summary["agents"]:
         for c in a["categories"]:
             label = c["category"] if len(summary["agents"]) == 1 else f"{a['agent']} / {c['category']}"
-            for key, css, name in (("mean_score", "score", "mean score"), ("any_medal", "medal", "any medal")):
+            for key, css, name in chart:
                 if c[key] is not None:
                     width = max(0.0, min(1.0, c[key])) * 100
                     bars.append(f"<div>{escape(label)} ({name})</div><div class='ab-bar' title='{escape(name)}'>"
                                 f"<span class='{css}' style='width:{width:.1f}%'></span><em>{c[key]:.2f}</em></div>")
     return (f"<section class='ab-summary'><style>{REPORT_CSS}</style>"
-            f"<h3>Agents</h3>{_html_table(AGENT_HEADERS, agent_rows(summary))}"
-            f"<h3>Per category</h3>{_html_table(CATEGORY_HEADERS, category_rows(summary))}"
+            f"<h3>Agents</h3>{_html_table(agent_headers(), agent_rows(summary))}"
+            f"<h3>Per category</h3>{_html_table(category_headers(), category_rows(summary))}"
             f"<div class='ab-chart'>{''.join(bars)}</div></section>")
 
 
@@ -363,40 +278,11 @@ def report_page(title: str, summary: Mapping[str, Any], results: list[dict], ite
 
 # --- helpers --------------------------------------------------------------------------------------------
 
+
 def _write_derived(group: Path, results: list[dict], items: list[dict], summary: dict[str, Any]) -> None:
     write_json_atomic(group / SUMMARY_FILE, summary)
-    for old in group.glob(f"*{GRADING_REPORT_SUFFIX}"):
-        old.unlink()  # derived from the same results: the newest replaces it
-    competitions = [v for v in items if v["kind"] == "competition"]
-    if not competitions:
-        return
-    by_item = {(r.get("agent"), r.get("nodeid")): r for r in results}
-    lines = [_submission_line(group, v) for v in competitions]
-    write_text_atomic(group / SUBMISSION_FILE, "".join(json.dumps(line) + "\n" for line in lines))
-    reports = [_competition_report(by_item.get((v["agent"], v["nodeid"])), line)
-               for v, line in zip(competitions, lines)]
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S-%Z")
-    write_json_atomic(group / f"{stamp}{GRADING_REPORT_SUFFIX}", grading_report(reports))
-
-
-def _submission_line(group: Path, view: Mapping[str, Any]) -> dict[str, Any]:
-    folder = Path(view["folder"] or run_results.item_folder(group, view["task_id"], view["seed"]))
-    return {"competition_id": view["task_id"], "submission_path": str(folder / "submission" / "submission.csv"),
-            "logs_path": str(folder / "logs"), "code_path": str(folder / "code")}
-
-
-def _competition_report(result: Mapping[str, Any] | None, line: Mapping[str, Any]) -> dict[str, Any]:
-    """The item's CompetitionReport; an item that was not graded (error, crash, never ran) gets one
-    that says so: no medal, and no valid submission."""
-    details = ((result or {}).get("grade") or {}).get("details") or {}
-    if "competition_id" in details:
-        return dict(details)
-    submitted = Path(line["submission_path"]).is_file()
-    return {"competition_id": line["competition_id"], "score": None, "gold_threshold": None,
-            "silver_threshold": None, "bronze_threshold": None, "median_threshold": None, "any_medal": False,
-            "gold_medal": False, "silver_medal": False, "bronze_medal": False, "above_median": False,
-            "submission_exists": submitted, "valid_submission": False, "is_lower_better": None,
-            "created_at": None, "submission_path": line["submission_path"]}
+    for kind, family in families().items():
+        family.write_group_files(group, results, [v for v in items if v["kind"] == kind])
 
 
 def _tail(path: Path) -> str | None:
@@ -441,42 +327,6 @@ def _html_table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-
-
-def _text_table(headers: list[str], rows: list[list[str]]) -> list[str]:
-    widths = [max(len(str(c)) for c in column) for column in zip(headers, *rows)]
-    return ["  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip() for row in [headers, *rows]]
-
-
-def _stat(stat: Mapping[str, Any] | None, percent: bool = False) -> str:
-    if not stat or stat["mean"] is None:
-        return "-"
-    show = _percent if percent else "{:.3f}".format
-    return show(stat["mean"]) + ("" if stat["sem"] is None else f" ± {show(stat['sem'])}")
-
-
-def _pass_at_k(values: Mapping[str, float]) -> str:
-    shown = sorted({1, max(map(int, values))}) if values else []
-    return ", ".join(f"@{k} {values[str(k)]:.2f}" for k in shown) or "-"
-
-
-def _tokens(input_tokens: float | None, output_tokens: float | None, unknown: str) -> str:
-    if input_tokens is None and output_tokens is None:
-        return unknown
-    return f"{(input_tokens or 0) + (output_tokens or 0):,.0f}"
-
-
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value * 100:.1f}%"
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    return f"{minutes // 60}:{minutes % 60:02d}:{secs:02d}"
 
 
 def escape(value: Any) -> str:

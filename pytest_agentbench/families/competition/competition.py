@@ -358,7 +358,7 @@ def aggregate_reports(reports: Iterable[dict]) -> dict:
     reports = list(reports)
 
     def total(key: str) -> int:
-        return sum(bool(r[key]) for r in reports)
+        return sum(bool(r.get(key)) for r in reports)
 
     return {
         "total_runs": len(reports),
