@@ -21,7 +21,7 @@ from .. import result as item_result
 from ..collect import RESULT_KEY, SEED_KEY, SPEC_FILE, SPEC_KEY
 from ..run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
 from .summary import families, item_view, task_and_seed
-from . import tables
+from . import page, tables
 from .terminal import markdown, text_lines
 
 ROW_ATTR = "agentbench_row"  # on a teardown report: the item's view (summary.item_view)
@@ -151,15 +151,15 @@ class ReportPlugin:
             cells.clear()  # one row per item: its checkpoints are in the row's details (pytest-html #981)
             return
         if getattr(report, CRASH_ATTR, False):
-            cells[1] = f'<td class="col-testId">{report_files.escape(report.nodeid)} (worker crashed)</td>'
+            cells[1] = f'<td class="col-testId">{page.escape(report.nodeid)} (worker crashed)</td>'
         values = tables.cells(view) if view else dict.fromkeys(tables.COLUMNS, "")
-        cells[2:2] = [f'<td class="col-{key}">{report_files.escape(value)}</td>' for key, value in values.items()]
+        cells[2:2] = [f'<td class="col-{key}">{page.escape(value)}</td>' for key, value in values.items()]
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_summary(self, prefix: list[str], summary: list[str], postfix: list[str],
                                     session: pytest.Session) -> None:
         if self._finished_summary() is not None:
-            prefix.append(report_files.summary_html(self._summary))
+            prefix.append(page.summary_html(self._summary))
 
     def _html_dir(self) -> Path | None:
         path = getattr(self.config.option, "htmlpath", None)
@@ -219,10 +219,10 @@ def _extras(result: dict, html_dir: Path | None) -> list[dict]:
         return []  # no --html: nothing would show them
     from pytest_html import extras
 
-    detail = report_files.item_detail(result)
-    links = [extras.url(report_files.href(detail[key], html_dir), name=name)
+    detail = page.item_detail(result)
+    links = [extras.url(page.href(detail[key], html_dir), name=name)
              for key, name in (("trajectory", "trajectory.jsonl"), ("log", "agent.log")) if detail.get(key)]
-    return [extras.html(report_files.detail_html(detail)), *links]
+    return [extras.html(page.detail_html(detail)), *links]
 
 
 def _html_plugin(config: pytest.Config):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_agentbench.families.competition import reporting as competition_reporting
-from pytest_agentbench.reporting import results, run_group as report_files, tables, terminal
+from pytest_agentbench.reporting import page, results, run_group as report_files, tables, terminal
 from pytest_agentbench.reporting.summary import item_view, summarize
 
 GROUP = "2026-01-01T00-00-00-000000_run-group_a"
@@ -109,13 +109,13 @@ def test_item_detail_has_the_log_tail_the_first_submission_rows_and_links(group)
     log = "".join(f"line {i}\n" for i in range(100))
     csv = "id,answer\n" + "".join(f"{i},{'x' * 100}\n" for i in range(50))
     result = write_item(group, "t1", 0, log=log, submission=csv)
-    detail = report_files.item_detail(result)
-    assert detail["log_tail"].splitlines() == [f"line {i}" for i in range(100 - report_files.LOG_TAIL_LINES, 100)]
+    detail = page.item_detail(result)
+    assert detail["log_tail"].splitlines() == [f"line {i}" for i in range(100 - page.LOG_TAIL_LINES, 100)]
     assert detail["submission"]["rows"][0] == ["id", "answer"]
-    assert len(detail["submission"]["rows"]) == 1 + report_files.PREVIEW_ROWS
-    assert detail["submission"]["rows"][1] == ["0", "x" * report_files.PREVIEW_CELL]
+    assert len(detail["submission"]["rows"]) == 1 + page.PREVIEW_ROWS
+    assert detail["submission"]["rows"][1] == ["0", "x" * page.PREVIEW_CELL]
     assert detail["trajectory"] == str(group / "t1_seed0" / "trajectory.jsonl")
-    html = report_files.detail_html(detail, group)
+    html = page.detail_html(detail, group)
     assert "href='t1_seed0/trajectory.jsonl'" in html and "&lt;b&gt;wrong&lt;/b&gt;" in html
     json.dumps(detail)  # it crosses from an xdist worker to the controller
 
@@ -174,4 +174,4 @@ def test_figures_the_agent_reported_itself_are_marked_and_ignored_ones_counted(g
     assert row["cost"] == "$0.01 (agent-reported)"
     cells = tables.cells(item_view(items[0]))
     assert cells["tokens"] == "1,200 (agent-reported)" and cells["cost"] == "$0.0100 (agent-reported)"
-    assert report_files.item_detail(items[1])["notes"] == [ignored["ignored"]]
+    assert page.item_detail(items[1])["notes"] == [ignored["ignored"]]
