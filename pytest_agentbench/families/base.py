@@ -149,7 +149,8 @@ class Family:
     category_bars: ClassVar[list[tuple[str, str, str]]] = []
 
     def item_fields(self, result: Mapping[str, Any]) -> dict[str, Any]:
-        """Fields of an item's view from its result (a "medal" one fills the report's Medal / points column)."""
+        """Fields of an item's view from its result, asked of every item whatever its kind (a grader may
+        report in this family's terms); a "medal" field fills the report's Medal / points column."""
         return {}
 
     def summary_fields(self, items: list[dict]) -> dict[str, Any]:
@@ -161,7 +162,7 @@ class Family:
         return {}
 
     def junit_properties(self, view: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """JUnit properties of an item's testcase."""
+        """JUnit properties of an item's testcase (asked of every item, as item_fields)."""
         return []
 
     def write_group_files(self, group: Path, results: list[dict], items: list[dict]) -> None:

@@ -146,7 +146,7 @@ def test_judging_is_summed_apart_from_the_agents_usage():
 def test_results_missing_the_newer_keys_still_summarize():
     bare = {"nodeid": nodeid("t1", 2), "outcome": "failed", "grade": {"score": 0.25}}
     [item] = views([bare])
-    assert (item["task_id"], item["seed"], item["category"], item.get("medal")) == ("t1", 2, "uncategorized", None)
+    assert (item["task_id"], item["seed"], item["category"], item["medal"]) == ("t1", 2, "uncategorized", None)
     assert only_agent(summarize([bare]))["score"]["mean"] == 0.25
 
 
