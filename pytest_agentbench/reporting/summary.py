@@ -16,6 +16,7 @@ Everything returned is JSON-safe (str keys, no NaN) and deterministic (sorted, r
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import statistics
@@ -129,6 +130,7 @@ def mean_and_sem(values: list[float]) -> dict[str, float | None]:
 
 # --- helpers ------------------------------------------------------------------------------------------
 
+@functools.cache  # the registry itself (register() adds to it): imported once, not per item
 def families() -> dict:
     """The registered families by kind (imported here, late: a family's reporting uses this module)."""
     from ..families import FAMILIES
