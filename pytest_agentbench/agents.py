@@ -24,7 +24,9 @@ from typing import Literal
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from .files import StrictModel
 
 PRIVILEGED_OPT_IN = "I_ACCEPT_RUNNING_PRIVILEGED_CONTAINERS"
 _SECRET = re.compile(r"\$\{\{\s*secrets\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -34,9 +36,7 @@ class AgentError(Exception):
     """An agent that cannot be used as asked: the message says which and why."""
 
 
-class AgentConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class AgentConfig(StrictModel):
     start: str = "start.sh"
     dockerfile: str = "Dockerfile"
     kwargs_type: Literal["argparse", "omegaconf"] = "argparse"

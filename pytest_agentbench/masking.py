@@ -6,7 +6,7 @@ _API_KEY, _TOKEN, _SECRET, _SECRET_KEY, _ACCESS_KEY, _PASSWORD). An agent holdin
 send it out transformed (reversed, base64); the mask keeps the records from carrying it by accident,
 for example when the agent runs `env` or prints `/proc/self/environ`.
 
-`mask()` is applied where the harness writes: JSON files (results.write_json_atomic), the
+`mask()` is applied where the harness writes: every file written through files.py, the
 trajectory (TrajectoryRecorder.record), what containers print (DockerSandbox.exec, so agent.log and
 evaluator logs), report pages, and pytest's reports (terminal, JUnit, pytest-html).
 """

@@ -13,6 +13,7 @@ from pydantic import ByteSize, TypeAdapter
 
 from . import collect, families, hookspecs, masking, resume, session
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
+from . import result as item_result
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
 from .interrupts import StopOnSignals
 from .reporting import results
@@ -155,26 +156,23 @@ def _phase(report: pytest.TestReport) -> dict:
     return {"outcome": report.outcome, "duration": report.duration, "message": message}
 
 
-def _write_item_result(item: pytest.Item, result: dict) -> None:
+def _write_item_result(item: pytest.Item, parts: dict) -> None:
     spec, state = item.stash[SPEC_KEY], item.config.stash[RUN_KEY]
-    phases = result.get("phases", {})
-    outcome = ("error" if phases.get("setup", {}).get("outcome") == "failed"
-               or phases.get("teardown", {}).get("outcome") == "failed"
-               else "skipped" if any(p["outcome"] == "skipped" for p in phases.values())
-               else phases.get("call", {}).get("outcome", "error"))
-    if outcome == "skipped" and ("folder" not in result or result.get("resumed")):
+    outcome = item_result.outcome_of(parts.get("phases", {}))
+    if outcome == "skipped" and ("folder" not in parts or parts.get("resumed")):
         return  # never ran (no agent given), or finished earlier (--resume): nothing to write
-    result.update(nodeid=item.nodeid, task_id=spec.id, seed=item.stash.get(SEED_KEY, None), kind=spec.kind,
-                  category=spec.category, difficulty=spec.difficulty, markers=list(spec.markers),
-                  agent=state.agent.id if state.agent else None, run_id=state.run_id, outcome=outcome,
-                  timed_out=bool(result.get("agent_run", {}).get("timed_out")), finished_at=time.time())
-    result.setdefault("usage", None)
-    item.config.hook.pytest_agentbench_item_result(item=item, result=result)
-    result.update(masking.mask(result))  # in place: the reports made from it after this are masked too
-    folder = Path(result.get("folder") or results.item_folder(state.group, spec.id, result["seed"]))
+    data = item_result.finished(parts, nodeid=item.nodeid, task_id=spec.id, seed=item.stash.get(SEED_KEY, None),
+                                kind=spec.kind, category=spec.category, difficulty=spec.difficulty,
+                                markers=list(spec.markers), agent=state.agent.id if state.agent else None,
+                                run_id=state.run_id, outcome=outcome).to_json()
+    item.config.hook.pytest_agentbench_item_result(item=item, result=data)
+    result = item_result.ItemResult.model_validate(masking.mask(data))
+    parts.clear()
+    parts.update(result.to_json())  # the reports made from the stash after this see the result, masked
+    folder = Path(result.folder or results.item_folder(state.group, spec.id, result.seed))
     try:
-        results.write_json_atomic(folder / results.RESULT_FILE, result)
+        item_result.write(folder, result)
     except OSError as e:  # the item stays without a result: --resume runs it again
-        stop_for_host_failure(item.session, e, folder / results.RESULT_FILE)
+        stop_for_host_failure(item.session, e, folder / item_result.RESULT_FILE)
 
 

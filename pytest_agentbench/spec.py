@@ -14,7 +14,9 @@ from typing import Any
 
 import pydantic
 import yaml
-from pydantic import BaseModel, ByteSize, ConfigDict, Field
+from pydantic import BaseModel, ByteSize, Field
+
+from .files import StrictModel
 
 try:  # libyaml's loader is ~10x faster; collection of thousands of specs leans on it.
     _Loader = yaml.CSafeLoader
@@ -39,11 +41,7 @@ class NotASpec(SpecError):
     left alone, never an error."""
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class GenericFields(_Strict):
+class GenericFields(StrictModel):
     """Fields every task has, whatever its kind."""
 
     kind: str = "task"

@@ -10,6 +10,7 @@ import re
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 import pytest
@@ -178,3 +179,34 @@ class Family:
 
     def grade(self, ctx: TaskContext) -> Grade:
         raise NotImplementedError
+
+    # --- what the family adds to the reports (reporting/ calls these; an item's view is summary.item_view())
+
+    # False: its grade.score is a metric of its own (not partial credit in [0, 1]), left out of mean scores.
+    scored: ClassVar[bool] = True
+    # Columns of the summary tables, after the score's: (header, text of an agent's / a category's summary).
+    agent_columns: ClassVar[list[tuple[str, Callable[[Mapping[str, Any]], str]]]] = []
+    category_columns: ClassVar[list[tuple[str, Callable[[Mapping[str, Any]], str]]]] = []
+    # Bars of the per-category chart: (summary key, CSS class, name).
+    category_bars: ClassVar[list[tuple[str, str, str]]] = []
+
+    def item_fields(self, result: Mapping[str, Any]) -> dict[str, Any]:
+        """Fields of an item's view from its result, asked of every item whatever its kind (a grader may
+        report in this family's terms); a "medal" field fills the report's Medal / points column."""
+        return {}
+
+    def summary_fields(self, items: list[dict]) -> dict[str, Any]:
+        """Fields of an agent's summary, from the views of this family's items (maybe none: same keys then)."""
+        return {}
+
+    def category_fields(self, items: list[dict]) -> dict[str, Any]:
+        """Fields of a category's summary, from the views of this family's items in it (maybe none)."""
+        return {}
+
+    def junit_properties(self, view: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """JUnit properties of an item's testcase (asked of every item, as item_fields)."""
+        return []
+
+    def write_group_files(self, group: Path, results: list[dict], items: list[dict]) -> None:
+        """Files of the run group derived from its results (every result.json; the views of this family's
+        items, never-run ones too), written at the end of a run and by `agentbench report`."""

@@ -12,17 +12,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from ..masking import mask
+from ..files import write_json_atomic
 
-RESULT_FILE = "result.json"
+from ..result import RESULT_FILE  # noqa: F401  (the run directory names it)
 METADATA_FILE = "metadata.json"
 COLLECTED_FILE = "collected.json"  # written by report_files as soon as the items are collected
 
@@ -53,20 +51,6 @@ def is_run_group(group: Path) -> bool:
     group = Path(group)
     return ((group / METADATA_FILE).is_file() or (group / COLLECTED_FILE).is_file()
             or any(group.glob(f"*/{RESULT_FILE}")))
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Readers never see half a file: write beside it, then rename over it. Known secrets are masked."""
-    path, data = Path(path), mask(data)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(data, f, indent=2, default=str)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
 
 
 def read_result(path: Path) -> dict | None:

@@ -4,9 +4,9 @@ node ids that were collected.
 An item that errored, timed out, crashed or never ran counts as a failure in every denominator, never
 as missing: the collected node ids without a result become "not run" items that pass nothing and score 0.
 
-- score: the mean of `grade.score` over the items that are not competitions (partial credit in [0, 1]);
-  a competition's score is its own metric, not comparable across competitions, so competitions are
-  summed up by their medals instead.
+- score: the mean of `grade.score` over the items of families whose score is partial credit in [0, 1]
+  (Family.scored); a family adds its own fields to items, agents and categories (Family.item_fields,
+  summary_fields, category_fields: competitions are summed up by their medals).
 - mean and SEM across seeds, as MLE-bench's aggregate does: the value per seed first, then the mean of
   those values and their standard error (sample standard deviation / sqrt(number of seeds)).
 - pass@k per task over its seeds with the unbiased estimator 1 - C(n-c, k) / C(n, k), averaged over tasks.
@@ -16,6 +16,7 @@ Everything returned is JSON-safe (str keys, no NaN) and deterministic (sorted, r
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import statistics
@@ -23,7 +24,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-MEDALS = ("gold", "silver", "bronze")
 NOT_RUN = "not run"
 UNCATEGORIZED = "uncategorized"
 _NAME = re.compile(r"(?P<task>.+?)\[seed(?P<seed>\d+)\]")
@@ -36,19 +36,12 @@ def task_and_seed(nodeid: str) -> tuple[str, int | None]:
     return (match["task"], int(match["seed"])) if match else (name, None)
 
 
-def medal_of(details: Mapping[str, Any] | None) -> str | None:
-    """"gold", "silver", "bronze" or "none" from a CompetitionReport; None when it says nothing of medals."""
-    details = details or {}
-    if not any(f"{m}_medal" in details for m in MEDALS):
-        return None
-    return next((m for m in MEDALS if details.get(f"{m}_medal")), "none")
-
-
 def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
     """What the reports show of one item, whatever keys its result has (newer keys may be missing)."""
     grade = result.get("grade") or {}
     checkpoints = grade.get("checkpoints") or []
     details = grade.get("details") or {}
+    kind = result.get("kind")
     agent_run = result.get("agent_run") or {}
     usage = result.get("usage") or {}
     judge = details.get("judge_usage") or {}  # the environment LLM's grading of this item
@@ -59,7 +52,7 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "task_id": result.get("task_id") or task_id,
         "seed": result.get("seed", seed),
         "agent": result.get("agent"),
-        "kind": result.get("kind"),
+        "kind": kind,
         "category": result.get("category") or UNCATEGORIZED,
         "difficulty": result.get("difficulty"),
         "outcome": outcome,
@@ -71,8 +64,6 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "total": _number(grade.get("total")),
         "checkpoints_passed": sum(bool(c.get("passed")) for c in checkpoints),
         "checkpoints_total": len(checkpoints),
-        "medal": medal_of(details),
-        "any_medal": bool(details.get("any_medal")),
         "duration": _number(agent_run.get("duration")),
         "input_tokens": _number(usage.get("input_tokens")),
         "output_tokens": _number(usage.get("output_tokens")),
@@ -84,6 +75,8 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "judge_cost_usd": _number(judge.get("cost_usd")),
         "folder": result.get("folder"),
         "message": _message(result),
+        # Asked of every family: a grader of any kind may report in a family's terms (MLE-bench's medals).
+        **{key: value for family in families().values() for key, value in family.item_fields(result).items()},
     }
 
 
@@ -132,23 +125,41 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 def mean_and_sem(values: list[float]) -> dict[str, float | None]:
     mean = statistics.fmean(values) if values else None
     sem = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else None
-    return {"mean": _round(mean), "sem": _round(sem)}
+    return {"mean": round6(mean), "sem": round6(sem)}
 
 
 # --- helpers ------------------------------------------------------------------------------------------
 
+@functools.cache  # looked up once, not per item
+def families() -> dict:
+    """The registered families by kind (imported here, late: a family's reporting uses this module)."""
+    from ..families import registered
+
+    return registered()
+
+
+def _scored(items: list[dict]) -> list[dict]:
+    """The items whose score is partial credit (an unknown kind's too)."""
+    return [i for i in items if (family := families().get(i["kind"])) is None or family.scored]
+
+
+def _family_fields(items: list[dict], fields: str) -> dict[str, Any]:
+    """What each family adds to a summary of `items` (from its own items among them, maybe none)."""
+    added: dict[str, Any] = {}
+    for kind, family in families().items():
+        added.update(getattr(family, fields)([i for i in items if i["kind"] == kind]))
+    return added
+
+
 def _agent_summary(agent: str | None, items: list[dict]) -> dict[str, Any]:
-    competitions = [i for i in items if i["kind"] == "competition"]
-    scored = [i for i in items if i["kind"] != "competition"]
+    scored = _scored(items)
     return {
         "agent": agent,
         **_counts(items),
         "seeds": len({_seed(i) for i in items}),
-        "pass_rate": _across_seeds(items, lambda i: i["passed"]),
-        "score": _across_seeds(scored, lambda i: i["score"] or 0.0) if scored else None,
-        "competitions": len(competitions),
-        "any_medal": _across_seeds(competitions, lambda i: i["any_medal"]) if competitions else None,
-        "medals": {m: sum(i["medal"] == m for i in competitions) for m in MEDALS} if competitions else None,
+        "pass_rate": across_seeds(items, lambda i: i["passed"]),
+        "score": across_seeds(scored, lambda i: i["score"] or 0.0) if scored else None,
+        **_family_fields(items, "summary_fields"),
         "pass_at_k": _pass_at_k(items),
         "usage": {**{key: _total(i[key] for i in items) for key in ("input_tokens", "output_tokens", "cost_usd")},
                   "reported_by_agent": sum(i["usage_source"] == "agent" and not i["usage_ignored"] for i in items),
@@ -168,19 +179,18 @@ def _counts(items: list[dict]) -> dict[str, int]:
 
 
 def _category_summary(category: str, items: list[dict]) -> dict[str, Any]:
-    competitions = [i for i in items if i["kind"] == "competition"]
-    scored = [i for i in items if i["kind"] != "competition"]
+    scored = _scored(items)
     return {"category": category, **_counts(items),
-            "mean_score": _round(statistics.fmean(i["score"] or 0.0 for i in scored)) if scored else None,
-            "any_medal": _round(statistics.fmean(i["any_medal"] for i in competitions)) if competitions else None}
+            "mean_score": round6(statistics.fmean(i["score"] or 0.0 for i in scored)) if scored else None,
+            **_family_fields(items, "category_fields")}
 
 
-def _across_seeds(items: list[dict], value) -> dict[str, Any]:
+def across_seeds(items: list[dict], value) -> dict[str, Any]:
     """The mean of `value` per seed, then their mean and SEM (MLE-bench's per-seed aggregate)."""
     per_seed = {seed: statistics.fmean(float(value(i)) for i in group)
                 for seed, group in sorted(_group(items, _seed).items())}
     return {**mean_and_sem(list(per_seed.values())),
-            "per_seed": {str(seed): _round(v) for seed, v in per_seed.items()}}
+            "per_seed": {str(seed): round6(v) for seed, v in per_seed.items()}}
 
 
 def _pass_at_k(items: list[dict]) -> dict[str, float]:
@@ -188,7 +198,7 @@ def _pass_at_k(items: list[dict]) -> dict[str, float]:
     runs = [(len(group), sum(i["passed"] for i in group)) for group in tasks.values()]
     if not runs:
         return {}
-    return {str(k): _round(statistics.fmean(pass_at_k(n, c, k) for n, c in runs))
+    return {str(k): round6(statistics.fmean(pass_at_k(n, c, k) for n, c in runs))
             for k in range(1, min(n for n, _ in runs) + 1)}
 
 
@@ -210,7 +220,7 @@ def _seed(item: dict) -> int:
 
 def _total(values: Iterable[float | None]) -> float | None:
     known = [v for v in values if v is not None]
-    return _round(sum(known)) if known else None
+    return round6(sum(known)) if known else None
 
 
 def _number(value: Any) -> float | None:
@@ -219,7 +229,7 @@ def _number(value: Any) -> float | None:
     return value
 
 
-def _round(value: float | None) -> float | None:
+def round6(value: float | None) -> float | None:
     return None if value is None else round(value, 6)
 
 

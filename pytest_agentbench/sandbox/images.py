@@ -7,7 +7,6 @@ each image once while the others wait for it.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import os
 import platform
@@ -15,11 +14,11 @@ import re
 import shutil
 import subprocess
 import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
+from ..files import file_lock
 from .base import BuildError, SandboxEngine
 
 BASE_CONTEXT = Path(__file__).parent / "base_image"
@@ -57,17 +56,10 @@ def context_hash(context: Path) -> str:
     return h.hexdigest()
 
 
-@contextmanager
-def build_lock(tag: str) -> Iterator[None]:
+def build_lock(tag: str):
     """One builder per image on this host; the others block here, then find the image built."""
-    lock_dir = Path(tempfile.gettempdir()) / "agentbench-locks"
-    lock_dir.mkdir(exist_ok=True)
-    with open(lock_dir / (hashlib.sha256(tag.encode()).hexdigest()[:24] + ".lock"), "w") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return file_lock(Path(tempfile.gettempdir()) / "agentbench-locks"
+                     / (hashlib.sha256(tag.encode()).hexdigest()[:24] + ".lock"))
 
 
 def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None = None) -> str:

@@ -18,7 +18,7 @@ import pytest
 
 from support import AGENTS, TASK_SPECS
 
-from pytest_agentbench.reporting import run_group as report_files
+from pytest_agentbench.reporting import run_group as report_files, tables
 
 pytestmark = pytest.mark.docker
 
@@ -99,7 +99,7 @@ def cell(row: dict, column: str) -> str:
 
 def test_the_html_report_has_the_columns_and_one_row_per_item_the_crashed_one_too(run):
     text = (run["path"] / "reports" / "report.html").read_text()
-    for title in report_files.COLUMNS.values():
+    for title in tables.COLUMNS.values():
         assert f">{title}</th>" in text
     rows = html_rows(run["path"] / "reports" / "report.html")
     assert sorted(rows) == [ITEM.format(s) for s in range(3)]

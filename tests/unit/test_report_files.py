@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentbench.reporting import results, run_group as report_files
+from pytest_agentbench.families.competition import reporting as competition_reporting
+from pytest_agentbench.reporting import page, results, run_group as report_files, tables, terminal
 from pytest_agentbench.reporting.summary import item_view, summarize
 
 GROUP = "2026-01-01T00-00-00-000000_run-group_a"
@@ -76,11 +77,11 @@ def test_competitions_get_a_submission_jsonl_and_mle_bench_grading_report(group)
     report_files.write_collected(group, {nodeid("c4", 0): {"task_id": "c4", "seed": 0, "kind": "competition"}})
     report_files.write_run_files(group, agent="a")
 
-    lines = [json.loads(line) for line in (group / report_files.SUBMISSION_FILE).read_text().splitlines()]
+    lines = [json.loads(line) for line in (group / competition_reporting.SUBMISSION_FILE).read_text().splitlines()]
     assert [line["competition_id"] for line in lines] == ["c1", "c2", "c3", "c4"]
     assert lines[0] == {"competition_id": "c1", "submission_path": str(group / "c1_seed0/submission/submission.csv"),
                         "logs_path": str(group / "c1_seed0/logs"), "code_path": str(group / "c1_seed0/code")}
-    [grading] = group.glob(f"*{report_files.GRADING_REPORT_SUFFIX}")
+    [grading] = group.glob(f"*{competition_reporting.GRADING_REPORT_SUFFIX}")
     aggregate = json.loads(grading.read_text())
     assert {k: v for k, v in aggregate.items() if k != "competition_reports"} == {
         "total_runs": 4, "total_runs_with_submissions": 2, "total_valid_submissions": 2, "total_medals": 1,
@@ -91,30 +92,30 @@ def test_competitions_get_a_submission_jsonl_and_mle_bench_grading_report(group)
 
 def test_a_newer_grading_report_replaces_the_older_one(group):
     write_item(group, "c1", 0, kind="competition", details=report("c1", "gold"))
-    (group / f"2020-01-01T00-00-00-UTC{report_files.GRADING_REPORT_SUFFIX}").write_text("{}")
+    (group / f"2020-01-01T00-00-00-UTC{competition_reporting.GRADING_REPORT_SUFFIX}").write_text("{}")
     report_files.write_run_files(group)
-    [grading] = group.glob(f"*{report_files.GRADING_REPORT_SUFFIX}")
+    [grading] = group.glob(f"*{competition_reporting.GRADING_REPORT_SUFFIX}")
     assert json.loads(grading.read_text())["total_medals"] == 1
 
 
 def test_without_competitions_there_is_no_submission_file(group):
     write_item(group, "t1", 0)
     report_files.write_run_files(group)
-    assert not (group / report_files.SUBMISSION_FILE).exists()
-    assert not list(group.glob(f"*{report_files.GRADING_REPORT_SUFFIX}"))
+    assert not (group / competition_reporting.SUBMISSION_FILE).exists()
+    assert not list(group.glob(f"*{competition_reporting.GRADING_REPORT_SUFFIX}"))
 
 
 def test_item_detail_has_the_log_tail_the_first_submission_rows_and_links(group):
     log = "".join(f"line {i}\n" for i in range(100))
     csv = "id,answer\n" + "".join(f"{i},{'x' * 100}\n" for i in range(50))
     result = write_item(group, "t1", 0, log=log, submission=csv)
-    detail = report_files.item_detail(result)
-    assert detail["log_tail"].splitlines() == [f"line {i}" for i in range(100 - report_files.LOG_TAIL_LINES, 100)]
+    detail = page.item_detail(result)
+    assert detail["log_tail"].splitlines() == [f"line {i}" for i in range(100 - page.LOG_TAIL_LINES, 100)]
     assert detail["submission"]["rows"][0] == ["id", "answer"]
-    assert len(detail["submission"]["rows"]) == 1 + report_files.PREVIEW_ROWS
-    assert detail["submission"]["rows"][1] == ["0", "x" * report_files.PREVIEW_CELL]
+    assert len(detail["submission"]["rows"]) == 1 + page.PREVIEW_ROWS
+    assert detail["submission"]["rows"][1] == ["0", "x" * page.PREVIEW_CELL]
     assert detail["trajectory"] == str(group / "t1_seed0" / "trajectory.jsonl")
-    html = report_files.detail_html(detail, group)
+    html = page.detail_html(detail, group)
     assert "href='t1_seed0/trajectory.jsonl'" in html and "&lt;b&gt;wrong&lt;/b&gt;" in html
     json.dumps(detail)  # it crosses from an xdist worker to the controller
 
@@ -148,9 +149,9 @@ def test_report_command_prints_the_summary_and_refuses_a_folder_that_is_no_run_g
 def test_text_and_markdown_tables_show_the_numbers():
     summary = summarize([{"nodeid": nodeid("t", s), "agent": "a", "outcome": o, "kind": "task",
                           "grade": {"score": v}} for s, (o, v) in enumerate([("passed", 1.0), ("failed", 0.5)])])
-    text = "\n".join(report_files.text_lines(summary))
+    text = "\n".join(terminal.text_lines(summary))
     assert "0.750 ± 0.250" in text and "@1 0.50, @2 1.00" in text
-    markdown = report_files.markdown(summary, GROUP)
+    markdown = terminal.markdown(summary, GROUP)
     assert markdown.startswith(f"### agentbench: {GROUP}") and "| a | 2 | 1 | 1 | 0 |" in markdown
 
 
@@ -158,9 +159,9 @@ def test_the_agent_table_shows_what_judging_cost_apart_from_the_agent():
     judged = {"judge_usage": {"calls": 3, "input_tokens": 500, "output_tokens": 3, "cost_usd": 0.00131}}
     summary = summarize([{"nodeid": nodeid("t", 0), "agent": "a", "outcome": "passed", "kind": "workplace",
                           "grade": {"score": 1.0, "details": judged}}])
-    [row] = report_files.agent_rows(summary)
-    assert dict(zip(report_files.AGENT_HEADERS, row))["judge cost"] == "$0.0013 (3 calls)"
-    assert dict(zip(report_files.AGENT_HEADERS, row))["cost"] == "-"
+    [row] = tables.agent_rows(summary)
+    assert dict(zip(tables.agent_headers(), row))["judge cost"] == "$0.0013 (3 calls)"
+    assert dict(zip(tables.agent_headers(), row))["cost"] == "-"
 
 
 def test_figures_the_agent_reported_itself_are_marked_and_ignored_ones_counted(group):
@@ -168,9 +169,9 @@ def test_figures_the_agent_reported_itself_are_marked_and_ignored_ones_counted(g
     ignored = {"source": "agent", "ignored": "usage.json ignored: output_tokens -5 is not between 0 and 10"}
     items = [write_item(group, "t1", 0, usage=reported), write_item(group, "t1", 1, usage=ignored)]
     summary = summarize(items)
-    row = dict(zip(report_files.AGENT_HEADERS, report_files.agent_rows(summary)[0]))
+    row = dict(zip(tables.agent_headers(), tables.agent_rows(summary)[0]))
     assert row["tokens"] == "1,200 (agent-reported) (1 usage.json ignored)"
     assert row["cost"] == "$0.01 (agent-reported)"
-    cells = report_files.cells(item_view(items[0]))
+    cells = tables.cells(item_view(items[0]))
     assert cells["tokens"] == "1,200 (agent-reported)" and cells["cost"] == "$0.0100 (agent-reported)"
-    assert report_files.item_detail(items[1])["notes"] == [ignored["ignored"]]
+    assert page.item_detail(items[1])["notes"] == [ignored["ignored"]]

@@ -11,7 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_agentbench.reporting.summary import (medal_of, pass_at_k, summarize, task_and_seed, views)
+from pytest_agentbench.families.competition.reporting import item_fields, medal_of
+from pytest_agentbench.reporting.summary import (pass_at_k, summarize, task_and_seed, views)
 
 SPEC = "task_specs/fam/{task}/task.yaml::{task}"
 
@@ -162,8 +163,11 @@ def test_node_ids_and_medals_are_read_as_collect_and_mle_bench_write_them():
     assert task_and_seed(nodeid("reverse-words", 12)) == ("reverse-words", 12)
     assert task_and_seed(nodeid("reverse-words")) == ("reverse-words", None)
     assert medal_of({"gold_medal": False, "silver_medal": True, "bronze_medal": False}) == "silver"
-    assert medal_of({"gold_medal": False, "silver_medal": False, "bronze_medal": False}) == "none"
-    assert medal_of({"score": 1}) is None
+    assert medal_of({"gold_medal": False, "silver_medal": False, "bronze_medal": False}) is None
+    # In reports: "none" for a graded competition without a medal, None for one never graded.
+    none = {"gold_medal": False, "silver_medal": False, "bronze_medal": False}
+    assert item_fields({"grade": {"details": none}})["medal"] == "none"
+    assert item_fields({"grade": {"details": {"score": 1}}})["medal"] is None
 
 
 def test_items_are_listed_by_task_then_seed_as_a_number():

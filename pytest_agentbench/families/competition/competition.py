@@ -15,9 +15,7 @@ submission, and places the score on the competition's `leaderboard.csv` with Kag
 
 from __future__ import annotations
 
-import contextlib
 import csv
-import fcntl
 import hashlib
 import json
 import math
@@ -27,17 +25,18 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
-from typing import Annotated, Any, Iterable, Iterator, NamedTuple
+from typing import Annotated, Any, Iterable, NamedTuple
 
 import pydantic
 import yaml
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_validator
+from pydantic import AfterValidator, field_validator
 
 from .medals import infer_is_lower_better, medal_thresholds, rank
 from .submission_format import InvalidSubmissionError, check_submission, summarize
 from ...grading.isolated import GraderLimits, run_isolated
 from ...grading.result import GraderError  # a grader that failed: never counted as an invalid submission
 from ...spec import SPEC_FILE, SpecError, load_spec
+from ...files import StrictModel, file_lock, write_text_atomic
 from ...taskcode import load_function
 
 DEFAULT_COMPETITIONS_ROOT = Path("task_specs/mle")
@@ -69,11 +68,7 @@ RelativePath = Annotated[str, AfterValidator(_relative_path)]
 FileFunction = Annotated[str, AfterValidator(_file_function)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class DatasetConfig(_Strict):
+class DatasetConfig(StrictModel):
     """Paths relative to the prepared folder (`<data_dir>/<id>/prepared`)."""
 
     answers: str
@@ -93,16 +88,14 @@ class DatasetConfig(_Strict):
         return value
 
 
-class GraderConfig(_Strict):
+class GraderConfig(StrictModel):
     name: str
     grade_fn: FileFunction  # "grade.py:grade", relative to the competition folder
 
 
-class CompetitionConfig(BaseModel):
+class CompetitionConfig(StrictModel):
     """The competition fields of a task.yaml (MLE-bench's config.yaml, plus raw, solution and id_column);
     id and name are generic fields too, validated by both models."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     id: str
     name: str
@@ -179,7 +172,7 @@ def prepare_competition(comp_dir: str | Path, data_dir: str | Path | None = None
     root.mkdir(parents=True, exist_ok=True)
     prepared = Prepared(root / "prepared" / "public", root / "prepared" / "private")
     sources = _sources_md5(comp_dir, config)
-    with _locked(root / ".lock"):
+    with file_lock(root / ".lock"):
         if not force and _cache_is_current(root, sources):
             return prepared
         for stale in root.glob(".preparing-*"):  # left by a process that died mid-way; we hold the lock
@@ -193,7 +186,7 @@ def prepare_competition(comp_dir: str | Path, data_dir: str | Path | None = None
                 if (root / name).exists():
                     (root / name).rename(work / f"old-{name}")
                 (work / name).rename(root / name)
-            _write_atomically(root / "checksums.yaml", yaml.safe_dump(checksums, sort_keys=True))
+            write_text_atomic(root / "checksums.yaml", yaml.safe_dump(checksums, sort_keys=True))
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return prepared
@@ -247,22 +240,6 @@ def _cache_is_current(root: Path, sources: str) -> bool:
         return recorded["sources_md5"] == sources and recorded["files"] == _md5_tree(root, "prepared")
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return False
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    os.replace(tmp, path)
 
 
 # --- grading -------------------------------------------------------------------------------------
@@ -372,7 +349,7 @@ def aggregate_reports(reports: Iterable[dict]) -> dict:
     reports = list(reports)
 
     def total(key: str) -> int:
-        return sum(bool(r[key]) for r in reports)
+        return sum(bool(r.get(key)) for r in reports)
 
     return {
         "total_runs": len(reports),

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .competition import CompetitionConfig, CompetitionError
 from .competition import grade_submission, prepare_competition, score_submission
-from . import submission_format
+from . import reporting, submission_format
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import SandboxSpec
 from ..base import (
@@ -36,6 +36,15 @@ SERVER_READY_TIMEOUT = 60
 class CompetitionFamily(Family):
     name = "competition"
     fields = CompetitionConfig
+    scored = False  # its score is the competition's own metric: summed up by medals instead
+    agent_columns = reporting.AGENT_COLUMNS
+    category_columns = reporting.CATEGORY_COLUMNS
+    category_bars = reporting.CATEGORY_BARS
+    item_fields = staticmethod(reporting.item_fields)
+    summary_fields = staticmethod(reporting.summary_fields)
+    category_fields = staticmethod(reporting.category_fields)
+    junit_properties = staticmethod(reporting.junit_properties)
+    write_group_files = staticmethod(reporting.write_group_files)
 
     def prepare(self, ctx: TaskContext) -> None:
         try:
@@ -103,7 +112,7 @@ class CompetitionFamily(Family):
 
 def to_grade(report: dict, problems: list[str], pass_on: str) -> Grade:
     """MLE-bench's report as checkpoints; the item passes when the --pass-on bar is reached."""
-    score, medal = report["score"], medal_of(report)
+    score, medal = report["score"], reporting.medal_of(report)
     thresholds = (f"gold {report['gold_threshold']}, silver {report['silver_threshold']}, "
                   f"bronze {report['bronze_threshold']}, median {report['median_threshold']} "
                   f"({'lower' if report['is_lower_better'] else 'higher'} is better)")
@@ -122,9 +131,3 @@ def to_grade(report: dict, problems: list[str], pass_on: str) -> Grade:
     return Grade(checkpoints, score=score, passed=passed,
                  summary=f"score {score}, {medal or 'no medal'} (pass on {pass_on})", details=report)
 
-
-def medal_of(report: dict) -> str | None:
-    for medal in ("gold", "silver", "bronze"):
-        if report.get(f"{medal}_medal"):
-            return medal
-    return None

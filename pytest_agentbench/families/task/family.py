@@ -9,25 +9,22 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
+from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...grading.isolated import run_isolated
 from ...taskcode import load_function
 from ..base import AGENT_UID, CopyIn, Family, TaskContext, grader_limits
 
 
-class FileCopy(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class FileCopy(StrictModel):
     src: str = Field(description="path relative to the task folder: a file or a folder")
     dest: str = Field(pattern=r"^/", description="absolute path in the container")
     writable: bool = False  # owned by the agent's user instead of root
 
 
-class TaskFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class TaskFields(StrictModel):
     description: str | None = Field(default=None, description="instructions, written to /home/instructions.txt")
     files: list[FileCopy] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)

@@ -31,9 +31,10 @@ import threading
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from ...grading import result as grading_result
+from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
@@ -56,9 +57,7 @@ RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
 
 
 
-class WorkplaceFields(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class WorkplaceFields(StrictModel):
     outputs: list[str] = Field(default_factory=lambda: ["/workspace"],
                                description="container paths saved after the agent and restored for grading")
     allow_internet: bool = True

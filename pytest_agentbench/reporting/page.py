@@ -1,0 +1,194 @@
+"""The group's page (report.html, `agentbench report`: templates/page.html, jinja2) and the HTML pieces
+pytest-html's page shares with it: the summary (tables and a bar chart), and an item's details (message,
+checkpoints, the tail of agent.log, the submission's first rows, the LLM judge's calls)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from ..masking import mask
+from .summary import families, item_view
+from .tables import COLUMNS, agent_headers, agent_rows, category_headers, category_rows, cells
+
+
+LOG_TAIL_LINES = 25
+LOG_TAIL_BYTES = 4_000
+
+
+PREVIEW_ROWS = 5
+PREVIEW_COLUMNS = 12
+
+
+PREVIEW_CELL = 40
+_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("pytest_agentbench.reporting", "templates"),
+                                autoescape=True, keep_trailing_newline=True)
+
+
+def item_detail(result: Mapping[str, Any], message: str | None = None) -> dict[str, Any]:
+    """What an item's expanded row shows, read from its folder (JSON-safe: it crosses from xdist workers).
+    Masked: it quotes the agent's files (the submission's first rows), which the agent may fill with keys."""
+    folder = Path(result["folder"]) if result.get("folder") else None
+    checkpoints = ((result.get("grade") or {}).get("checkpoints")) or []
+    view = item_view(result)
+    return mask({
+        "message": view["message"] if message is None else message,
+        "notes": [n for n in (view["usage_ignored"], _outputs_note(result.get("outputs"))) if n],
+        "checkpoints": [{k: c.get(k) for k in ("name", "points", "total", "passed", "message")} for c in checkpoints],
+        "log_tail": _tail(folder / "agent.log") if folder else None,
+        "submission": _preview(folder / "submission") if folder else None,
+        "log": _existing(folder, "agent.log"),
+        "trajectory": _existing(folder, "trajectory.jsonl"),
+        "judge": [_judge_call(c) for c in (((result.get("grade") or {}).get("details") or {}).get("judge") or [])],
+    })
+
+
+def _outputs_note(outputs: Mapping[str, Any] | None) -> str | None:
+    """What the copy of the outputs left out (links, special files), for people reading the report."""
+    if not outputs or not outputs.get("dropped_count"):
+        return None
+    more = outputs["dropped_count"] - len(outputs.get("dropped") or [])
+    return (f"left out of the outputs: {', '.join(outputs.get('dropped') or [])}"
+            + (f" and {more:,} more" if more > 0 else ""))
+
+
+def _judge_call(call: Mapping[str, Any]) -> dict[str, Any]:
+    """One LLM-judge call as people review it: the question asked, the answer, its tokens and cost."""
+    messages = call.get("messages") or []
+    prompt = next((m.get("content") for m in reversed(messages) if m.get("role") == "user"), "") or ""
+    return {"prompt": prompt[:2000], "answer": call.get("answer") or call.get("error") or "",
+            "tokens": f"{call.get('prompt_tokens') or 0}+{call.get('completion_tokens') or 0}",
+            "cost": "" if call.get("cost_usd") is None else f"${call['cost_usd']:.5f}"}
+
+
+REPORT_CSS = """
+.ab-summary table{border-collapse:collapse;margin:.4em 0 1em}
+.ab-summary th,.ab-summary td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
+.ab-chart{display:grid;grid-template-columns:max-content 1fr;gap:4px 10px;max-width:720px;font-size:13px}
+.ab-bar{background:#eee;height:16px;position:relative}
+.ab-bar span{display:block;height:100%}
+.ab-bar .score{background:#4a90d9}.ab-bar .medal{background:#d4a017}
+.ab-bar em{position:absolute;left:6px;top:0;font-style:normal;font-size:11px;line-height:16px}
+.ab-detail table{border-collapse:collapse;margin:4px 0}
+.ab-detail th,.ab-detail td{border:1px solid #ccc;padding:2px 6px;font-size:12px}
+.ab-log{max-height:24em;overflow:auto;background:#222;color:#eee;padding:6px;font-size:12px;white-space:pre-wrap}
+"""
+
+
+def summary_html(summary: Mapping[str, Any]) -> str:
+    """The summary at the top of a report: a table per agent and per category, and a bar chart of
+    scores per category (CSS bars: no script, works offline)."""
+    bars, chart = [], [("mean_score", "score", "mean score"), *(b for f in families().values() for b in f.category_bars)]
+    for a in summary["agents"]:
+        for c in a["categories"]:
+            label = c["category"] if len(summary["agents"]) == 1 else f"{a['agent']} / {c['category']}"
+            for key, css, name in chart:
+                if c[key] is not None:
+                    width = max(0.0, min(1.0, c[key])) * 100
+                    bars.append(f"<div>{escape(label)} ({name})</div><div class='ab-bar' title='{escape(name)}'>"
+                                f"<span class='{css}' style='width:{width:.1f}%'></span><em>{c[key]:.2f}</em></div>")
+    return (f"<section class='ab-summary'><style>{REPORT_CSS}</style>"
+            f"<h3>Agents</h3>{_html_table(agent_headers(), agent_rows(summary))}"
+            f"<h3>Per category</h3>{_html_table(category_headers(), category_rows(summary))}"
+            f"<div class='ab-chart'>{''.join(bars)}</div></section>")
+
+
+def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str:
+    """An item's expanded row: its message, checkpoints, the tail of agent.log, the submission's first
+    rows; with `link_base` (the page's folder), links to agent.log and trajectory.jsonl too."""
+    parts = [f"<p class='ab-message'>{escape(detail['message'])}</p>"] if detail.get("message") else []
+    parts += [f"<p class='ab-note'>{escape(note)}</p>" for note in detail.get("notes") or []]
+    if detail.get("checkpoints"):
+        parts.append(_html_table(["checkpoint", "points", "passed", "message"], [
+            [c["name"] or "", f"{c['points'] or 0:g}/{c['total'] or 0:g}", "yes" if c["passed"] else "no",
+             c["message"] or ""] for c in detail["checkpoints"]]))
+    if link_base is not None:
+        links = [f"<a href='{href(detail[k], link_base)}'>{name}</a>"
+                 for k, name in (("trajectory", "trajectory.jsonl"), ("log", "agent.log")) if detail.get(k)]
+        parts.append(f"<p>{' · '.join(links)}</p>" if links else "")
+    if detail.get("submission"):
+        sub = detail["submission"]
+        parts.append(f"<h4>{escape(sub['name'])} (first rows)</h4>" + _html_table(sub["rows"][0], sub["rows"][1:]))
+    if detail.get("judge"):
+        parts.append("<h4>LLM judge</h4>" + _html_table(["prompt", "answer", "tokens (in+out)", "cost"], [
+            [j["prompt"], j["answer"], j["tokens"], j["cost"]] for j in detail["judge"]]))
+    if detail.get("log_tail"):
+        parts.append(f"<h4>agent.log (last lines)</h4><pre class='ab-log'>{escape(detail['log_tail'])}</pre>")
+    return "<div class='ab-detail'>" + "".join(parts) + "</div>"
+
+
+def _tail(path: Path) -> str | None:
+    try:
+        with path.open("rb") as f:
+            f.seek(max(0, f.seek(0, os.SEEK_END) - LOG_TAIL_BYTES))
+            data = f.read()
+    except OSError:
+        return None
+    return "\n".join(data.decode("utf-8", "replace").splitlines()[-LOG_TAIL_LINES:])
+
+
+def _preview(submission_dir: Path) -> dict[str, Any] | None:
+    """The first rows of the submission CSV (submission.csv, else the first CSV in the folder)."""
+    path = submission_dir / "submission.csv"
+    if not path.is_file():
+        path = next(iter(sorted(submission_dir.glob("*.csv"))), None) if submission_dir.is_dir() else None
+    if path is None:
+        return None
+    rows = []
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as f:
+            for row in csv.reader(f):
+                rows.append([cell[:PREVIEW_CELL] for cell in row[:PREVIEW_COLUMNS]])
+                if len(rows) > PREVIEW_ROWS:
+                    break
+    except (OSError, csv.Error) as e:
+        return {"name": path.name, "rows": [[f"unreadable: {e}"]]}
+    return {"name": path.name, "rows": rows or [["(empty)"]]}
+
+
+def _existing(folder: Path | None, name: str) -> str | None:
+    return str(folder / name) if folder and (folder / name).exists() else None
+
+
+def href(path: str, base: Path) -> str:
+    """A link to `path` from a page in `base`: relative, so a copied tree keeps working."""
+    return quote(os.path.relpath(path, base))
+
+
+def _html_table(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def escape(value: Any) -> str:
+    """Text for HTML: agents and graders write messages, logs and CSVs with markup in them."""
+    return html.escape(str(value), quote=True)
+
+
+def report_page(title: str, summary: Mapping[str, Any], results: list[dict], items: list[dict], base: Path) -> str:
+    """The standalone page: the summary, then one row per item (`items`: summary.views(), so crashed and
+    never-run ones too); a row opens to its details. Self-contained: no external script, style or font."""
+    by_item = {(r.get("agent"), r.get("nodeid")): r for r in results}
+    rows, details = [], []
+    for index, view in enumerate(items):
+        result = by_item.get((view["agent"], view["nodeid"]), {"nodeid": view["nodeid"]})
+        details.append(detail_html(item_detail(result, view["message"]), base))
+        outcome = "crashed" if view["crashed"] else view["outcome"]
+        row_cells = "".join(f"<span>{escape(v)}</span>" for v in cells(view).values())
+        rows.append(f"<div class='row item {view['outcome'].replace(' ', '')}' role='row' data-index='{index}'>"
+                    f"<span class='result'>{escape(outcome)}</span><span>{escape(view['nodeid'])}</span>{row_cells}"
+                    f"<span>{escape(view['message'])}</span></div>")
+    return _TEMPLATES.get_template("page.html").render(
+        title=title, summary=Markup(summary_html(summary)), count=len(rows),
+        headers=Markup("".join(f"<span>{escape(h)}</span>" for h in COLUMNS.values())),
+        rows=Markup("\n".join(rows)), details=Markup(json.dumps(details).replace("</", "<\\/")))
