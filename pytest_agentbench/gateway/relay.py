@@ -104,6 +104,7 @@ def serve(port, token):
         def log_message(self, *args):
             pass
 
+    ThreadingHTTPServer.request_queue_size = 256  # the default 5 refuses a burst of concurrent calls
     server = ThreadingHTTPServer(("0.0.0.0", port), Handler)
     server.daemon_threads = True
     print("llm gateway ready", file=sys.stderr, flush=True)

@@ -169,11 +169,13 @@ def test_a_recorded_run_replays_with_the_endpoint_off(engine, item_net, base_ima
                         litellm_args={"api_base": llm.url, "api_key": "sk-x"})
         gateway = start_gateway(engine, base_image_tag, item_net, f"gw-{uuid.uuid4().hex[:8]}", fwd)
         _, first = run_agent(engine, base_image_tag, item_net, gateway, CLIENT, "the capital of France")
-    # the endpoint is stopped: only the recording can answer
+    # the endpoint is stopped: only the recording can answer; a new item has a network (and gateway) of its own
+    item_net = engine.create_network(f"gw-{uuid.uuid4().hex[:8]}", internal=True)
     again = Forwarder("task-a", Meter(), CallRecorder(tmp_path / "again"), replay=Replayer(tmp_path / "first", "task-a"))
     gateway = start_gateway(engine, base_image_tag, item_net, f"gw-{uuid.uuid4().hex[:8]}", again)
     _, second = run_agent(engine, base_image_tag, item_net, gateway, CLIENT, "the capital of France")
     a, b = (json.loads(o.strip().splitlines()[-1]) for o in (first, second))
+    assert b["plain0"][0] == 200, b
     assert json.loads(a["plain0"][1])["choices"] == json.loads(b["plain0"][1])["choices"]
     assert a["stream"][1] == b["stream"][1]
     assert again.meter.summary()["prompt_tokens"] == fwd.meter.summary()["prompt_tokens"]
