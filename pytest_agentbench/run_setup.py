@@ -57,6 +57,13 @@ def make_run_state(config: pytest.Config) -> RunState:
             masking.remember({name: os.environ.get(name, "") for name in agent.secrets()})
         except AgentError as e:
             raise pytest.UsageError(str(e)) from None
+    if agent is not None and mode != "regrade":
+        from .sandbox import get_engine
+
+        try:  # an engine no package registers stops the run here, not in every item
+            get_engine(opt("agentbench_sandbox"))
+        except ValueError as e:
+            raise pytest.UsageError(f"--sandbox: {e}") from None
     container_config = ContainerConfig()
     workerinput = getattr(config, "workerinput", None)
     if opt("agentbench_container_config"):

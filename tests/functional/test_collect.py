@@ -94,6 +94,13 @@ def test_an_unknown_agent_is_an_error_listing_the_known_ones(pytester, specs):
     result.stderr.fnmatch_lines([f"*unknown agent 'nosuch' (looked in {AGENTS}); known agents: dummy, nop, oracle*"])
 
 
+def test_an_unknown_sandbox_engine_stops_the_run_at_start_naming_the_known_ones(pytester, specs):
+    specs("alpha")
+    result = pytester.runpytest_subprocess("task_specs", "--agent=dummy", f"--agents-dir={AGENTS}", "--sandbox=nope")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR  # not one error per item
+    result.stderr.fnmatch_lines(["*--sandbox: unknown sandbox engine 'nope'; known: docker*"])
+
+
 def test_a_missing_secret_names_the_agent_and_the_variable(pytester, specs):
     specs("alpha")
     agent = pytester.path / "agents" / "needy"
