@@ -30,12 +30,10 @@ def project(tmp_path, base_image_tag, monkeypatch):
     (sleeper / "config.yaml").write_text("sleeper:\n  start: start.sh\n")
     shutil.copy(AGENTS / "nop" / "Dockerfile", sleeper / "Dockerfile")
     (sleeper / "start.sh").write_text("echo started\nsleep 600\n")
-    # the oracle, after 5 s: items that end on their own, soon, but not before a loaded machine has seen
-    # both workers' agents start and sent the signal (at 2 s, one could end and the next item begin first)
-    slow = tmp_path / "agents" / "slow"
+    slow = tmp_path / "agents" / "slow"  # the oracle, after 2 s: items that end on their own, soon
     shutil.copytree(sleeper, slow)
     (slow / "config.yaml").write_text("slow:\n  start: start.sh\n  reference_solution: true\n")
-    (slow / "start.sh").write_text("sleep 5\nexec bash /home/agent/solution/solution.sh\n")
+    (slow / "start.sh").write_text("sleep 2\nexec bash /home/agent/solution/solution.sh\n")
     writer = tmp_path / "agents" / "writer"  # the oracle, leaving 700 kB of logs
     shutil.copytree(slow, writer)
     (writer / "config.yaml").write_text("writer:\n  start: start.sh\n  reference_solution: true\n")
@@ -127,7 +125,7 @@ def test_an_interrupt_stops_new_work_at_once_and_leaves_every_item_resumable(pro
     started = time.time()
     proc = start(project, "--agent=slow", "--seeds=6", "-n", "2")
     run_id, group = run_id_and_group(proc)
-    # both workers' agents have just started (each runs 5 s): nothing else is under way
+    # both workers' agents have just started (each runs 2 s): nothing else is under way
     wait_for(lambda: len(programs_started(docker_client, run_id, started)) >= 2, 120, "both workers' agents")
     interrupted_at = time.time()
     if to == "group":  # Ctrl-C, `timeout -s TERM`: every process of the run
