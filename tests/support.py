@@ -43,9 +43,11 @@ def all_labelled(client) -> list[str]:
 
 
 def _sigint_as_in_a_terminal() -> None:
-    # A shell starts background jobs with SIGINT ignored, and an ignored signal stays ignored across
-    # exec: a suite run from `make test &` would then test a pytest that Ctrl-C cannot reach.
+    # A shell starts background jobs with SIGINT ignored, and nohup starts its command with SIGHUP
+    # ignored; an ignored signal stays ignored across exec: a suite run from `make test &` or under
+    # nohup would then test a pytest that Ctrl-C or a hang-up cannot reach.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
 
 
 # Popen arguments for a run that Ctrl-C tests interrupt: its own process group, as a terminal's
