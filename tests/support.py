@@ -1,8 +1,10 @@
-"""Constants, HTTP and Docker queries the tests of every group share."""
+"""Constants, HTTP and Docker queries, and package installs, that the tests of every group share."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -78,3 +80,20 @@ def add_agent(project: Path, name: str, start_sh: str, files: dict[str, str] | N
         dockerfile += f"COPY --chown=nonroot:nonroot {file} /home/agent/\n"
     (folder / "Dockerfile").write_text(dockerfile)
     (folder / "start.sh").write_text(start_sh)
+
+
+def install_entry_point_package(tmp_path: Path, dist: str, group: str, entry: str, module: str, code: str) -> Path:
+    """A package with one module and one entry point (`entry` = "name = module:attr" under `group`),
+    built and installed by pip into a folder of its own, for PYTHONPATH: the test venv, shared with the
+    tests running at the same time, is left as it was. Returns that folder."""
+    source = tmp_path / dist
+    source.mkdir()
+    (source / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n'
+        f'[project]\nname = "{dist}"\nversion = "0.1"\n\n[project.entry-points."{group}"]\n{entry}\n')
+    (source / f"{module}.py").write_text(code)
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(source)],
+                   check=True, capture_output=True)
+    assert (site / f"{module}.py").is_file()
+    return site

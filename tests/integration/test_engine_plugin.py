@@ -11,22 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, REPO, TASK_SPECS
+from support import AGENTS, REPO, TASK_SPECS, install_entry_point_package
 
 pytestmark = pytest.mark.docker
-
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "agentbench-marked-engine"
-version = "0.1"
-
-[project.entry-points."pytest_agentbench.engines"]
-marked = "marked_engine:MarkedEngine"
-"""
 
 # The Docker engine, leaving a line in $MARKED_ENGINE_LOG for each engine made and each sandbox started:
 # proof that this class, not the built-in one, ran the item.
@@ -56,14 +43,8 @@ class MarkedEngine(DockerEngine):
 def marked_engine(tmp_path, monkeypatch) -> Path:
     """The package built and installed by pip into a folder of its own, put on PYTHONPATH: the test venv,
     shared with the other tests running at the same time, is left as it was. Returns the mark log."""
-    source = tmp_path / "marked-engine"
-    source.mkdir()
-    (source / "pyproject.toml").write_text(PYPROJECT)
-    (source / "marked_engine.py").write_text(ENGINE)
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(site), str(source)], check=True, capture_output=True)
-    assert (site / "marked_engine.py").is_file()
+    site = install_entry_point_package(tmp_path, "agentbench-marked-engine", "pytest_agentbench.engines",
+                                       "marked = \"marked_engine:MarkedEngine\"", "marked_engine", ENGINE)
     log = tmp_path / "marks.log"
     monkeypatch.setenv("PYTHONPATH", str(site))
     monkeypatch.setenv("MARKED_ENGINE_LOG", str(log))

@@ -4,28 +4,13 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from support import add_agent
+from support import add_agent, install_entry_point_package
 
 pytestmark = pytest.mark.docker
-
-PYPROJECT = """\
-[build-system]
-requires = ["setuptools>=61"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "agentbench-echo-family"
-version = "0.1"
-
-[project.entry-points."pytest_agentbench.families"]
-echo = "echo_family:EchoFamily"
-"""
 
 # A family of its own kind: the agent must write the spec's `word` (given in its environment) to
 # /home/submission/echo.txt. Only the Family interface is used, as a third party would.
@@ -64,15 +49,8 @@ class EchoFamily(Family):
 def echo_family(tmp_path) -> Path:
     """The package built and installed by pip into a folder of its own (put on PYTHONPATH by the
     test): the test venv, shared with the other tests running at the same time, is left as it was."""
-    source = tmp_path / "echo-family"
-    source.mkdir()
-    (source / "pyproject.toml").write_text(PYPROJECT)
-    (source / "echo_family.py").write_text(FAMILY)
-    site = tmp_path / "site"
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
-                    "--target", str(site), str(source)], check=True, capture_output=True)
-    assert (site / "echo_family.py").is_file()
-    return site
+    return install_entry_point_package(tmp_path, "agentbench-echo-family", "pytest_agentbench.families",
+                                       "echo = \"echo_family:EchoFamily\"", "echo_family", FAMILY)
 
 
 def test_a_family_installed_by_another_package_runs_its_items(pytester, echo_family, base_image_tag, monkeypatch):
