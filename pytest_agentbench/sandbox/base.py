@@ -121,11 +121,14 @@ class Sandbox(abc.ABC):
         """Run a command; at `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
 
     def exec_dialog(self, cmd: list[str], *, answer: Callable[[bytes], bytes | None], user: str | None = None,
-                    env: Mapping[str, str] | None = None, timeout: float | None = None) -> ExecResult:
+                    env: Mapping[str, str] | None = None, timeout: float | None = None,
+                    on_start: Callable[[Callable[[bytes], None]], None] | None = None) -> ExecResult:
         """Run a command that talks in lines: each line it writes to stdout goes to `answer`, and what
         `answer` returns (if anything) is written to its stdin. Its stderr is the result's `output`.
         Only the command's own stdout reaches `answer`: the engine keeps the two streams apart. At
-        `timeout` seconds the whole sandbox is killed and `timed_out` is set."""
+        `timeout` seconds the whole sandbox is killed and `timed_out` is set. `on_start`, if given, is
+        called once the command runs with a function writing to its stdin from any thread: a dialog
+        that answers many questions at once (the model gateway) replies when each answer is ready."""
         raise NotImplementedError(f"{type(self).__name__} cannot hold a dialog with a command")
 
     @abc.abstractmethod
@@ -169,6 +172,14 @@ class SandboxEngine(abc.ABC):
 
     @abc.abstractmethod
     def remove_network(self, name: str) -> None: ...
+
+    def connect_network(self, sandbox: "Sandbox", network: str, *, aliases: list[str] = ()) -> None:
+        """Join a running sandbox to one more network, reachable there by `aliases`."""
+        raise NotImplementedError(f"{type(self).__name__} cannot connect a sandbox to a network")
+
+    def disconnect_network(self, sandbox: "Sandbox", network: str) -> None:
+        """Take a sandbox off a network (a network is removed only once nothing is on it)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot disconnect a sandbox from a network")
 
     def network_subnets(self, name: str) -> list[str]:
         """The network's address ranges (CIDR)."""

@@ -90,7 +90,7 @@ class DockerSandbox(Sandbox):
         reader.join(10)
         return True
 
-    def exec_dialog(self, cmd, *, answer, user=None, env=None, timeout=None):
+    def exec_dialog(self, cmd, *, answer, user=None, env=None, timeout=None, on_start=None):
         api = self.engine.client.api
         start = time.time()
         exec_id = api.exec_create(self.container.id, list(cmd), stdin=True, user=user or "",
@@ -98,6 +98,14 @@ class DockerSandbox(Sandbox):
         sock = api.exec_start(exec_id, socket=True)
         stderr = bytearray()
         failure: list[BaseException] = []
+        writing = threading.Lock()  # replies from several threads must not interleave
+
+        def send(data: bytes) -> None:
+            with writing:
+                getattr(sock, "_sock", sock).sendall(data)
+
+        if on_start is not None:
+            on_start(send)
 
         def talk():
             line = bytearray()
@@ -115,7 +123,7 @@ class DockerSandbox(Sandbox):
                         reply = answer(bytes(line[:end]))
                         del line[:end + 1]
                         if reply is not None:
-                            getattr(sock, "_sock", sock).sendall(reply)
+                            send(reply)
                     if len(line) > DIALOG_LINE_MAX:
                         raise ValueError(f"{shlex.join(cmd)} wrote a line over {DIALOG_LINE_MAX} bytes")
             except Exception as e:  # noqa: BLE001 - the stream breaks when the container is killed
@@ -283,6 +291,15 @@ class DockerEngine(SandboxEngine):
         self.client.networks.create(name, driver="bridge", internal=internal, labels=self.labels(),
                                     options=options, check_duplicate=True)
         return name
+
+    def connect_network(self, sandbox: Sandbox, network: str, *, aliases: list[str] = ()) -> None:
+        self.client.networks.get(network).connect(sandbox.container, aliases=list(aliases) or None)
+
+    def disconnect_network(self, sandbox: Sandbox, network: str) -> None:
+        try:
+            self.client.api.disconnect_container_from_network(sandbox.container.id, network, force=True)
+        except docker.errors.NotFound:
+            pass  # the network or the container is gone already
 
     def network_subnets(self, name: str) -> list[str]:
         config = (self.client.networks.get(name).attrs.get("IPAM") or {}).get("Config") or []
