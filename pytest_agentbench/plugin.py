@@ -21,6 +21,8 @@ from .agents import Agent, AgentConfig, AgentError, get_agent
 from .collect import (INVALID_SPEC, RESULT_KEY, SEED_KEY, SPEC_KEY, TaskFile, TaskFolder, claims, is_spec_file,
                       task_spec_in)
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
+from .gateway import settings as llm_settings
+from .gateway.fixtures import llm_gateway, task_llm  # noqa: F401  (the model gateway's fixtures)
 from .interrupts import StopOnSignals
 from .reporting.pytest_plugin import ReportPlugin
 from .run import (EXIT_CODE_KEY, HOST_ERRNOS, HOST_FAILURE, RUN_KEY, RunState, host_failure, new_run_id,
@@ -83,6 +85,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="do not record each program the agent runs as a trajectory step (saves the "
                          "tracing cost: about 0.1 ms per program started; writes are never traced); the agent's "
                          "run is one step")
+    llm_settings.add_options(group)
     parser.addini("agentbench_paths", type="paths", default=[],
                   help="folders holding task specs; task.yaml files elsewhere are collected only when their "
                        "folder is given on the command line or in testpaths, or --agent is given")
@@ -179,6 +182,10 @@ def _run_state(config: pytest.Config) -> RunState:
                     pass
         except (OSError, ValueError, TypeError) as e:
             raise pytest.UsageError(f"--container-config {path}: {e}") from None
+    try:
+        llm = llm_settings.from_options(opt)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     if workerinput is not None:  # an xdist worker joins the controller's run
         run_id, group = workerinput["agentbench"]["run_id"], Path(workerinput["agentbench"]["group"])
     else:
@@ -193,7 +200,7 @@ def _run_state(config: pytest.Config) -> RunState:
                              "max_output_bytes": opt("agentbench_max_output_bytes"),
                              "max_output_files": opt("agentbench_max_output_files"),
                              "grader_time_limit": opt("agentbench_grader_time_limit"),
-                             "workers": _workers(config)})
+                             "workers": _workers(config), "llm": llm})
 
 
 def _check_run_dir(config: pytest.Config, state: RunState) -> None:
