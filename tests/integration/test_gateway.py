@@ -16,25 +16,15 @@ from pytest_agentbench.gateway.meter import Meter
 from pytest_agentbench.gateway.provider import LiteLLMProvider
 from pytest_agentbench.sandbox.base import SandboxSpec
 from pytest_agentbench.sandbox.docker import DockerEngine
+from support import GATEWAY_CLIENT
 
 pytestmark = pytest.mark.docker
 
 PROVIDER_KEY = "sk-provider-key-only-the-host-holds-98765"
 
-# The agent's side: the standard library only, as in the base image.
-CLIENT = r'''
-import json, os, sys, urllib.request, urllib.error
-base, key = os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
-def post(path, body, key=key):
-    request = urllib.request.Request(base + path, json.dumps(body).encode(),
-                                     {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
-    except OSError as e:
-        return 0, str(e)
+# The agent's side (standard library only, as in the base image); argv[1]: a key that is not its own.
+CLIENT = GATEWAY_CLIENT + r'''
+import sys
 ask = {"model": "openai/fake-model", "messages": [{"role": "user", "content": "hello from the container"}]}
 out = {"plain": post("/chat/completions", ask),
        "stream": post("/chat/completions", dict(ask, stream=True)),

