@@ -42,23 +42,33 @@ from pytest_agentbench.sandbox.base import SandboxSpec  # noqa: E402
 from pytest_agentbench.sandbox.docker import DockerEngine  # noqa: E402
 from pytest_agentbench.sandbox.images import ensure_base_image  # noqa: E402
 
-# The same client everywhere: sequential calls, one latency (ms) each, as JSON; or N streams at once.
+# The same client everywhere (the base image's python3): sequential calls on one kept-alive
+# connection, one latency (ms) each, as JSON; or N streams at once, each on its own connection.
 CLIENT = r'''
-import json, sys, threading, time, urllib.request
+import http.client, json, sys, threading, time, urllib.parse
 base, key, mode, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-def call(text, stream=False):
+url = urllib.parse.urlsplit(base)
+def call(text, stream=False, connection=None):
+    """One call on `connection` (kept alive between calls, as client libraries do) or a new one."""
     body = {"model": "openai/fake-model", "messages": [{"role": "user", "content": text}], "stream": stream}
-    request = urllib.request.Request(base + "/chat/completions", json.dumps(body).encode(),
-                                     {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=120) as answer:
-        return answer.read().decode()
+    conn = connection or http.client.HTTPConnection(url.hostname, url.port, timeout=120)
+    conn.request("POST", url.path + "/chat/completions", json.dumps(body),
+                 {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    answer = conn.getresponse()
+    text = answer.read().decode()
+    if answer.status != 200:
+        raise RuntimeError(f"HTTP {answer.status}: {text[:200]}")
+    if connection is None:
+        conn.close()
+    return text
 if mode == "latency":
+    conn = http.client.HTTPConnection(url.hostname, url.port, timeout=120)
     for _ in range(5):
-        call("warm up")
+        call("warm up", connection=conn)
     times = []
     for i in range(count):
         start = time.perf_counter()
-        call(f"question {i}")
+        call(f"question {i}", connection=conn)
         times.append((time.perf_counter() - start) * 1000)
     print(json.dumps(times))
 else:
@@ -75,9 +85,23 @@ else:
     for t in threads: t.start()
     for t in threads: t.join()
     whole = sum(got.get(i) == f"answer to stream {i} " * 3 for i in range(count))
-    print(json.dumps({"whole": whole, "seconds": time.perf_counter() - start,
+    print(json.dumps({"whole": whole, "seconds": round(time.perf_counter() - start, 3),
                       "errors": sorted({v for v in got.values() if v.startswith("ERROR")})[:3]}))
 '''
+
+
+class Canned:
+    """An answerer with no provider behind it: what the gateway's own path costs, without litellm."""
+
+    source = "provider"
+
+    async def complete(self, endpoint: str, body: dict, seq: int) -> dict:
+        return {"id": "canned", "object": "chat.completion", "model": body["model"], "created": 0,
+                "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+                "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3}}
+
+    async def stream(self, endpoint: str, body: dict, seq: int):
+        yield {}
 
 
 def median_ms(times: list[float]) -> float:
@@ -124,6 +148,8 @@ def main() -> None:
             item = local.add_item(ItemGateway.for_item("bench", Path(tmp) / "local",
                                                        LiteLLMProvider({"api_base": llm.url, "api_key": "k"}), Meter()))
             figures["relay_in_process_ms"] = median_ms(host_client(local.url, item.token, args.calls))
+            canned = local.add_item(ItemGateway.for_item("canned", Path(tmp) / "canned", Canned(), Meter()))
+            figures["relay_in_process_no_litellm_ms"] = median_ms(host_client(local.url, canned.token, args.calls))
 
         engine = DockerEngine(f"bench-gateway-{uuid.uuid4().hex[:8]}")
         try:
@@ -156,6 +182,17 @@ def main() -> None:
             through = json.loads(run.output.strip().splitlines()[-1])
             figures["through_container_gateway_ms"] = median_ms(through)
             figures["added_by_gateway_ms"] = round(figures["through_container_gateway_ms"] - figures["direct_ms"], 2)
+            # Of which litellm's SDK (its own per-call work, the same without any gateway) and the rest:
+            # the relay, the exec stream, the host's router, meter and recorder.
+            figures["of_which_litellm_ms"] = round(figures["litellm_sdk_alone_ms"] - figures["direct_ms"], 2)
+            figures["of_which_relay_path_ms"] = round(figures["through_container_gateway_ms"]
+                                                      - figures["litellm_sdk_alone_ms"], 2)
+            canned = ItemGateway.for_item("canned", Path(tmp) / "canned-docker", Canned(), Meter())
+            gateway.router.add(canned)
+            canned.networks = item.networks
+            run = client.exec(["python3", "-I", "-c", CLIENT, base, canned.token, "latency", str(args.calls)],
+                              record=False)
+            figures["through_container_no_litellm_ms"] = median_ms(json.loads(run.output.strip().splitlines()[-1]))
             run = client.exec(["python3", "-I", "-c", CLIENT, base, key, "streams", str(args.streams)], record=False)
             figures["concurrent_streams"] = {"asked": args.streams, **json.loads(run.output.strip().splitlines()[-1])}
             figures["metered_calls"] = item.meter.totals()["calls"]

@@ -39,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +68,7 @@ class FakeLLM:
         self.set_rules(rules, default)
         self.requests: list[dict[str, Any]] = []
         self.usages: list[dict[str, Any]] = []
+        self._connections: set = set()  # open keep-alive connections: stop() ends them too
         self.cached_tokens = 0
         self.fail_status: int | None = None
         self._host, self._port = host, port
@@ -100,7 +102,16 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
+            protocol_version = "HTTP/1.1"  # keep-alive, as providers: clients reuse their connections
+            disable_nagle_algorithm = True  # headers and body go as two writes: no delayed-ACK stall between
+
+            def setup(self) -> None:
+                super().setup()
+                fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                fake._connections.discard(self.connection)
+                super().finish()
 
             def do_POST(self) -> None:
                 path = self.path.rstrip("/")
@@ -113,7 +124,6 @@ class FakeLLM:
                 except ValueError:
                     return self._send(400, {"error": {"message": "body is not JSON"}})
                 fake.requests.append(body)
-                self.close_connection = True  # no connection outlives stop(): a stopped provider answers nothing
                 if fake.fail_status:
                     return self._send(fake.fail_status, {"error": {"message": "the fake provider fails on purpose",
                                                                    "type": "server_error"}})
@@ -155,10 +165,16 @@ class FakeLLM:
         return self
 
     def stop(self) -> None:
+        """Stop listening and end every open connection: a stopped provider answers nothing."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            for connection in list(self._connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def __enter__(self) -> "FakeLLM":
         return self.start()

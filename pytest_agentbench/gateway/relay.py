@@ -72,6 +72,9 @@ def error_frame(status, message, code):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, and chunked answers for streams
+    # Headers and body are separate writes: with Nagle's algorithm a kept-alive client's delayed ACK
+    # would hold the body back 40 ms.
+    disable_nagle_algorithm = True
     host = None  # the Host, set per server by serve()
 
     def do_GET(self):
