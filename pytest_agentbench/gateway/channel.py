@@ -101,4 +101,16 @@ class Channel:
             self._tasks.pop(request["id"], None)
 
     def close(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
+        """Stop the loop, its tasks cancelled first (litellm leaves a logging task running on it)."""
+        async def shutdown() -> None:
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        if self.loop.is_running():
+            try:
+                asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
+            except Exception:  # noqa: BLE001 - a task that will not end: the loop stops anyway
+                pass
+            self.loop.call_soon_threadsafe(self.loop.stop)

@@ -29,8 +29,9 @@ READY_TIMEOUT = 60
 
 def agent_env(token: str) -> dict[str, str]:
     """What the agent's container gets: the gateway's address and the item's token, never a provider key."""
-    base = f"http://{GATEWAY_HOST}:{GATEWAY_PORT}/v1"
-    return {"OPENAI_BASE_URL": base, "OPENAI_API_BASE": base, "OPENAI_API_KEY": token}
+    base = f"http://{GATEWAY_HOST}:{GATEWAY_PORT}"
+    return {"OPENAI_BASE_URL": f"{base}/v1", "OPENAI_API_BASE": f"{base}/v1", "OPENAI_API_KEY": token,
+            "ANTHROPIC_BASE_URL": base, "ANTHROPIC_API_KEY": token}  # Anthropic's clients add /v1/messages
 
 
 class WorkerGateway:

@@ -19,7 +19,8 @@ from .provider import check_request
 from .recorder import CallRecorder
 
 ENDPOINTS = {"/v1/chat/completions": "chat", "/chat/completions": "chat",
-             "/v1/responses": "responses", "/responses": "responses"}
+             "/v1/responses": "responses", "/responses": "responses",
+             "/v1/messages": "messages", "/messages": "messages"}  # the last: Anthropic's API
 MODELS_PATHS = ("/v1/models", "/models")
 NO_RETRY = {"x-should-retry": "false"}  # OpenAI's client libraries would retry a 429 otherwise
 # Events of the Responses API that carry the finished response, with its usage.
@@ -71,7 +72,8 @@ class ItemGateway:
         endpoint = ENDPOINTS.get(path)
         if endpoint is None or method != "POST":
             return reply.error(GatewayError(404, f"{method} {path}: this gateway answers POST /v1/chat/completions, "
-                                                 f"POST /v1/responses and GET /v1/models", "not_found"))
+                                                 f"POST /v1/responses, POST /v1/messages and GET /v1/models",
+                                            "not_found"))
         seq, started = self.meter.next_seq(), time.time()
         body: Any = None
         try:
@@ -143,6 +145,8 @@ class ItemGateway:
             else:
                 if event.get("type") in FINAL_EVENTS:
                     usage = (event.get("response") or {}).get("usage") or usage
+                elif event.get("type") in ("message_start", "message_delta"):  # Anthropic's: input, then output
+                    usage = {**(usage or {}), **((event.get("message") or event).get("usage") or {})}
                 reply.data(f"event: {event.get('type', 'message')}\ndata: {json.dumps(event)}\n\n")
             try:
                 event = await events.__anext__()

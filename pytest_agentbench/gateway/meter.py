@@ -64,13 +64,14 @@ class Call:
 
 
 def usage_of(endpoint: str, usage: Mapping[str, Any] | None) -> tuple[int, int, int]:
-    """(prompt, completion, cached) tokens from a provider's usage, in chat completions' names or the
-    Responses API's (litellm gives either, whichever the endpoint)."""
+    """(prompt, completion, cached) tokens from a provider's usage, in chat completions' names, the
+    Responses API's or Anthropic's (litellm gives either, whichever the endpoint)."""
     usage = usage or {}
     prompt = usage.get("input_tokens", usage.get("prompt_tokens"))
     completion = usage.get("output_tokens", usage.get("completion_tokens"))
     details = usage.get("input_tokens_details") or usage.get("prompt_tokens_details") or {}
-    return _count(prompt), _count(completion), _count(details.get("cached_tokens"))
+    cached = details.get("cached_tokens", usage.get("cache_read_input_tokens"))  # the latter: Anthropic's
+    return _count(prompt), _count(completion), _count(cached)
 
 
 def _count(value: Any) -> int:

@@ -11,6 +11,7 @@ could set `api_base` would have litellm send the host's key to an address of its
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any, AsyncIterator, Mapping
 
@@ -31,7 +32,11 @@ RESPONSES_FIELDS = frozenset({
     "metadata", "truncation", "user", "include", "service_tier", "top_logprobs", "prompt", "safety_identifier",
     "prompt_cache_key",
 })
-FIELDS = {"chat": CHAT_FIELDS, "responses": RESPONSES_FIELDS}
+MESSAGES_FIELDS = frozenset({  # Anthropic's messages API
+    "model", "messages", "max_tokens", "system", "metadata", "stop_sequences", "stream", "temperature", "top_k",
+    "top_p", "tools", "tool_choice", "thinking", "container", "service_tier",
+})
+FIELDS = {"chat": CHAT_FIELDS, "responses": RESPONSES_FIELDS, "messages": MESSAGES_FIELDS}
 
 
 def check_request(endpoint: str, body: Any) -> dict:
@@ -68,30 +73,52 @@ class LiteLLMProvider:
         self.timeout = timeout
 
     async def complete(self, endpoint: str, body: dict, seq: int) -> dict:
-        import litellm
-
         args = {**body, **self.litellm_args, "timeout": self.timeout, "stream": False}
         try:
-            response = await (litellm.acompletion(**args) if endpoint == "chat" else litellm.aresponses(**args))
+            response = await self._call(endpoint, args)
         except Exception as e:  # noqa: BLE001 - every failure becomes the agent's readable error
             raise upstream_error(e) from None
         return as_dict(response)
 
-    async def stream(self, endpoint: str, body: dict, seq: int) -> AsyncIterator[dict]:
+    @staticmethod
+    async def _call(endpoint: str, args: dict) -> Any:
         import litellm
 
+        if endpoint == "chat":
+            return await litellm.acompletion(**args)
+        if endpoint == "responses":
+            return await litellm.aresponses(**args)
+        from litellm.anthropic_interface import messages
+
+        return await messages.acreate(**args)
+
+    async def stream(self, endpoint: str, body: dict, seq: int) -> AsyncIterator[dict]:
         args = {**body, **self.litellm_args, "timeout": self.timeout, "stream": True}
+        if endpoint == "chat":  # the usage comes in a last chunk only when asked for: the meter needs it
+            args["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        ended = False
         try:
-            if endpoint == "chat":
-                # The usage comes in a last chunk only when asked for: the meter needs it.
-                args["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
-                events = await litellm.acompletion(**args)
-            else:
-                events = await litellm.aresponses(**args)
-            async for event in events:
-                yield as_dict(event)
+            async for event in await self._call(endpoint, args):
+                for data in server_sent(event) if isinstance(event, bytes) else [as_dict(event)]:
+                    ended = ended or data.get("type") == "message_stop"
+                    yield data
         except Exception as e:  # noqa: BLE001
-            raise upstream_error(e) from None
+            if not ended:
+                raise upstream_error(e) from None
+            # litellm 1.110's messages stream imports its proxy's modules (FastAPI) after the last
+            # event; the answer is whole by then.
+
+
+def server_sent(frame: bytes) -> list[dict]:
+    """The JSON events of server-sent event text (litellm streams Anthropic's messages as such frames)."""
+    events = []
+    for line in frame.decode("utf-8", "replace").splitlines():
+        if line.startswith("data:"):
+            try:
+                events.append(json.loads(line[5:]))
+            except ValueError:
+                pass
+    return events
 
 
 def upstream_error(e: Exception) -> GatewayError:

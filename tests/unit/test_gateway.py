@@ -114,6 +114,23 @@ def test_the_responses_api_streamed_and_not(gateway, fake_llm, tmp_path):
     assert item.meter.totals()["completion_tokens"] == 6
 
 
+def test_anthropics_messages_api_streamed_and_not(gateway, fake_llm, tmp_path):
+    """As Anthropic's clients call it (x-api-key, /v1/messages); litellm turns it into the provider's API."""
+    fake_llm.set_rules([(r".", "hello from messages")])
+    item = make_item(gateway, fake_llm, tmp_path)
+    url, headers = gateway.url + "/messages", {"x-api-key": item.token, "anthropic-version": "2023-06-01"}
+    body = {"model": "openai/fake-model", "max_tokens": 50, "messages": [{"role": "user", "content": "say hi"}]}
+    answer = httpx.post(url, headers=headers, json=body).json()
+    assert answer["type"] == "message" and answer["content"][0]["text"] == "hello from messages"
+    with httpx.stream("POST", url, headers=headers, json=dict(body, stream=True)) as streamed:
+        events = [json.loads(line[5:]) for line in streamed.iter_lines() if line.startswith("data:")]
+    assert "".join(e["delta"].get("text", "") for e in events if e["type"] == "content_block_delta") == \
+        "hello from messages"
+    assert events[-1]["type"] == "message_stop"
+    totals = item.meter.totals()
+    assert totals["calls"] == 2 and totals["completion_tokens"] == sum(u["completion_tokens"] for u in fake_llm.usages)
+
+
 def test_the_model_list_is_the_runs_models(gateway, fake_llm, tmp_path):
     item = make_item(gateway, fake_llm, tmp_path, models=["openai/fake-model"])
     c = client(gateway, item)
