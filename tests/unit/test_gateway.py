@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 
 import httpx
 import litellm
@@ -221,6 +222,22 @@ def test_provider_failures_reach_the_agent_as_readable_errors(gateway, fake_llm,
         ask(c, "hi")
     summary = item.meter.summary()
     assert summary["failed_calls"] == 2 and len(summary["errors"]) == 2
+
+
+def test_a_key_the_provider_refuses_and_a_provider_too_slow_are_named(gateway, fake_llm, tmp_path):
+    item = make_item(gateway, fake_llm, tmp_path)
+    c = client(gateway, item)
+    fake_llm.fail_status = 401
+    with pytest.raises(openai.APIStatusError, match="provider refused the key the harness holds") as refused:
+        ask(c, "hi")
+    assert refused.value.status_code == 502  # the harness's setting, not the agent's token
+    fake_llm.fail_status = None
+    fake_llm.set_rules([lambda text: time.sleep(3) or "too late"])
+    slow = gateway.add_item(ItemGateway.for_item("slow", tmp_path / "slow", LiteLLMProvider(
+        {"api_base": fake_llm.url, "api_key": PROVIDER_KEY, "num_retries": 0}, timeout=0.5), Meter()))
+    with pytest.raises(openai.APIStatusError, match="did not answer in time") as late:
+        ask(client(gateway, slow), "hi")
+    assert late.value.status_code == 504
 
 
 def test_an_unknown_model_is_the_agents_error(gateway, fake_llm, tmp_path):
