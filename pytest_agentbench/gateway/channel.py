@@ -52,7 +52,7 @@ class Channel:
         self.ready = threading.Event()
         self._send: Callable[[bytes], None] | None = None
         self._lock = threading.Lock()
-        self._tasks: dict[int, asyncio.Future] = {}
+        self._tasks: dict[int, asyncio.Task] = {}  # requests being answered, by id: a cancel finds them
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, name="llm-gateway-loop", daemon=True).start()
 
@@ -84,9 +84,11 @@ class Channel:
             if task is not None:
                 self.loop.call_soon_threadsafe(task.cancel)
         elif isinstance(frame.get("id"), int):
-            self._tasks[frame["id"]] = asyncio.run_coroutine_threadsafe(self._answer(frame), self.loop)
+            asyncio.run_coroutine_threadsafe(self._answer(frame), self.loop)
 
     async def _answer(self, request: dict) -> None:
+        # Kept here, on the loop, not by on_line: a quick answer could end before on_line stored it.
+        self._tasks[request["id"]] = asyncio.current_task()
         reply = Reply(self, request["id"])
         try:
             await self.handler(request, reply)

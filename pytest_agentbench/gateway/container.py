@@ -5,8 +5,8 @@ joins it to the item's network under the name `llm-gateway` (a network connect, 
 milliseconds). It talks to the host only over the `docker exec` stream the host opened
 (`Sandbox.exec_dialog`), so nothing needs a host port, a route to the host or a bind mount: the
 item's network stays internal, and a Docker engine on another machine works unchanged. It runs as
-`nobody` and holds no key; the agent's key is a random per-item token that the host checks, and only
-from the item's own network.
+`nobody`, holds no key and forwards no packets between the networks it is on; the agent's key is a
+random per-item token that the host checks, and only from the item's own network.
 """
 
 from __future__ import annotations
@@ -25,6 +25,10 @@ RELAY = Path(__file__).with_name("relay.py")
 RELAY_PATH = "/opt/agentbench/llm_relay.py"
 GATEWAY_HOST, GATEWAY_PORT = "llm-gateway", 4000
 READY_TIMEOUT = 60
+# The relay sits on every running item's network at once; Docker leaves forwarding on in a
+# container's namespace, and an agent able to add a route (a privileged one) could then reach
+# another item's containers through it.
+NO_FORWARDING = {"net.ipv4.ip_forward": "0", "net.ipv6.conf.all.forwarding": "0"}
 
 
 def agent_env(token: str) -> dict[str, str]:
@@ -47,7 +51,7 @@ class WorkerGateway:
         self.result: list[ExecResult | BaseException] = []
         try:
             self.sandbox = engine.start(SandboxSpec(image=image, name=self.name, network=self.home, user="nobody",
-                                                    config=config or ContainerConfig()),
+                                                    config=config or ContainerConfig(), sysctls=NO_FORWARDING),
                                         files=[(RELAY, RELAY_PATH, 0, 0o644)])
         except BaseException:
             engine.discard_network(self.home)

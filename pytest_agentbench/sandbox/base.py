@@ -106,6 +106,7 @@ class SandboxSpec:
     config: ContainerConfig = field(default_factory=ContainerConfig)
     extra_hosts: dict[str, str] = field(default_factory=dict)
     extra_networks: dict[str, list[str]] = field(default_factory=dict)  # more networks: name -> aliases there
+    sysctls: dict[str, str] = field(default_factory=dict)  # the container's own kernel settings (net.*)
 
 
 class Sandbox(abc.ABC):

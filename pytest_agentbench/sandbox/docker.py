@@ -325,6 +325,7 @@ class DockerEngine(SandboxEngine):
             # memory without swap, so an agent over its limit is stopped, not slowing the host down.
             pids_limit=cfg.pids_limit, memswap_limit=cfg.mem_limit,
             storage_opt={"size": str(cfg.disk_limit)} if cfg.disk_limit else None,
+            sysctls=spec.sysctls or None,
         )
         if cfg.gpus:
             kwargs["device_requests"] = [DeviceRequest(count=cfg.gpus, capabilities=[["gpu"]])]

@@ -95,6 +95,11 @@ def test_a_client_in_a_container_gets_answers_through_the_gateway(engine, worker
         assert "OPENAI_API_KEY=agentbench-" in probe.output or sandbox is worker_gateway.sandbox
         assert PROVIDER_KEY not in probe.output
 
+    # On every item's network at once, the relay routes nothing between them.
+    forwarding = worker_gateway.sandbox.exec(["cat", "/proc/sys/net/ipv4/ip_forward",
+                                              "/proc/sys/net/ipv6/conf/all/forwarding"], record=False)
+    assert forwarding.output.split() == ["0", "0"]
+
     worker_gateway.detach(item, network)  # the item is over: its token stops working, its network can go
     again = agent.exec(["python3", "-c", CLIENT, "x"], timeout=120)
     assert json.loads(again.output.strip().splitlines()[-1])["plain"][0] != 200
