@@ -19,6 +19,7 @@ import pytest
 from . import families
 from .agents import Agent
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
+from .gateway.fixtures import usage_of as gateway_usage
 from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
 from .reporting.results import fresh_item_folder, item_folder
@@ -164,7 +165,7 @@ def task_services(task_context: TaskContext, task_network: str):
 @pytest.fixture
 def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run: RunState,
                  task_context: TaskContext, task_network: str, task_services: list[Sandbox],
-                 task_egress: dict[str, str]):
+                 task_egress: dict[str, str], task_llm):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
@@ -174,7 +175,8 @@ def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run
         files += family.solution_files(task_context)
     files.append(CopyIn(*recorder_file()))
     spec = SandboxSpec(image=image, name=unique_name("agent", task_context), network=task_network,
-                       env={**task_egress, **family.agent_env(task_context), **_task_env(task_context)},
+                       env={**task_egress, **family.agent_env(task_context), **_task_env(task_context),
+                            **(task_llm.env if task_llm else {})},
                        config=replace(container_limits_of(task_context),
                                       privileged=task_context.agent.config.privileged))
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
@@ -196,14 +198,16 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     agent = task_context.agent
     limit = task_context.time_limit
     log_path = task_context.item_dir / "agent.log"
+    llm = request.getfixturevalue("task_llm")
+    env = {**agent.environment(), **(llm.env if llm else {})}  # the gateway's key, never a provider's
     start = time.time()
     with log_path.open("wb") as log:
         kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=log.write)
         if agentbench_run.options.get("record_commands", True):
-            result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=agent.environment(),
+            result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=env,
                                   workdir="/home", kill_sandbox_after=limit, on_output=kept.write)
         else:
-            result = sandbox.exec(agent.command(), user=AGENT_USER, env=agent.environment(), workdir="/home",
+            result = sandbox.exec(agent.command(), user=AGENT_USER, env=env, workdir="/home",
                                   kill_sandbox_after=limit, on_output=kept.write)
         log.write(kept.rest())
     if result.timed_out:
@@ -221,10 +225,13 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
     """The agent's container stops at once; its outputs are copied to the item's folder as data,
     within the item's caps (with --regrade, the outputs saved there are used as they are)."""
     result = request.node.stash[RESULT_KEY]
+    llm = None
     if agentbench_run.mode != "regrade":
         family = families.get(task_context.spec.kind)
         sandbox: Sandbox = request.getfixturevalue("task_sandbox")
         sandbox.kill()
+        llm = request.getfixturevalue("task_llm")
+        result["llm"] = llm.finish() if llm else None  # before the item's network goes: the gateway is on it
         tally, over_cap = OutputTally(task_context.output_caps), None
         try:
             for path in family.outputs(task_context):
@@ -242,7 +249,10 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
                 task_context.engine.discard(task_context.egress.proxy)
                 task_context.engine.discard_network(task_context.egress.network)
             task_context.engine.discard_network(request.getfixturevalue("task_network"))
-    result["usage"] = agent_usage(families.get(task_context.spec.kind).usage_file(task_context))
+    result["usage"] = gateway_usage(result.get("llm")) or agent_usage(
+        families.get(task_context.spec.kind).usage_file(task_context))
+    if llm and llm.replay_miss:
+        pytest.fail(llm.replay_miss, pytrace=False)
     return task_context.item_dir
 
 

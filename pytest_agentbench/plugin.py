@@ -15,6 +15,8 @@ from . import collect, families, hookspecs, masking, resume, session
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
 from . import result as item_result
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
+from .gateway import settings as llm_settings
+from .gateway.fixtures import llm_gateway, task_llm  # noqa: F401  (the model gateway's fixtures)
 from .interrupts import StopOnSignals
 from .reporting import results
 from .registry import RegistryError
@@ -73,6 +75,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         raise pytest.UsageError(str(e)) from None
     for family in installed.values():
         family.addoption(group)
+    llm_settings.add_options(group)
     parser.addini("agentbench_paths", type="paths", default=[],
                   help="folders holding task specs; task.yaml files elsewhere are collected only when their "
                        "folder is given on the command line or in testpaths, or --agent is given")

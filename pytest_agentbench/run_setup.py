@@ -13,6 +13,7 @@ import pytest
 
 from . import families, masking
 from .agents import AgentError
+from .gateway import settings as llm_settings
 from .reporting import results
 from .resume import regraded_agent, tasks_of
 from .run import HOST_FAILURE, RunState, new_run_id
@@ -81,6 +82,10 @@ def make_run_state(config: pytest.Config) -> RunState:
                     pass
         except (OSError, ValueError, TypeError) as e:
             raise pytest.UsageError(f"--container-config {path}: {e}") from None
+    try:
+        llm = llm_settings.from_options(opt)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     if workerinput is not None:  # an xdist worker joins the controller's run
         run_id, group = workerinput["agentbench"]["run_id"], Path(workerinput["agentbench"]["group"])
     else:
@@ -94,7 +99,7 @@ def make_run_state(config: pytest.Config) -> RunState:
                              "max_output_bytes": opt("agentbench_max_output_bytes"),
                              "max_output_files": opt("agentbench_max_output_files"),
                              "grader_time_limit": opt("agentbench_grader_time_limit"),
-                             "workers": _workers(config), **_family_options(config)})
+                             "workers": _workers(config), "llm": llm, **_family_options(config)})
 
 
 def _family_options(config: pytest.Config) -> dict:

@@ -14,7 +14,13 @@ To grade by hand against it as the tests do (it says yes to the oracle's documen
 
 ``POST /v1/chat/completions`` (and ``/chat/completions``) answers with the reply of the first rule
 that matches the last user message, else ``default``, in OpenAI's
-response shape with ``usage`` counted as whitespace-separated words. The server binds 0.0.0.0 on a
+response shape with ``usage`` counted as whitespace-separated words (plus ``cached_tokens`` of them
+reported as cached, when set). With ``"stream": true`` the reply comes as server-sent chunks, one
+per word, and a last usage chunk when ``stream_options.include_usage`` asks for it.
+``POST /v1/responses`` answers the Responses API's way (``input``: a string or messages), streamed
+as its events when asked. A rule's reply may be a dict: the assistant message itself (tool calls).
+``usages`` lists the usage of every answer, in order; ``fail_status`` set makes every call fail
+with that HTTP status. The server binds 0.0.0.0 on a
 free port, as an endpoint on a developer's machine often does (the tests check that no container
 reaches it); ``url`` is the loopback one, where the harness asks it.
 
@@ -33,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -44,6 +51,7 @@ ORACLE_MARKER = "oracle-reference-solution"
 ORACLE_RULES = [(re.escape(ORACLE_MARKER), "Yes.")]
 
 CHAT_PATHS = ("/v1/chat/completions", "/chat/completions")
+RESPONSES_PATHS = ("/v1/responses", "/responses")
 
 Rule = Union[tuple[str, str], Callable[[str], Union[str, None]]]
 
@@ -59,6 +67,10 @@ class FakeLLM:
                  port: int = 0):
         self.set_rules(rules, default)
         self.requests: list[dict[str, Any]] = []
+        self.usages: list[dict[str, Any]] = []
+        self._connections: set = set()  # open keep-alive connections: stop() ends them too
+        self.cached_tokens = 0
+        self.fail_status: int | None = None
         self._host, self._port = host, port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -70,7 +82,7 @@ class FakeLLM:
         if default is not None:
             self.default = default
 
-    def reply_for(self, messages: list[dict[str, Any]]) -> str:
+    def reply_for(self, messages: list[dict[str, Any]]) -> str | dict[str, Any]:
         last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         text = _content_text(last_user.get("content"))
         return next((reply for reply in (rule(text) for rule in self.rules) if reply is not None), self.default)
@@ -90,8 +102,21 @@ class FakeLLM:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as providers: clients reuse their connections
+            disable_nagle_algorithm = True  # headers and body go as two writes: no delayed-ACK stall between
+
+            def setup(self) -> None:
+                super().setup()
+                fake._connections.add(self.connection)
+
+            def finish(self) -> None:
+                fake._connections.discard(self.connection)
+                super().finish()
+
             def do_POST(self) -> None:
-                if self.path.rstrip("/") not in CHAT_PATHS:
+                path = self.path.rstrip("/")
+                if path not in CHAT_PATHS + RESPONSES_PATHS:
+                    self.close_connection = True
                     return self._send(404, {"error": {"message": f"no route {self.path}"}})
                 length = int(self.headers.get("Content-Length") or 0)
                 try:
@@ -99,7 +124,26 @@ class FakeLLM:
                 except ValueError:
                     return self._send(400, {"error": {"message": "body is not JSON"}})
                 fake.requests.append(body)
-                self._send(200, fake._completion(body))
+                if fake.fail_status:
+                    return self._send(fake.fail_status, {"error": {"message": "the fake provider fails on purpose",
+                                                                   "type": "server_error"}})
+                if path in CHAT_PATHS:
+                    answer = fake._completion(body)
+                    events = fake._chunks(answer, body) if body.get("stream") else None
+                else:
+                    answer = fake._response(body)
+                    events = fake._response_events(answer) if body.get("stream") else None
+                if events is None:
+                    return self._send(200, answer)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                for event in events:
+                    data = event.encode()
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                self.wfile.write(b"0\r\n\r\n")
 
             def _send(self, status: int, payload: dict[str, Any]) -> None:
                 data = json.dumps(payload).encode()
@@ -121,10 +165,16 @@ class FakeLLM:
         return self
 
     def stop(self) -> None:
+        """Stop listening and end every open connection: a stopped provider answers nothing."""
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
+            for connection in list(self._connections):
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
 
     def __enter__(self) -> "FakeLLM":
         return self.start()
@@ -132,21 +182,74 @@ class FakeLLM:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
+    def _usage(self, prompt_text: str, reply_text: str) -> dict[str, Any]:
+        prompt_tokens, completion_tokens = len(prompt_text.split()), len(reply_text.split())
+        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
+                 "total_tokens": prompt_tokens + completion_tokens}
+        if self.cached_tokens:
+            usage["prompt_tokens_details"] = {"cached_tokens": min(self.cached_tokens, prompt_tokens)}
+        self.usages.append(usage)
+        return usage
+
     def _completion(self, body: dict[str, Any]) -> dict[str, Any]:
         messages = body.get("messages") or []
         reply = self.reply_for(messages)
-        prompt_tokens = sum(len(_content_text(m.get("content")).split()) for m in messages)
-        completion_tokens = len(reply.split())
+        message = reply if isinstance(reply, dict) else {"role": "assistant", "content": reply}
+        usage = self._usage(" ".join(_content_text(m.get("content")) for m in messages),
+                            _content_text(message.get("content")))
         return {
             "id": f"chatcmpl-fake-{len(self.requests)}",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": body.get("model", "fake"),
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": reply}}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens},
+            "choices": [{"index": 0, "finish_reason": "tool_calls" if message.get("tool_calls") else "stop",
+                         "message": message}],
+            "usage": usage,
         }
+
+    def _chunks(self, answer: dict[str, Any], body: dict[str, Any]) -> list[str]:
+        """The answer as chat.completion.chunk events: the role, one per word, the tool calls, the end."""
+        message, finish = answer["choices"][0]["message"], answer["choices"][0]["finish_reason"]
+        base = {"id": answer["id"], "object": "chat.completion.chunk", "created": answer["created"],
+                "model": answer["model"]}
+        deltas = [{"role": "assistant", "content": ""}]
+        deltas += [{"content": w} for w in re.findall(r"\S+\s*", _content_text(message.get("content")))]
+        if message.get("tool_calls"):
+            deltas.append({"tool_calls": [dict(call, index=i) for i, call in enumerate(message["tool_calls"])]})
+        chunks = [dict(base, choices=[{"index": 0, "delta": d, "finish_reason": None}]) for d in deltas]
+        chunks.append(dict(base, choices=[{"index": 0, "delta": {}, "finish_reason": finish}]))
+        if (body.get("stream_options") or {}).get("include_usage"):
+            chunks.append(dict(base, choices=[], usage=answer["usage"]))
+        return [f"data: {json.dumps(c)}\n\n" for c in chunks] + ["data: [DONE]\n\n"]
+
+    def _response(self, body: dict[str, Any]) -> dict[str, Any]:
+        given = body.get("input")
+        messages = [{"role": "user", "content": given}] if isinstance(given, str) else list(given or [])
+        reply = self.reply_for(messages)
+        text = _content_text(reply.get("content")) if isinstance(reply, dict) else reply
+        usage = self._usage(" ".join(_content_text(m.get("content")) for m in messages), text)
+        return {
+            "id": f"resp_fake{len(self.requests)}", "object": "response", "created_at": int(time.time()),
+            "status": "completed", "model": body.get("model", "fake"),
+            "output": [{"type": "message", "id": f"msg_fake{len(self.requests)}", "status": "completed",
+                        "role": "assistant",
+                        "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+            "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
+                      "total_tokens": usage["total_tokens"],
+                      "input_tokens_details": {"cached_tokens": (usage.get("prompt_tokens_details") or {})
+                                               .get("cached_tokens", 0)},
+                      "output_tokens_details": {"reasoning_tokens": 0}},
+        }
+
+    def _response_events(self, response: dict[str, Any]) -> list[str]:
+        text = response["output"][0]["content"][0]["text"]
+        started = dict(response, status="in_progress", output=[], usage=None)
+        events = [{"type": "response.created", "response": started}]
+        events += [{"type": "response.output_text.delta", "item_id": response["output"][0]["id"], "output_index": 0,
+                    "content_index": 0, "delta": w} for w in re.findall(r"\S+\s*", text)]
+        events.append({"type": "response.completed", "response": response})
+        return [f"event: {e['type']}\ndata: {json.dumps(dict(e, sequence_number=i))}\n\n"
+                for i, e in enumerate(events)]
 
 
 def _regex_rule(pattern: str, reply: str) -> Callable[[str], str | None]:

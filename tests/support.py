@@ -97,3 +97,21 @@ def install_entry_point_package(tmp_path: Path, dist: str, group: str, entry: st
                    check=True, capture_output=True)
     assert (site / f"{module}.py").is_file()
     return site
+
+
+# An agent's model client in a container, standard library only (the base image's python3):
+# post(path, body, key) -> (HTTP status, body text), status 0 when the gateway cannot be reached.
+GATEWAY_CLIENT = r'''
+import json, os, urllib.request, urllib.error
+base, token = os.environ["OPENAI_BASE_URL"], os.environ["OPENAI_API_KEY"]
+def post(path, body, key=token):
+    request = urllib.request.Request(base + path, json.dumps(body).encode(),
+                                     {"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode()
+    except OSError as e:
+        return 0, str(e)
+'''

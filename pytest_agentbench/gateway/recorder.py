@@ -1,7 +1,11 @@
-"""The call recorder: every request and answer of an item, keys redacted, in <item dir>/llm/calls.jsonl.
+"""Every model call of an item, one JSON line each, in `<item dir>/llm/calls.jsonl`.
 
-One line per call, in the order answers were given: seq, time, endpoint, request, status, response
-(or the stream's chunks), usage, cost, latency, error. replay.py reads the same file."""
+A line holds what the model saw and said: the call's position (`seq`), when it started and how long
+it took, the endpoint, the request body, the answer (a whole body, or the list of streamed events),
+its status, tokens, cost and error, and where the answer came from (`provider`, `replay`, or
+`gateway` for the gateway's own refusals). Credentials are never written: fields named like keys are
+replaced, and every secret the run knows is masked (masking.py). `--llm-replay` reads these files.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,21 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ..masking import mask
+from ..masking import SECRET_NAME, mask
 
 CALLS_FILE = Path("llm") / "calls.jsonl"
-# Request fields that can carry credentials: never written, whatever their value.
-SECRET_FIELDS = {"api_key", "api_base", "base_url", "extra_headers", "headers", "aws_secret_access_key",
-                 "vertex_credentials"}
+REDACTED = "[redacted]"
+CREDENTIAL_FIELDS = {"api_key", "authorization", "x-api-key", "proxy-authorization"}
 
 
-def redact(body: Any) -> Any:
-    if isinstance(body, dict):
-        return {k: ("[redacted]" if k in SECRET_FIELDS else redact(v)) for k, v in body.items()}
-    if isinstance(body, list):
-        return [redact(v) for v in body]
-    return body
+def redact(value: Any) -> Any:
+    """`value` with every field named like a credential replaced, at any depth."""
+    if isinstance(value, dict):
+        return {k: REDACTED if isinstance(k, str) and (k.lower() in CREDENTIAL_FIELDS or SECRET_NAME.search(k))
+                else redact(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact(v) for v in value]
+    return value
 
 
 class CallRecorder:
@@ -31,20 +36,21 @@ class CallRecorder:
         self.path = Path(item_dir) / CALLS_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._seq = 0
 
-    def record(self, entry: dict[str, Any]) -> int:
-        """Append one call; returns its sequence number (1-based)."""
-        with self._lock:
-            self._seq += 1
-            line = json.dumps(mask(redact(dict(entry, seq=self._seq))), default=str)
-            with self.path.open("a") as out:
-                out.write(line + "\n")
-            return self._seq
+    def write(self, entry: dict[str, Any]) -> None:
+        line = json.dumps(mask(redact(entry)), ensure_ascii=False, separators=(",", ":"))
+        with self._lock, self.path.open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
 
 
-def read_calls(item_dir: Path) -> list[dict[str, Any]]:
-    path = Path(item_dir) / CALLS_FILE
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+def read_calls(path: Path) -> list[dict[str, Any]]:
+    """The recorded calls of one item, in order; a line that is not JSON (a run cut mid-write) is skipped."""
+    calls = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(entry, dict):
+            calls.append(entry)
+    return calls

@@ -109,6 +109,7 @@ class SandboxSpec:
     config: ContainerConfig = field(default_factory=ContainerConfig)
     extra_hosts: dict[str, str] = field(default_factory=dict)
     extra_networks: dict[str, list[str]] = field(default_factory=dict)  # more networks: name -> aliases there
+    sysctls: dict[str, str] = field(default_factory=dict)  # the container's own kernel settings (net.*)
 
 
 class Sandbox(abc.ABC):
@@ -127,11 +128,14 @@ class Sandbox(abc.ABC):
         it started may outlive it) and `timed_out` is set."""
 
     def exec_dialog(self, cmd: list[str], *, answer: Callable[[bytes], bytes | None], user: str | None = None,
-                    env: Mapping[str, str] | None = None, kill_sandbox_after: float | None = None) -> ExecResult:
+                    env: Mapping[str, str] | None = None, kill_sandbox_after: float | None = None,
+                    on_start: Callable[[Callable[[bytes], None]], None] | None = None) -> ExecResult:
         """Run a command that talks in lines: each line it writes to stdout goes to `answer`, and what
         `answer` returns (if anything) is written to its stdin. Its stderr is the result's `output`.
         Only the command's own stdout reaches `answer`: the engine keeps the two streams apart. At
-        `kill_sandbox_after` seconds the whole sandbox is killed and `timed_out` is set."""
+        `kill_sandbox_after` seconds the whole sandbox is killed and `timed_out` is set. `on_start`, if
+        given, is called once the command runs with a function writing to its stdin from any thread: a
+        dialog that answers many questions at once (the model gateway) replies when each answer is ready."""
         raise NotImplementedError(f"{type(self).__name__} cannot hold a dialog with a command")
 
     @abc.abstractmethod
@@ -179,6 +183,10 @@ class SandboxEngine(abc.ABC):
     @abc.abstractmethod
     def remove_network(self, name: str) -> None:
         """Delete the network; idempotent."""
+
+    def disconnect_network(self, sandbox: "Sandbox", network: str) -> None:
+        """Take a sandbox off a network (a network is removed only once nothing is on it)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot disconnect a sandbox from a network")
 
     def network_subnets(self, name: str) -> list[str]:
         """The network's address ranges (CIDR)."""

@@ -103,7 +103,7 @@ class DockerSandbox(Sandbox):
             reader.join(10)
         return True
 
-    def exec_dialog(self, cmd, *, answer, user=None, env=None, kill_sandbox_after=None):
+    def exec_dialog(self, cmd, *, answer, user=None, env=None, kill_sandbox_after=None, on_start=None):
         api = self.engine.client.api
         start = time.time()
         exec_id = api.exec_create(self.container.id, list(cmd), stdin=True, user=user or "",
@@ -111,6 +111,14 @@ class DockerSandbox(Sandbox):
         sock = api.exec_start(exec_id, socket=True)
         stderr = bytearray()
         failure: list[BaseException] = []
+        writing = threading.Lock()  # replies from several threads must not interleave
+
+        def send(data: bytes) -> None:
+            with writing:
+                getattr(sock, "_sock", sock).sendall(data)
+
+        if on_start is not None:
+            on_start(send)
 
         def talk():
             line = bytearray()
@@ -128,7 +136,7 @@ class DockerSandbox(Sandbox):
                         reply = answer(bytes(line[:end]))
                         del line[:end + 1]
                         if reply is not None:
-                            getattr(sock, "_sock", sock).sendall(reply)
+                            send(reply)
                     if len(line) > DIALOG_LINE_MAX:
                         raise ValueError(f"{shlex.join(cmd)} wrote a line over {DIALOG_LINE_MAX} bytes")
             except Exception as e:  # noqa: BLE001 - the stream breaks when the container is killed
@@ -296,6 +304,12 @@ class DockerEngine(SandboxEngine):
     def connect_network(self, sandbox: Sandbox, network: str, *, aliases: list[str] = ()) -> None:
         self.client.networks.get(network).connect(sandbox.container, aliases=list(aliases) or None)
 
+    def disconnect_network(self, sandbox: Sandbox, network: str) -> None:
+        try:
+            self.client.api.disconnect_container_from_network(sandbox.container.id, network, force=True)
+        except docker.errors.NotFound:
+            pass  # the network or the container is gone already
+
     def network_subnets(self, name: str) -> list[str]:
         config = (self.client.networks.get(name).attrs.get("IPAM") or {}).get("Config") or []
         return [c["Subnet"] for c in config if c.get("Subnet")]
@@ -320,6 +334,7 @@ class DockerEngine(SandboxEngine):
             # memory without swap, so an agent over its limit is stopped, not slowing the host down.
             pids_limit=cfg.pids_limit, memswap_limit=cfg.mem_limit,
             storage_opt={"size": str(cfg.disk_limit)} if cfg.disk_limit else None,
+            sysctls=spec.sysctls or None,
         )
         if cfg.gpus:
             kwargs["device_requests"] = [DeviceRequest(count=cfg.gpus, capabilities=[["gpu"]])]

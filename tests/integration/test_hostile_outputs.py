@@ -147,7 +147,8 @@ cat /proc/self/environ
 python3 -c 'import os; print("id,answer"); print(os.environ["OPENAI_API_KEY"] + "," + os.environ["CRED"])' \
   > /home/submission/submission.csv
 """, env_vars={"OPENAI_API_KEY": "${{ secrets.OPENAI_API_KEY }}", "CRED": "${{ secrets.MY_CREDENTIAL }}"})
-    result = run(pytester, agent, "--junitxml=junit.xml", "--html=report.html")
+    # Without the model gateway, which would give the agent its token instead of the declared key.
+    result = run(pytester, agent, "--junitxml=junit.xml", "--html=report.html", "--no-llm-gateway")
     out = result.stdout.str() + result.stderr.str()
     assert "[masked OPENAI_API_KEY]" in out  # the grader's message, quoting the submission
     written = [p for p in project.rglob("*") if p.is_file() and "submission" not in p.parts]

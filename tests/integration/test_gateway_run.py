@@ -1,0 +1,141 @@
+"""The gateway in a run (`pytest --agent=...`): the agent reaches `llm-gateway` with a per-item token on
+an item network without internet; the host's provider key (OPENAI_API_KEY on the host) is not in the
+agent's container, which an attacking agent checks; tokens land in result.json as the gateway's;
+a budget stops the agent's calls and the result says so; --llm-replay repeats the run with the
+provider switched off, and a call the recording lacks fails its item naming it and the call."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from support import AGENTS, GATEWAY_CLIENT, add_agent
+
+pytestmark = pytest.mark.docker
+
+PROVIDER_KEY = "sk-host-provider-key-for-the-gateway-test-4242"
+
+TASK = """id: {id}
+name: model caller
+time_limit: 120
+description: call the model
+grader: grade.py:grade
+allow_internet: false
+"""
+GRADE = """from pytest_agentbench.grading.result import Checkpoint
+
+def grade(outputs):
+    return [Checkpoint("ran", 1, total=1)]
+"""
+
+# The agent: asks the gateway as a client library would, then looks for any provider key it can find.
+AGENT = GATEWAY_CLIENT + r'''
+import glob, re, subprocess, sys
+def ask(text, **extra):
+    return post("/chat/completions", dict({"model": "openai/gpt-4o", "messages": [{"role": "user", "content": text}]},
+                                          **extra))
+questions = sys.argv[1:] or ["question one", "question two", "question three"]
+status, body = ask(questions[0])
+print("ANSWER1", status, json.loads(body)["choices"][0]["message"]["content"] if status == 200 else body)
+status, body = ask(questions[1], stream=True)
+print("ANSWER2", status, "".join(json.loads(l[6:])["choices"][0]["delta"].get("content") or ""
+                                 for l in body.splitlines() if l.startswith("data: {")) if status == 200 else body)
+if len(questions) > 2:
+    status, body = ask(questions[2])
+    print("ANSWER3", status, body.replace("\n", " "))
+print("INJECT", *ask("x", api_base="http://attacker.invalid/v1"))
+print("OTHERKEY", post("/chat/completions", {"model": "openai/gpt-4o", "messages": []}, key="sk-anything")[0])
+seen = "\n".join(f"{k}={v}" for k, v in os.environ.items())
+for path in glob.glob("/proc/[0-9]*/environ"):
+    try:
+        seen += open(path, "rb").read().decode(errors="replace").replace("\0", "\n")
+    except OSError:
+        pass
+found = subprocess.run("grep -rIhoE 'sk-[A-Za-z0-9-]{10,}' /etc /home /tmp /opt /root /workspace 2>/dev/null",
+                       shell=True, capture_output=True, text=True).stdout
+print("KEYS SEEN", sorted(set(re.findall(r"sk-[A-Za-z0-9-]{10,}", seen + found))))
+print("TOKEN", token.startswith("agentbench-"))
+'''
+
+
+@pytest.fixture
+def project(tmp_path, base_image_tag, monkeypatch):
+    monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")
+    shutil.copytree(AGENTS, tmp_path / "agents")
+    task = tmp_path / "task_specs" / "llm" / "caller"
+    task.mkdir(parents=True)
+    (task / "task.yaml").write_text(TASK.format(id="llm-caller"))
+    (task / "grade.py").write_text(GRADE)
+    add_agent(tmp_path, "caller", "python3 /home/agent/agent.py\n", {"agent.py": AGENT})
+    add_agent(tmp_path, "stranger", "python3 /home/agent/agent.py 'a question never recorded' 'another'\n",
+              {"agent.py": AGENT})
+    return tmp_path
+
+
+def run(project: Path, *args: str, provider: str | None) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in __import__("os").environ.items() if not k.startswith(("OPENAI_", "PYTEST_"))}
+    if provider:  # as a user sets them: litellm reads the host's environment
+        env.update(OPENAI_API_KEY=PROVIDER_KEY, OPENAI_BASE_URL=provider)
+    return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "task_specs", *args],
+                          cwd=project, env=env, capture_output=True, text=True, timeout=900)
+
+
+def results(project: Path, group: Path | None = None) -> dict:
+    [path] = (group.glob("*/result.json") if group else project.glob("runs/*/*/result.json"))
+    result = json.loads(path.read_text())
+    result["log"] = Path(result["agent_run"]["log_path"]).read_text() if result.get("agent_run") else ""
+    return result
+
+
+def lines(log: str, *prefixes: str) -> list[str]:
+    return [line for line in log.splitlines() if line.startswith(prefixes)]
+
+
+def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(project, fake_llm):
+    fake_llm.set_rules([(r"one", "first answer"), (r"two", "second answer here")])
+    done = run(project, "--agent=caller", "--llm-budget-calls", "2", provider=fake_llm.url)
+    result = results(project)
+    log = result["log"]
+    assert result["outcome"] == "passed", done.stdout[-3000:]
+    assert "ANSWER1 200 first answer" in log and "ANSWER2 200 second answer here" in log, log
+    assert "ANSWER3 429" in log and "budget_exhausted" in log  # the agent reads why
+    assert "INJECT 400" in log and "api_base" in log and "OTHERKEY 401" in log
+    assert "KEYS SEEN []" in log and PROVIDER_KEY not in log and "TOKEN True" in log
+    assert len(fake_llm.requests) == 2  # neither the refused call nor the injection reached the provider
+
+    llm = result["llm"]
+    assert llm["calls"] == 2 and "--llm-budget-calls" in llm["budget_exhausted"]
+    assert llm["prompt_tokens"] == sum(u["prompt_tokens"] for u in fake_llm.usages)
+    assert llm["completion_tokens"] == sum(u["completion_tokens"] for u in fake_llm.usages)
+    assert llm["cost_usd"] > 0  # openai/gpt-4o is in litellm's price table
+    assert result["usage"]["source"] == "gateway" and result["usage"]["input_tokens"] == llm["prompt_tokens"]
+    recorded = [json.loads(line) for line in Path(llm["calls_file"]).read_text().splitlines()]
+    assert [c["status"] for c in recorded] == [200, 200, 429, 400]
+    group = Path(llm["calls_file"]).parents[2]
+
+    fake_llm.stop()  # the replay needs no provider
+    shutil.move(group, project / "recorded")
+    again = run(project, "--agent=caller", "--llm-budget-calls", "2", "--llm-replay", "recorded", provider=None)
+    replayed = results(project, next((project / "runs").iterdir()))
+    assert replayed["outcome"] == "passed", again.stdout[-3000:]
+    assert lines(replayed["log"], "ANSWER", "INJECT", "OTHERKEY") == lines(log, "ANSWER", "INJECT", "OTHERKEY")
+    assert replayed["llm"]["prompt_tokens"] == llm["prompt_tokens"]
+
+    shutil.rmtree(project / "runs")
+    missed = run(project, "--agent=stranger", "--llm-replay", "recorded", provider=None)
+    result = results(project)
+    assert result["outcome"] == "error", missed.stdout[-3000:]
+    assert "task_specs/llm/caller" in result["phases"]["setup"]["message"]
+    assert "call 1 (chat, model 'openai/gpt-4o') has no recorded answer" in result["phases"]["setup"]["message"]
+    assert "ANSWER1 409" in result["log"]
+
+
+def test_a_budget_that_is_not_a_number_stops_the_run_at_start(project):
+    done = run(project, "--agent=caller", "--llm-budget-usd", "lots", provider=None)
+    assert done.returncode == 4 and "--llm-budget-usd: got 'lots'" in done.stderr + done.stdout
+    assert not list(project.glob("runs/*/*/result.json"))
