@@ -203,12 +203,10 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     start = time.time()
     with log_path.open("wb") as log:
         kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=log.write)
-        if agentbench_run.options.get("record_commands", True):
-            result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=env,
-                                  workdir="/home", kill_sandbox_after=limit, on_output=kept.write)
-        else:
-            result = sandbox.exec(agent.command(), user=AGENT_USER, env=env, workdir="/home",
-                                  kill_sandbox_after=limit, on_output=kept.write)
+        result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=env, workdir="/home",
+                              kill_sandbox_after=limit, on_output=kept.write,
+                              record_programs=agentbench_run.options.get("record_commands", True),
+                              model_steps=llm.model_steps if llm else list)
         log.write(kept.rest())
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)

@@ -10,16 +10,20 @@ A trajectory file is JSON Lines, one step per line, numbered from 1 in file orde
      "parent": 1, "pid": 57}
 
 `kind` is "exec" (a program run in the task's sandbox; `output` is its stdout and stderr
-interleaved, clipped to its first and last 100,000 characters), "message" (text an agent or model
-said; `role` and `content` instead of command/output) or "event" (anything else the harness notes,
-with a `name`: `timed_out`, `commands_not_recorded`). Times are Unix seconds.
+interleaved, clipped to its first and last 100,000 characters), "model" (one call of the agent to a
+model through the gateway: `model`, `endpoint`, `input` the messages the model had not seen before,
+`output` what it said, its tool calls one per line, `usage`, `cost_usd`, `error`, and `call`, the
+call's `seq` in `llm/calls.jsonl`, which holds the whole request and answer), "message" (text an
+agent or model said; `role` and `content` instead of command/output) or "event" (anything else the
+harness notes, with a `name`: `timed_out`, `commands_not_recorded`). Times are Unix seconds.
 
 An exec step with no `parent` is a command the harness ran (the agent's start command is one). Steps
 with a `parent` are the programs the agent started inside its container, recorded by
 sandbox/command_recorder.py: `parent` is the step of the agent's run or of the program that started
 this one, `pid` its process id; their output includes what the programs they started printed;
 `end` and `exit_code` are null for a program still running when the agent finished. They follow
-their run's step, in the order they started.
+their run's step, in the order they started, with the model steps (`parent` the agent's run) among
+them in the same order.
 
 Evaluators receive the file's text and search it with the helpers of `pytest_agentbench/families/workplace/tac/common.py`.
 """
@@ -65,17 +69,25 @@ class TrajectoryRecorder:
         return self.record("exec", start=start, end=time.time(), command=command, user=user,
                            exit_code=exit_code, output=output, timed_out=timed_out)
 
-    def programs(self, steps: list[dict[str, Any]], *, under: int, user: str | None) -> None:
+    def programs(self, steps: list[dict[str, Any]], *, under: int, user: str | None,
+                 models: list[dict[str, Any]] = ()) -> None:
         """The programs the agent started, from its container's command recorder
-        (sandbox/command_recorder.py), as exec steps nested under step `under` (the agent's run)."""
+        (sandbox/command_recorder.py), as exec steps nested under step `under` (the agent's run), and
+        the model's turns from the gateway (gateway/steps.py) as model steps under it too, all in the
+        order they started."""
         # In start order; ids follow the tracer's report order, which can differ by a fraction of a
         # millisecond between processes. Step numbers are known before writing, so a parent that
         # started after its child (`cmd & exec other`) is still named.
-        ordered = sorted((s for s in steps if "id" in s), key=lambda s: (s["start"], s["id"]))
+        programs = [("exec", s["start"], s["id"], s) for s in steps if "id" in s]
+        turns = [("model", m["start"], i, m) for i, m in enumerate(models)]
+        ordered = sorted(programs + turns, key=lambda entry: (entry[1], entry[0] == "model", entry[2]))
         with self._lock:
             first = self._steps + 1
-        numbers = {s["id"]: first + i for i, s in enumerate(ordered)}
-        for s in ordered:
+        numbers = {entry[2]: first + i for i, entry in enumerate(ordered) if entry[0] == "exec"}
+        for kind, _, _, s in ordered:
+            if kind == "model":
+                self.record("model", **s, parent=under)
+                continue
             self.record("exec", start=s["start"], end=s["end"], command=shlex.join(s["argv"]), user=user,
                         exit_code=s["exit_code"], output=s["output"], parent=numbers.get(s["parent"], under),
                         pid=s["pid"])

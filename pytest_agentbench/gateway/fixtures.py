@@ -14,8 +14,9 @@ from .container import WorkerGateway
 from .item import ItemGateway
 from .meter import Budget, Meter
 from .provider import LiteLLMProvider
-from .recorder import CALLS_FILE
+from .recorder import CALLS_FILE, read_calls
 from .replay import Replay
+from .steps import model_steps
 
 
 class ItemLLM:
@@ -29,6 +30,11 @@ class ItemLLM:
     @property
     def replay_miss(self) -> str | None:
         return getattr(self.item.answerer, "miss", None)
+
+    def model_steps(self) -> list[dict[str, Any]]:
+        """The model's turns so far, as trajectory steps (calls are recorded before their answer ends)."""
+        path = self.item.recorder.path
+        return model_steps(read_calls(path)) if path.is_file() else []
 
     def finish(self) -> dict[str, Any]:
         """Stop serving the item (its token stops working, its network can go); its figures."""

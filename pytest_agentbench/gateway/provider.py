@@ -15,6 +15,7 @@ import json
 import os
 from typing import Any, AsyncIterator, Mapping
 
+from . import openai_compatible
 from .errors import GatewayError
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # no download of the price table at import
@@ -73,6 +74,9 @@ class LiteLLMProvider:
         self.timeout = timeout
 
     async def complete(self, endpoint: str, body: dict, seq: int) -> dict:
+        direct = openai_compatible.route(endpoint, body["model"], self.litellm_args)
+        if direct:
+            return await openai_compatible.complete(endpoint, direct, body, self.timeout)
         args = {**body, **self.litellm_args, "timeout": self.timeout, "stream": False}
         try:
             response = await self._call(endpoint, args)
@@ -93,9 +97,15 @@ class LiteLLMProvider:
         return await messages.acreate(**args)
 
     async def stream(self, endpoint: str, body: dict, seq: int) -> AsyncIterator[dict]:
-        args = {**body, **self.litellm_args, "timeout": self.timeout, "stream": True}
+        body = {**body, "stream": True}
         if endpoint == "chat":  # the usage comes in a last chunk only when asked for: the meter needs it
-            args["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+            body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        direct = openai_compatible.route(endpoint, body["model"], self.litellm_args)
+        if direct:
+            async for data in openai_compatible.stream(endpoint, direct, body, self.timeout):
+                yield data
+            return
+        args = {**body, **self.litellm_args, "timeout": self.timeout}
         ended = False
         try:
             async for event in await self._call(endpoint, args):
@@ -124,9 +134,11 @@ def server_sent(frame: bytes) -> list[dict]:
 def upstream_error(e: Exception) -> GatewayError:
     """What went wrong with the provider, for the agent (and the item's result) to read. The agent's
     own token is fine here: a key the provider refuses is the harness's setting."""
-    status = getattr(e, "status_code", None)
-    message = getattr(e, "message", None) or str(e) or type(e).__name__
-    name = type(e).__name__
+    return provider_error(getattr(e, "status_code", None), getattr(e, "message", None) or str(e) or type(e).__name__,
+                          type(e).__name__)
+
+
+def provider_error(status: int | None, message: str, name: str = "") -> GatewayError:
     if name == "AuthenticationError" or status in (401, 403):
         return GatewayError(502, f"the provider refused the key the harness holds: {message}", "provider_auth_error")
     if "Timeout" in name or status == 408:

@@ -31,13 +31,21 @@ def recorder_command(user: str) -> list[str]:
 
 
 def run_recorded(sandbox: Sandbox, command: list[str], *, user: str, env: Mapping[str, str], workdir: str,
-                 kill_sandbox_after: float, on_output: Callable[[bytes], None] | None = None) -> ExecResult:
-    """Run `command` as `user` in `sandbox`, recording it and every program it starts in the sandbox's
-    trajectory. At `kill_sandbox_after` seconds the sandbox is killed, as with Sandbox.exec."""
+                 kill_sandbox_after: float, on_output: Callable[[bytes], None] | None = None,
+                 record_programs: bool = True,
+                 model_steps: Callable[[], list[dict]] = list) -> ExecResult:
+    """Run `command` as `user` in `sandbox`, recording it and (with `record_programs`) every program it
+    starts in the sandbox's trajectory, with the model's turns `model_steps` gives once it has ended.
+    At `kill_sandbox_after` seconds the sandbox is killed, as with Sandbox.exec."""
     start = time.time()
-    result = sandbox.exec([*recorder_command(user), *command], user="root", env=env, workdir=workdir,
-                          kill_sandbox_after=kill_sandbox_after, on_output=on_output, record=False)
-    steps = read_steps(sandbox)
+    if not record_programs:
+        result = sandbox.exec(command, user=user, env=env, workdir=workdir,
+                              kill_sandbox_after=kill_sandbox_after, on_output=on_output, record=False)
+        steps = []
+    else:
+        result = sandbox.exec([*recorder_command(user), *command], user="root", env=env, workdir=workdir,
+                              kill_sandbox_after=kill_sandbox_after, on_output=on_output, record=False)
+        steps = read_steps(sandbox)
     if steps is None and result.exit_code in (126, 127):  # the image has no python3: run it unrecorded
         result = sandbox.exec(command, user=user, env=env, workdir=workdir,
                               kill_sandbox_after=kill_sandbox_after, on_output=on_output, record=False)
@@ -46,7 +54,7 @@ def run_recorded(sandbox: Sandbox, command: list[str], *, user: str, env: Mappin
     if trajectory is not None:
         run = trajectory.exec(" ".join(command), user=user, start=start, exit_code=result.exit_code,
                               output=result.output, timed_out=result.timed_out)
-        trajectory.programs(steps or [], under=run["step"], user=user)
+        trajectory.programs(steps or [], under=run["step"], user=user, models=model_steps())
     return result
 
 

@@ -92,6 +92,13 @@ def results(project: Path, group: Path | None = None) -> dict:
     return result
 
 
+def story(result: dict) -> list[tuple]:
+    """The agent's model turns and the programs it ran, in the trajectory's order."""
+    steps = [json.loads(line) for line in Path(result["agent_run"]["trajectory_path"]).read_text().splitlines()]
+    return [("model", s["call"], s["output"]) if s["kind"] == "model" else ("exec", s["command"])
+            for s in steps if s.get("parent")]
+
+
 def lines(log: str, *prefixes: str) -> list[str]:
     return [line for line in log.splitlines() if line.startswith(prefixes)]
 
@@ -117,6 +124,15 @@ def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(pr
     recorded = [json.loads(line) for line in Path(llm["calls_file"]).read_text().splitlines()]
     assert [c["status"] for c in recorded] == [200, 200, 429, 400]
     group = Path(llm["calls_file"]).parents[2]
+    # The model's turns sit in the trajectory in time order with the programs the agent ran: its
+    # python3, the four calls, then the key hunt's grep (the gateway's refusals are turns too: the
+    # agent read them).
+    told = story(result)
+    assert told[:3] == [("exec", "python3 /home/agent/agent.py"), ("model", 1, "first answer"),
+                        ("model", 2, "second answer here")], told
+    assert [t[1] for t in told if t[0] == "model"] == [1, 2, 3, 4]
+    assert told[3][2].startswith("[budget_exhausted]") and told[4][2].startswith("[invalid_request_error]")
+    assert told[5][0] == "exec" and "grep -rIhoE" in told[5][1], told
 
     fake_llm.stop()  # the replay needs no provider
     shutil.move(group, project / "recorded")
@@ -125,6 +141,7 @@ def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(pr
     assert replayed["outcome"] == "passed", again.stdout[-3000:]
     assert lines(replayed["log"], "ANSWER", "INJECT", "OTHERKEY") == lines(log, "ANSWER", "INJECT", "OTHERKEY")
     assert replayed["llm"]["prompt_tokens"] == llm["prompt_tokens"]
+    assert story(replayed) == told  # the same trajectory, model turns and commands alike
 
     shutil.rmtree(project / "runs")
     missed = run(project, "--agent=stranger", "--llm-replay", "recorded", provider=None)

@@ -18,6 +18,7 @@ from pytest_agentbench.gateway.meter import Budget, Meter
 from pytest_agentbench.gateway.provider import LiteLLMProvider
 from pytest_agentbench.gateway.recorder import CALLS_FILE, read_calls
 from pytest_agentbench.gateway.replay import Replay
+from pytest_agentbench.gateway.steps import model_steps
 
 PROVIDER_KEY = "sk-provider-key-that-stays-on-the-host-123456"
 TOOL = {"type": "function", "function": {"name": "run", "description": "run a shell command",
@@ -130,6 +131,36 @@ def test_anthropics_messages_api_streamed_and_not(gateway, fake_llm, tmp_path):
     assert events[-1]["type"] == "message_stop"
     totals = item.meter.totals()
     assert totals["calls"] == 2 and totals["completion_tokens"] == sum(u["completion_tokens"] for u in fake_llm.usages)
+
+
+def test_each_call_becomes_a_model_step_with_what_was_new_to_the_model_and_what_it_said(gateway, fake_llm,
+                                                                                          tmp_path):
+    call = {"id": "call_1", "type": "function", "function": {"name": "run", "arguments": "{\"cmd\": \"ls\"}"}}
+    fake_llm.set_rules([(r"a\.txt", "plain words"), (r"list", {"role": "assistant", "content": None, "tool_calls": [call]}),
+                        (r".", "plain words")])
+    item = make_item(gateway, fake_llm, tmp_path)
+    c = client(gateway, item)
+    ask(c, "list files", tools=[TOOL])
+    list(ask(c, "list files", tools=[TOOL], stream=True))
+    history = [{"role": "user", "content": "show the files"}, {"role": "assistant", "tool_calls": [call]},
+               {"role": "tool", "tool_call_id": "call_1", "content": "a.txt"}]
+    c.chat.completions.create(model="openai/fake-model", messages=history, tools=[TOOL])
+    c.responses.create(model="openai/fake-model", input="say hello", instructions="be brief")
+    list(c.responses.create(model="openai/fake-model", input="say hello", stream=True))
+    url, headers = gateway.url + "/messages", {"x-api-key": item.token, "anthropic-version": "2023-06-01"}
+    body = {"model": "openai/fake-model", "max_tokens": 50, "messages": [{"role": "user", "content": "hi"}]}
+    httpx.post(url, headers=headers, json=body)
+    with httpx.stream("POST", url, headers=headers, json=dict(body, stream=True)) as streamed:
+        streamed.read()
+
+    steps = model_steps(read_calls(tmp_path / "task-a" / CALLS_FILE))
+    said = [s["output"] for s in steps]
+    assert said == ['tool call run({"cmd": "ls"})'] * 2 + ["plain words"] * 5
+    assert [s["input"] for s in steps[:3]] == [[{"role": "user", "content": "list files"}]] * 2 + [
+        [{"role": "tool", "content": "a.txt", "tool_call_id": "call_1"}]]  # only what the model had not seen
+    assert steps[3]["input"] == [{"role": "system", "content": "be brief"}, {"role": "user", "content": "say hello"}]
+    assert [s["call"] for s in steps] == list(range(1, 8)) and all(s["end"] >= s["start"] > 0 for s in steps)
+    assert steps[0]["usage"]["prompt_tokens"] == fake_llm.usages[0]["prompt_tokens"]
 
 
 def test_the_model_list_is_the_runs_models(gateway, fake_llm, tmp_path):
