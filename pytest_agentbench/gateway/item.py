@@ -124,6 +124,23 @@ class ItemGateway:
         elif endpoint == "chat":
             reply.data("data: [DONE]\n\n")
 
+    async def ask(self, endpoint: str, body: dict) -> tuple[dict, Call]:
+        """A call of the harness's own (a judge's: no HTTP, no token), checked, metered, recorded and
+        replayed as the agent's calls are: the answer and its figures; a GatewayError says what went wrong."""
+        seq, started = self.meter.next_seq(), time.time()
+        source = self.answerer.source
+        try:
+            check_request(endpoint, body)
+            self.meter.started += 1
+            response = await self.answerer.complete(endpoint, body, seq)
+        except GatewayError as e:
+            self._count(seq, endpoint, body, started, error=e)
+            self._record(seq, endpoint, body, started, "gateway" if e.by_gateway else source, error=e)
+            raise
+        call = self._count(seq, endpoint, body, started, usage=response.get("usage"))
+        self._record(seq, endpoint, body, started, source, response=response, call=call)
+        return response, call
+
     async def _stream(self, endpoint: str, body: dict, seq: int, reply: Reply) -> tuple[list[dict], dict | None]:
         """Pass the provider's events on as they come (server-sent events); the usage they carried."""
         events = self.answerer.stream(endpoint, body, seq).__aiter__()

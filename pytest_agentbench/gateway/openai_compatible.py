@@ -23,6 +23,11 @@ from .errors import GatewayError
 PATHS = {"chat": "/chat/completions", "responses": "/responses"}  # the endpoints this path serves
 DEFAULT_BASE = "https://api.openai.com/v1"
 
+# A connection refused, reset or closed before any answer is tried again, as OpenAI's own client
+# does (twice, backing off): a busy server drops connections past its listen queue.
+RETRIES = 2
+RETRY_PAUSE = 0.2  # seconds, doubled each time
+
 _clients: dict[asyncio.AbstractEventLoop, httpx.AsyncClient] = {}  # one per worker loop: kept-alive connections
 
 
@@ -63,10 +68,14 @@ def _request(endpoint: str, target: tuple[str, str | None, str], body: dict, tim
 
 
 async def complete(endpoint: str, target: tuple[str, str | None, str], body: dict, timeout: float) -> dict:
-    try:
-        response = await _client().post(**_request(endpoint, target, {**body, "stream": False}, timeout))
-    except httpx.HTTPError as e:
-        raise transport_error(e, target[0]) from None
+    for attempt in range(RETRIES + 1):
+        try:
+            response = await _client().post(**_request(endpoint, target, {**body, "stream": False}, timeout))
+            break
+        except httpx.HTTPError as e:
+            if not _retry(e, attempt):
+                raise transport_error(e, target[0]) from None
+            await asyncio.sleep(RETRY_PAUSE * 2 ** attempt)
     if response.status_code >= 400:
         raise status_error(response.status_code, response.text)
     try:
@@ -79,23 +88,34 @@ async def complete(endpoint: str, target: tuple[str, str | None, str], body: dic
 async def stream(endpoint: str, target: tuple[str, str | None, str], body: dict,
                  timeout: float) -> AsyncIterator[dict]:
     """The provider's server-sent events as JSON data, as they come."""
-    try:
-        async with _client().stream("POST", **_request(endpoint, target, body, timeout)) as response:
-            if response.status_code >= 400:
-                raise status_error(response.status_code, (await response.aread()).decode("utf-8", "replace"))
-            async for line in response.aiter_lines():
-                if not line.startswith("data:"):
-                    continue  # `event:` names, comments, keep-alives: the data repeats the type
-                data = line[5:].strip()
-                if data == "[DONE]":
-                    return
-                try:
-                    yield json.loads(data)
-                except ValueError:
-                    raise GatewayError(502, f"the provider streamed an event that is not JSON: {data[:200]!r}",
-                                       "provider_error") from None
-    except httpx.HTTPError as e:
-        raise transport_error(e, target[0]) from None
+    for attempt in range(RETRIES + 1):
+        sent = False
+        try:
+            async with _client().stream("POST", **_request(endpoint, target, body, timeout)) as response:
+                if response.status_code >= 400:
+                    raise status_error(response.status_code, (await response.aread()).decode("utf-8", "replace"))
+                async for line in response.aiter_lines():
+                    if not line.startswith("data:"):
+                        continue  # `event:` names, comments, keep-alives: the data repeats the type
+                    data = line[5:].strip()
+                    if data == "[DONE]":
+                        return
+                    try:
+                        event = json.loads(data)
+                    except ValueError:
+                        raise GatewayError(502, f"the provider streamed an event that is not JSON: {data[:200]!r}",
+                                           "provider_error") from None
+                    sent = True
+                    yield event
+            return
+        except httpx.HTTPError as e:
+            if sent or not _retry(e, attempt):  # part of an answer went out: it cannot be asked again
+                raise transport_error(e, target[0]) from None
+            await asyncio.sleep(RETRY_PAUSE * 2 ** attempt)
+
+
+def _retry(e: httpx.HTTPError, attempt: int) -> bool:
+    return attempt < RETRIES and isinstance(e, httpx.TransportError) and not isinstance(e, httpx.TimeoutException)
 
 
 def status_error(status: int, text: str) -> GatewayError:

@@ -73,7 +73,18 @@ class LiteLLMProvider:
         self.litellm_args = dict(litellm_args or {})
         self.timeout = timeout
 
+    def _check_configured(self, model: str) -> None:
+        """A provider with no key on the host is the harness's setting, named as such (not "refused")."""
+        if "api_key" in self.litellm_args:
+            return
+        missing = provider_settings_missing(model)
+        if missing:
+            raise GatewayError(502, f"no provider is configured for model {model!r}: set {', '.join(missing)} in "
+                                    f"the environment of pytest (the host); the agent's container never holds it",
+                               "provider_not_configured")
+
     async def complete(self, endpoint: str, body: dict, seq: int) -> dict:
+        self._check_configured(body["model"])
         direct = openai_compatible.route(endpoint, body["model"], self.litellm_args)
         if direct:
             return await openai_compatible.complete(endpoint, direct, body, self.timeout)
@@ -100,6 +111,7 @@ class LiteLLMProvider:
         body = {**body, "stream": True}
         if endpoint == "chat":  # the usage comes in a last chunk only when asked for: the meter needs it
             body["stream_options"] = {**(body.get("stream_options") or {}), "include_usage": True}
+        self._check_configured(body["model"])
         direct = openai_compatible.route(endpoint, body["model"], self.litellm_args)
         if direct:
             async for data in openai_compatible.stream(endpoint, direct, body, self.timeout):
@@ -117,6 +129,17 @@ class LiteLLMProvider:
                 raise upstream_error(e) from None
             # litellm 1.110's messages stream imports its proxy's modules (FastAPI) after the last
             # event; the answer is whole by then.
+
+
+def provider_settings_missing(model: str) -> list[str]:
+    """The host settings litellm needs for `model` and does not find (OPENAI_API_KEY...). A local
+    OpenAI-compatible server needs no key: an `openai/` model with OPENAI_BASE_URL set lacks nothing."""
+    import litellm
+
+    missing = litellm.validate_environment(model=model).get("missing_keys") or []
+    if missing == ["OPENAI_API_KEY"] and (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE")):
+        return []
+    return list(missing)
 
 
 def server_sent(frame: bytes) -> list[dict]:

@@ -38,5 +38,27 @@ def from_options(opt: Callable[[str], Any]) -> dict[str, Any]:
         if not results.is_run_group(replay):
             raise ValueError(f"--llm-replay {replay}: not a run group (no metadata.json, collected.json or item "
                              f"results)")
+    models = list(opt("agentbench_llm_models") or [])
+    for model in models:
+        check_model(model, needs_provider=not replay)
     return {"enabled": bool(opt("agentbench_llm_gateway")), "budget": budget.to_dict(),
-            "replay": str(replay) if replay else None, "models": list(opt("agentbench_llm_models") or [])}
+            "replay": str(replay) if replay else None, "models": models}
+
+
+def check_model(model: str, *, needs_provider: bool) -> None:
+    """A --llm-model litellm cannot route, or whose provider has no key on the host, stops the run at
+    start (ValueError naming it), not at each item's first call."""
+    from .provider import provider_settings_missing  # first: it keeps litellm from fetching prices at import
+
+    import litellm
+
+    try:
+        litellm.get_llm_provider(model)
+    except Exception:  # noqa: BLE001 - litellm's error is a wall of text; the point is the name
+        raise ValueError(f"--llm-model {model}: litellm does not know which provider this model name means "
+                         f"(give it as <provider>/<model>, e.g. openai/{model}; docs/gateway.md has the table)") \
+            from None
+    missing = provider_settings_missing(model) if needs_provider else []
+    if missing:
+        raise ValueError(f"--llm-model {model}: no provider is configured: set {', '.join(missing)} in the "
+                         f"environment of pytest (the key stays on the host)")

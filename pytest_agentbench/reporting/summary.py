@@ -45,6 +45,7 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
     agent_run = result.get("agent_run") or {}
     usage = result.get("usage") or {}
     judge = details.get("judge_usage") or {}  # the environment LLM's grading of this item
+    llm = result.get("llm") or {}  # the agent's model calls through the gateway
     task_id, seed = task_and_seed(result.get("nodeid", ""))
     outcome = result.get("outcome") or NOT_RUN
     return {
@@ -70,6 +71,9 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "cost_usd": _number(usage.get("cost_usd")),
         "usage_source": usage.get("source"),  # "agent": figures the agent reported itself (usage.py)
         "usage_ignored": usage.get("ignored"),  # why the agent's usage.json was not believed
+        "llm_calls": _number(llm.get("calls")),
+        "llm_failed_calls": _number(llm.get("failed_calls")),
+        "llm_budget_exhausted": llm.get("budget_exhausted"),
         "judge_calls": _number(judge.get("calls")),
         "judge_tokens": _total([_number(judge.get("input_tokens")), _number(judge.get("output_tokens"))]),
         "judge_cost_usd": _number(judge.get("cost_usd")),
@@ -238,7 +242,9 @@ def _message(result: Mapping[str, Any]) -> str:
     phases = result.get("phases") or {}
     messages = [result.get("crash")] + [(phases.get(p) or {}).get("message") for p in ("setup", "teardown", "call")]
     message = next((str(m) for m in messages if m), None)
+    budget = (result.get("llm") or {}).get("budget_exhausted")
     if message is None:
-        return str((result.get("grade") or {}).get("summary") or ("" if result.get("outcome") else "never ran"))
+        summary = str((result.get("grade") or {}).get("summary") or ("" if result.get("outcome") else "never ran"))
+        return f"{summary}; budget exhausted: {budget}" if budget else summary
     lines = [line for line in message.strip().splitlines() if line.strip()]
     return lines[-1][:300] if lines else ""  # a traceback's last line says what went wrong

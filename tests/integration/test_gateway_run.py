@@ -11,6 +11,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -105,7 +106,7 @@ def lines(log: str, *prefixes: str) -> list[str]:
 
 def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(project, fake_llm):
     fake_llm.set_rules([(r"one", "first answer"), (r"two", "second answer here")])
-    done = run(project, "--agent=caller", "--llm-budget-calls", "2", provider=fake_llm.url)
+    done = run(project, "--agent=caller", "--llm-budget-calls", "2", "--junitxml=junit.xml", provider=fake_llm.url)
     result = results(project)
     log = result["log"]
     assert result["outcome"] == "passed", done.stdout[-3000:]
@@ -123,6 +124,11 @@ def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(pr
     assert result["usage"]["source"] == "gateway" and result["usage"]["input_tokens"] == llm["prompt_tokens"]
     recorded = [json.loads(line) for line in Path(llm["calls_file"]).read_text().splitlines()]
     assert [c["status"] for c in recorded] == [200, 200, 429, 400]
+    # CI reads the same figures from JUnit.
+    junit = {p.get("name"): p.get("value") for p in ElementTree.parse(project / "junit.xml").iter("property")}
+    assert junit["llm_calls"] == "2" and junit["llm_failed_calls"] == "2", junit
+    assert junit["llm_tokens"] == str(llm["prompt_tokens"] + llm["completion_tokens"])
+    assert float(junit["llm_cost_usd"]) == llm["cost_usd"] and "--llm-budget-calls" in junit["llm_budget_exhausted"]
     group = Path(llm["calls_file"]).parents[2]
     # The model's turns sit in the trajectory in time order with the programs the agent ran: its
     # python3, the four calls, then the key hunt's grep (the gateway's refusals are turns too: the

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from pytest_agentbench.gateway.recorder import CALLS_FILE, read_calls
+
 from support import AGENTS, TASK_SPECS, add_agent
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -49,7 +51,7 @@ def test_bundled_tasks_cover_the_categories_and_judged_ones(project):
     assert {"sde", "ds", "admin", "hr", "finance", "pm"} <= categories
 
 
-def test_oracle_gets_full_marks_with_the_environment_llm(pytester, project, environment_llm):
+def test_oracle_gets_full_marks_with_the_environment_llm(pytester, project, environment_llm, monkeypatch):
     run = pytester.runpytest_subprocess("task_specs", "--agent=oracle", "-n", "2", "-p", "no:cacheprovider",
                                         "--html=report.html")
     run.assert_outcomes(passed=len(COMPANY))
@@ -68,6 +70,26 @@ def test_oracle_gets_full_marks_with_the_environment_llm(pytester, project, envi
     assert html.count("LLM judge") >= len(JUDGED) and "tokens (in+out)" in html
     assert all(json.dumps(saved[t]["grade"]["details"]["judge"][0]["answer"])[1:-1] in html for t in JUDGED)
     assert all(r["temperature"] == 0 for r in environment_llm.requests)
+    # The judge's calls went through the gateway's provider path, recorded apart from the agent's ...
+    for task in JUDGED:
+        [recorded] = read_calls(Path(saved[task]["folder"]) / "grader" / CALLS_FILE)
+        assert recorded["source"] == "provider" and recorded["usage"]["prompt_tokens"] > 0
+        assert not (Path(saved[task]["folder"]) / CALLS_FILE).exists()  # the oracle asked no model itself
+
+    # ... so a replay grades the same with the provider switched off (and its key gone).
+    environment_llm.stop()
+    [group] = (project / "runs").iterdir()
+    shutil.move(group, project / "recorded")
+    monkeypatch.delenv("LITELLM_API_KEY")
+    monkeypatch.setenv("LITELLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing answers there
+    again = pytester.runpytest_subprocess("task_specs", "--agent=oracle", "-k", " or ".join(JUDGED),
+                                          "-p", "no:cacheprovider", "--llm-replay", "recorded")
+    again.assert_outcomes(passed=len(JUDGED))
+    replayed = results(project)
+    for task in JUDGED:
+        assert replayed[task]["grade"]["details"]["judge"][0]["answer"] == saved[task]["grade"]["details"]["judge"][0]["answer"]
+        [call] = read_calls(Path(replayed[task]["folder"]) / "grader" / CALLS_FILE)
+        assert call["source"] == "replay"
 
 
 def test_dummy_scores_zero_on_every_checkpoint(pytester, project, environment_llm):

@@ -13,6 +13,7 @@ import openai
 import pytest
 
 from local_gateway import LocalGateway
+from pytest_agentbench.gateway import settings as llm_settings
 from pytest_agentbench.gateway.item import ItemGateway
 from pytest_agentbench.gateway.meter import Budget, Meter
 from pytest_agentbench.gateway.provider import LiteLLMProvider
@@ -269,6 +270,33 @@ def test_a_key_the_provider_refuses_and_a_provider_too_slow_are_named(gateway, f
     with pytest.raises(openai.APIStatusError, match="did not answer in time") as late:
         ask(client(gateway, slow), "hi")
     assert late.value.status_code == 504
+
+
+def test_no_provider_key_on_the_host_is_named_in_the_answer(gateway, fake_llm, tmp_path, monkeypatch):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    item = gateway.add_item(ItemGateway.for_item("bare", tmp_path / "bare", LiteLLMProvider(), Meter()))
+    c = client(gateway, item)
+    for model in ("gpt-4o", "anthropic/claude-3-5-sonnet-20240620"):
+        with pytest.raises(openai.APIStatusError, match="no provider is configured") as refused:
+            ask(c, "hi", model=model)
+        assert refused.value.status_code == 502 and refused.value.body["code"] == "provider_not_configured"
+    assert "OPENAI_API_KEY" in str(item.meter.summary()["errors"][0])
+    assert "ANTHROPIC_API_KEY" in str(item.meter.summary()["errors"][1])
+    assert not fake_llm.requests
+
+
+def test_llm_models_a_run_cannot_reach_stop_it_at_start(monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    options = {"agentbench_llm_gateway": True, "agentbench_llm_replay": None}
+    opt = lambda models: lambda name: {**options, "agentbench_llm_models": models}.get(name)  # noqa: E731
+    with pytest.raises(ValueError, match="--llm-model bogus-model: litellm does not know which provider"):
+        llm_settings.from_options(opt(["bogus-model"]))
+    with pytest.raises(ValueError, match="--llm-model gpt-4o: no provider is configured: set OPENAI_API_KEY"):
+        llm_settings.from_options(opt(["gpt-4o"]))
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    assert llm_settings.from_options(opt(["gpt-4o"]))["models"] == ["gpt-4o"]
 
 
 def test_an_unknown_model_is_the_agents_error(gateway, fake_llm, tmp_path):

@@ -33,6 +33,7 @@ from pathlib import Path
 import yaml
 from pydantic import Field
 
+from ...gateway.harness_calls import HarnessModel
 from ...grading import result as grading_result
 from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
@@ -155,7 +156,10 @@ class WorkplaceFamily(Family):
         out = ctx.item_dir / "grader"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
-        dialog = GraderDialog(out / "judge.jsonl")
+        judge_model = _judge_model(ctx)
+        dialog = GraderDialog(out / "judge.jsonl", judge_model.complete if judge_model else None)
+        missing = ([] if os.environ.get("LITELLM_MODEL") else ["LITELLM_MODEL"]) if judge_model and \
+            judge_model.replaying else judge.missing_settings()
         # The restored outputs go in before the grader's files, which the agent never saw.
         grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
         try:
@@ -163,7 +167,7 @@ class WorkplaceFamily(Family):
                 ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
                  "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
                  "--trajectory-path", "/grader/trajectory.jsonl"],
-                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(judge.missing_settings())},
+                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing)},
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
@@ -180,12 +184,24 @@ def grader_modules() -> list[CopyIn]:
             CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
 
 
+def _judge_model(ctx: TaskContext) -> HarnessModel | None:
+    """The judge's way to its model: the gateway's provider path (metered, recorded in
+    grader/llm/calls.jsonl, replayed under --llm-replay), configured by TAC's LITELLM_* settings; None
+    when those are missing (and not replaying): the evaluator is told, and its judged checkpoints say so."""
+    replaying = bool((ctx.options.get("llm") or {}).get("replay"))
+    if not replaying and judge.missing_settings():
+        return None
+    return HarnessModel(ctx.item_dir, "grader", ctx.options, None if replaying else {
+        "api_base": os.environ["LITELLM_BASE_URL"], "api_key": os.environ["LITELLM_API_KEY"]})
+
+
 class GraderDialog:
     """The harness's end of the grading runner's stdio: judge questions answered here, where the key is
-    (appended to `judge_log`), and the one result the runner reports."""
+    (through `ask`, the judge's model gateway; appended to `judge_log`), and the one result the runner
+    reports."""
 
-    def __init__(self, judge_log: Path):
-        self.judge_log = judge_log
+    def __init__(self, judge_log: Path, ask=None):
+        self.judge_log, self.ask = judge_log, ask
         self.result: dict | None = None
 
     def answer(self, line: bytes) -> bytes | None:
@@ -194,7 +210,7 @@ class GraderDialog:
         except ValueError:
             raise GraderError(f"the grading runner wrote what is not a message: {line[:200]!r}") from None
         if "judge" in message:
-            return json.dumps(judge.answer(message["judge"], self.judge_log)).encode() + b"\n"
+            return json.dumps(judge.answer(message["judge"], self.judge_log, self.ask)).encode() + b"\n"
         if "result" in message and self.result is None and isinstance(message["result"], dict):
             self.result = message
             return None

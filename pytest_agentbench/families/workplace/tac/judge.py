@@ -107,7 +107,7 @@ def llm_complete(messages: list[dict[str, Any]]) -> dict[str, Any]:
     raise RuntimeError(f"the judge call failed: {reply.get('message')}")
 
 
-def answer(messages: Any, log_path: str | Path | None = None) -> dict[str, Any]:
+def answer(messages: Any, log_path: str | Path | None = None, ask: Any = None) -> dict[str, Any]:
     """Ask the judge for an evaluator, where the key is (the harness, or runner.py on its own):
     ``{"response": <OpenAI-shaped dict>}`` or ``{"error": "not_configured" | "unavailable" | "failed",
     "message": ..., "missing": [...]}``. Never raises: the evaluator's checkpoint decides what a
@@ -115,7 +115,7 @@ def answer(messages: Any, log_path: str | Path | None = None) -> dict[str, Any]:
     if not (isinstance(messages, list) and all(isinstance(m, dict) for m in messages)):
         return {"error": "failed", "message": f"expected a list of messages, got {type(messages).__name__}"}
     try:
-        return {"response": complete(messages, log_path)}
+        return {"response": complete(messages, log_path, ask)}
     except JudgeNotConfigured as exc:
         return {"error": "not_configured", "missing": exc.missing, "message": str(exc)}
     except JudgeUnavailable as exc:
@@ -124,9 +124,12 @@ def answer(messages: Any, log_path: str | Path | None = None) -> dict[str, Any]:
         return {"error": "failed", "message": f"{type(exc).__name__}: {exc}"}
 
 
-def complete(messages: list[dict[str, Any]], log_path: str | Path | None = None) -> dict[str, Any]:
+def complete(messages: list[dict[str, Any]], log_path: str | Path | None = None, ask: Any = None) -> dict[str, Any]:
     """Ask the judge from this process (LITELLM_* in its environment); log the call to ``log_path``
-    (default: ``AGENTBENCH_JUDGE_LOG``)."""
+    (default: ``AGENTBENCH_JUDGE_LOG``). The harness passes ``ask`` (body -> (answer, cost)): its model
+    gateway, which meters, records and replays the call (gateway/harness_calls.py)."""
+    if ask is not None:
+        return _ask_gateway(messages, log_path, ask)
     config = _local_config()
     # litellm fetches its price map from the internet at import unless told to use its bundled
     # copy; a machine without internet would only wait for a time-out.
@@ -151,6 +154,25 @@ def complete(messages: list[dict[str, Any]], log_path: str | Path | None = None)
                     "answer": answer_text(data), "prompt_tokens": usage.get("prompt_tokens"),
                     "completion_tokens": usage.get("completion_tokens"), "cost_usd": _cost(litellm, response),
                     "seconds": round(time.time() - started, 3)})
+    return data
+
+
+def _ask_gateway(messages: list[dict[str, Any]], log_path: str | Path | None, ask: Any) -> dict[str, Any]:
+    model = os.environ.get("LITELLM_MODEL")
+    if not model:
+        raise JudgeNotConfigured(["LITELLM_MODEL"])
+    started = time.time()
+    try:
+        data, cost = ask({"model": model, "messages": messages, "temperature": 0})
+    except Exception as exc:
+        _log(log_path, {"time": started, "model": model, "messages": messages, "answer": None,
+                        "prompt_tokens": None, "completion_tokens": None, "cost_usd": None,
+                        "error": f"{type(exc).__name__}: {getattr(exc, 'message', None) or exc}"})
+        raise
+    usage = data.get("usage") or {}
+    _log(log_path, {"time": started, "model": model, "messages": messages, "answer": answer_text(data),
+                    "prompt_tokens": usage.get("prompt_tokens"), "completion_tokens": usage.get("completion_tokens"),
+                    "cost_usd": cost, "seconds": round(time.time() - started, 3)})
     return data
 
 

@@ -1,0 +1,53 @@
+"""The harness's own model calls (a workplace task's judge) through the gateway's provider path: priced
+by the same meter, recorded in the same calls.jsonl form and answered from it under --llm-replay, so a
+replayed run grades as the recorded one did with no provider. They are accounted apart from the
+agent's: their own folder, their own figures, no agent budget.
+
+The graders that ask run in the item's thread, outside the worker's gateway loop: calls go to one
+event loop of this process, in a thread of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+from typing import Any, Mapping
+
+from .item import ItemGateway
+from .meter import Meter
+from .provider import LiteLLMProvider
+from .recorder import CALLS_FILE
+from .replay import Replay
+
+_loop: asyncio.AbstractEventLoop | None = None
+_loop_lock = threading.Lock()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop:
+    global _loop
+    with _loop_lock:
+        if _loop is None:
+            _loop = asyncio.new_event_loop()
+            threading.Thread(target=_loop.run_forever, name="agentbench-harness-llm", daemon=True).start()
+        return _loop
+
+
+class HarnessModel:
+    """One item's calls in one harness role (`role`: "judge"), recorded in `<item dir>/<role>/llm/calls.jsonl`."""
+
+    def __init__(self, item_dir: Path, role: str, run_options: Mapping[str, Any],
+                 litellm_args: Mapping[str, Any] | None = None):
+        replay = (run_options.get("llm") or {}).get("replay")
+        self.replaying = bool(replay)
+        name = f"{item_dir.name} ({role})"
+        # Under --llm-replay: the same role's calls of the same item in the recorded run group.
+        answerer = (Replay(Path(replay) / item_dir.name / role / CALLS_FILE, name) if replay
+                    else LiteLLMProvider(litellm_args))
+        self.item = ItemGateway.for_item(name, Path(item_dir) / role, answerer, Meter())
+
+    def complete(self, body: dict, timeout: float | None = None) -> tuple[dict, float | None]:
+        """A chat completion from any thread: the answer and its cost (None: unknown); raises
+        GatewayError with the reason."""
+        response, call = asyncio.run_coroutine_threadsafe(self.item.ask("chat", body), _running_loop()).result(timeout)
+        return response, call.cost_usd
