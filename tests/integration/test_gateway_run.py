@@ -104,7 +104,7 @@ def lines(log: str, *prefixes: str) -> list[str]:
     return [line for line in log.splitlines() if line.startswith(prefixes)]
 
 
-def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(project, fake_llm):
+def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(project, fake_llm, docker_client):
     fake_llm.set_rules([(r"one", "first answer"), (r"two", "second answer here")])
     done = run(project, "--agent=caller", "--llm-budget-calls", "2", "--junitxml=junit.xml", provider=fake_llm.url)
     result = results(project)
@@ -115,6 +115,12 @@ def test_a_run_through_the_gateway_is_metered_budgeted_keyless_and_replayable(pr
     assert "INJECT 400" in log and "api_base" in log and "OTHERKEY 401" in log
     assert "KEYS SEEN []" in log and PROVIDER_KEY not in log and "TOKEN True" in log
     assert len(fake_llm.requests) == 2  # neither the refused call nor the injection reached the provider
+    # Nor is the key in any layer of the agent's image (a build argument or a copied file would put it there).
+    images = [i for i in docker_client.images.list() if any(t.startswith("agentbench/agent-caller:") for t in i.tags)]
+    for image in images:
+        layers = b"".join(image.save())
+        assert PROVIDER_KEY.encode() not in layers and b"agent.py" in layers
+    assert images
 
     llm = result["llm"]
     assert llm["calls"] == 2 and "--llm-budget-calls" in llm["budget_exhausted"]
