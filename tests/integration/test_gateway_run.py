@@ -168,3 +168,21 @@ def test_a_budget_that_is_not_a_number_stops_the_run_at_start(project):
     done = run(project, "--agent=caller", "--llm-budget-usd", "lots", provider=None)
     assert done.returncode == 4 and "--llm-budget-usd: got 'lots'" in done.stderr + done.stdout
     assert not list(project.glob("runs/*/*/result.json"))
+
+
+def test_items_on_two_workers_each_get_their_own_gateway_figures(project, fake_llm):
+    """Under -n 2 each worker has its own relay; each item's calls are its own, in its own folder."""
+    second = project / "task_specs" / "llm" / "caller-two"
+    second.mkdir()
+    (second / "task.yaml").write_text(TASK.format(id="llm-caller-two"))
+    (second / "grade.py").write_text(GRADE)
+    add_agent(project, "asker", 'python3 /home/agent/agent.py "question from $TASK_ID" "two"\n', {"agent.py": AGENT})
+    fake_llm.set_rules([(r"question from (\S+)", "seen"), (r"two", "second")])
+    done = run(project, "--agent=asker", "-n", "2", provider=fake_llm.url)
+    assert done.returncode == 0, done.stdout[-3000:]
+    saved = [json.loads(p.read_text()) for p in project.glob("runs/*/*/result.json")]
+    assert sorted(r["task_id"] for r in saved) == ["llm-caller", "llm-caller-two"]
+    for result in saved:
+        [first, *_] = [json.loads(line) for line in Path(result["llm"]["calls_file"]).read_text().splitlines()]
+        assert first["request"]["messages"][0]["content"] == f"question from {result['task_id']}"
+        assert result["llm"]["calls"] == 2 and result["usage"]["source"] == "gateway"
