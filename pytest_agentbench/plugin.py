@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import collect, families, hookspecs, masking, resume, session
+from . import collect, families, hookspecs, masking, resume, scheduling, session
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
 from . import result as item_result
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
@@ -112,10 +112,18 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(module, f"agentbench-{module.__name__.rsplit('.', 1)[-1]}")
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
+    if getattr(config, "workerinput", {}).get(scheduling.WORKERINPUT_KEY):
+        config.pluginmanager.register(scheduling.AsTheyCome(), "agentbench-as-they-come")
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """One item at a time per worker, so a long item never holds back the one queued behind it."""
+    return scheduling.FirstFreeSlotScheduling(config, log) if scheduling.first_free_slot(config) else None
 
 
 def pytest_configure_node(node) -> None:  # xdist controller, per worker
     node.workerinput["agentbench"] = node.config.stash[RUN_KEY].to_workerinput()
+    node.workerinput[scheduling.WORKERINPUT_KEY] = scheduling.first_free_slot(node.config)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -5,6 +5,13 @@ next major versions, where these may change.
 pytest (checked with 9.2.0, pytest-xdist 3.8.0): an item's resolved fixtures, and letting spec errors
 through collection (below).
 
+pytest-xdist (checked with 3.8.0): a worker that runs each item as soon as it holds it (scheduling.py).
+xdist's worker waits for its next item before running the current one (pytest's runtest protocol
+takes `nextitem`, to know what to keep set up), so the item after it is held, not run elsewhere. Running
+items as they come needs the worker's command queue (`WorkerInteractor.torun`, its `channel` and
+`handle_command`, `sendevent`, and `item_index`, which its reports carry), and pytest's SetupState
+(`session._setupstate`) to tear down, when the next item arrives, what the one before held that it does not share.
+
 pytest-html (checked with 4.2.0; capped below 5):
 - An item whose xdist worker died never sends its teardown report, and pytest-html makes a row only from
   one. Its public hooks can change rows but not add one, so the crashed item's row is handed to
@@ -35,6 +42,41 @@ def let_collection_errors_pass(session: pytest.Session) -> None:
     pytest has no hook for it; its own pytest_runtestloop (_pytest/main.py) reads the option after
     collection, so setting it before that, from a tryfirst pytest_runtestloop, is what works."""
     session.config.option.continue_on_collection_errors = True
+
+
+# --- pytest-xdist: running items as they come ------------------------------------
+
+def xdist_worker_queue(config: pytest.Config):
+    """This worker's WorkerInteractor (xdist/remote.py), started listening to the controller as its own
+    pytest_runtestloop starts it: `.torun.get()` gives the next item's index or `shutdown_marker(worker)`.
+    Found by its class name: execnet runs xdist/remote.py as a module of its own in the worker, not as
+    `xdist.remote`, so its classes are not the importable ones."""
+    [worker] = [p for p in config.pluginmanager.get_plugins() if type(p).__name__ == "WorkerInteractor"]
+    worker.channel.setcallback(worker.handle_command, endmarker=shutdown_marker(worker))
+    return worker
+
+
+def shutdown_marker(worker):
+    """The marker the worker's queue gives at shutdown, from the worker's own module."""
+    return type(worker).__init__.__globals__["Marker"].SHUTDOWN
+
+
+class KeepAncestors:
+    """Stands for "the next item" in an item's teardown when it is not known yet: pytest's SetupState
+    tears down what the next item does not descend from (`listchain()`), so this keeps the item's
+    collectors and session fixtures and tears down the item itself."""
+
+    def __init__(self, item: pytest.Item):
+        self._chain = item.listchain()[:-1]
+
+    def listchain(self) -> list:
+        return self._chain
+
+
+def teardown_towards(session: pytest.Session, item: pytest.Item) -> None:
+    """Tear down what the previous item left set up that `item` does not share (its file's, class's
+    fixtures): what pytest does in the previous item's teardown when it knows the next item."""
+    session._setupstate.teardown_exact(item)
 
 
 # --- pytest-html ---

@@ -24,8 +24,13 @@ fi
 if ! pgrep -x dockerd >/dev/null 2>&1; then
   echo "docker-up: starting dockerd" >&2
   mkdir -p /var/log
+  # Small address ranges: by default each network takes a /16 and the engine runs out after about 30,
+  # which -n 8 with egress and gateway networks (and parallel test suites) reaches. Not when the
+  # daemon's own configuration sets them (dockerd refuses a setting given twice).
+  pools=(--default-address-pool base=172.16.0.0/12,size=24)
+  grep -qs default-address-pools /etc/docker/daemon.json && pools=()
   # setsid: dockerd must outlive this script and the shell that ran it.
-  setsid dockerd >/var/log/agentbench-dockerd.log 2>&1 < /dev/null &
+  setsid dockerd "${pools[@]}" >/var/log/agentbench-dockerd.log 2>&1 < /dev/null &
 fi
 for _ in $(seq 1 120); do
   docker info >/dev/null 2>&1 && exit 0

@@ -297,8 +297,18 @@ class DockerEngine(SandboxEngine):
         # An internal bridge still carries the host's address (its gateway), where every port the host
         # listens on for all addresses answers; without that address the host is out of reach.
         options = {"com.docker.network.bridge.inhibit_ipv4": "true"} if internal else None
-        self.client.networks.create(name, driver="bridge", internal=internal, labels=self.labels(),
-                                    options=options, check_duplicate=True)
+        try:
+            self.client.networks.create(name, driver="bridge", internal=internal, labels=self.labels(),
+                                        options=options, check_duplicate=True)
+        except docker.errors.APIError as e:
+            if "non-overlapping" not in str(e):
+                raise
+            raise RuntimeError(
+                f"the Docker engine has no address range left for another network ({len(self.client.networks.list())} "
+                "exist; by default each takes a /16, about 30 in all, and every running item needs one or two): "
+                "give dockerd smaller ranges, e.g. `dockerd --default-address-pool base=172.16.0.0/12,size=24` "
+                "or \"default-address-pools\" in /etc/docker/daemon.json (docs/security.md), or run fewer items "
+                "at once") from None
         return name
 
     def connect_network(self, sandbox: Sandbox, network: str, *, aliases: list[str] = ()) -> None:
