@@ -12,7 +12,8 @@ A trajectory file is JSON Lines, one step per line, numbered from 1 in file orde
 `kind` is "exec" (a program run in the task's sandbox; `output` is its stdout and stderr
 interleaved, clipped to its first and last 100,000 characters), "model" (one call of the agent to a
 model through the gateway: `model`, `endpoint`, `input` the messages the model had not seen before,
-`output` what it said, its tool calls one per line, `usage`, `cost_usd`, `error`, and `call`, the
+`output` what it said (or the error it answered), `tool_calls` ({name, arguments}), `status`, `usage`,
+`cost_usd`, `error`, and `call`, the
 call's `seq` in `llm/calls.jsonl`, which holds the whole request and answer), "message" (text an
 agent or model said; `role` and `content` instead of command/output) or "event" (anything else the
 harness notes, with a `name`: `timed_out`, `commands_not_recorded`). Times are Unix seconds.

@@ -1,6 +1,7 @@
 """The model's turns as trajectory steps: what each call brought the model that it had not seen, and
-what it said (text and tool calls), from the item's calls.jsonl, so a reviewer reads them in time
-order beside the commands the agent ran (trajectory.py, kind "model").
+what it said (text and tool calls), whatever the API the agent spoke (Chat Completions, the Responses
+API, Anthropic's messages; whole or streamed), from the item's calls.jsonl, so a reviewer reads them
+in time order beside the commands the agent ran (trajectory.py, kind "model").
 
 A call's request repeats the whole conversation so far; a step shows only its new part (the messages
 after the model's last turn), and `call` names the line of calls.jsonl holding the rest.
@@ -15,19 +16,22 @@ MAX_SHOWN = 20_000  # characters of one message's content in a step (calls.jsonl
 
 
 def model_steps(calls: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One step per recorded call, with `start`, `end`, `model`, `endpoint`, `call` (its seq),
-    `input` (the new messages), `output` (what the model said), tokens, cost and error."""
+    """One step per recorded call, with `start`, `end`, `model`, `endpoint`, `call` (its seq), `status`,
+    `input` (the new messages), `output` (what the model said, or the error the agent got),
+    `tool_calls` ({name, arguments} each), tokens, cost and error code."""
     steps = []
     for call in calls:
         request = call.get("request") if isinstance(call.get("request"), dict) else {}
         endpoint = call.get("endpoint")
-        said = (_said(endpoint, call.get("response"), call.get("events") or [])
-                if not call.get("error") else f"[{call.get('code')}] {call.get('error')}")
+        text, tool_calls = _said(endpoint, call.get("response"), call.get("events") or [])
+        if call.get("error"):
+            text, tool_calls = f"[{call.get('code')}] {call.get('error')}", []
         start = call.get("time") or 0.0
         steps.append({"start": start, "end": start + (call.get("latency_s") or 0.0), "model": request.get("model"),
-                      "endpoint": endpoint, "call": call.get("seq"), "source": call.get("source"),
-                      "input": _new_input(endpoint, request), "output": said, "usage": call.get("usage"),
-                      "cost_usd": call.get("cost_usd"), "error": call.get("code")})
+                      "endpoint": endpoint, "call": call.get("seq"), "status": call.get("status"),
+                      "source": call.get("source"), "input": _new_input(endpoint, request), "output": text,
+                      "tool_calls": tool_calls, "usage": call.get("usage"), "cost_usd": call.get("cost_usd"),
+                      "error": call.get("code")})
     return steps
 
 
@@ -64,15 +68,15 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_SHOWN else f"{text[:MAX_SHOWN]} [... {len(text) - MAX_SHOWN} characters cut]"
 
 
-def _said(endpoint: str | None, response: Any, events: list[dict]) -> str:
-    """The model's answer as text: its words, then one `tool call name(arguments)` line per call."""
+def _said(endpoint: str | None, response: Any, events: list[dict]) -> tuple[str, list[dict[str, str]]]:
+    """The model's answer: its words, and its tool calls as {name, arguments (JSON text)}."""
     text, tools = [], []
     if endpoint == "chat":
         if isinstance(response, dict):
             message = ((response.get("choices") or [{}])[0] or {}).get("message") or {}
             text.append(message.get("content") or "")
-            tools = [(c.get("function") or {}).get("name", "") + "(" + (c.get("function") or {}).get("arguments", "")
-                     + ")" for c in message.get("tool_calls") or []]
+            tools = [_call((c.get("function") or {}).get("name"), (c.get("function") or {}).get("arguments"))
+                     for c in message.get("tool_calls") or []]
         else:  # streamed: deltas, tool calls assembled by their index
             calls: dict[int, list[str]] = {}
             for event in events:
@@ -83,7 +87,7 @@ def _said(endpoint: str | None, response: Any, events: list[dict]) -> str:
                         name_args = calls.setdefault(c.get("index", 0), ["", ""])
                         name_args[0] += (c.get("function") or {}).get("name") or ""
                         name_args[1] += (c.get("function") or {}).get("arguments") or ""
-            tools = [f"{name}({args})" for name, args in calls.values()]
+            tools = [_call(name, args) for _, (name, args) in sorted(calls.items())]
     elif endpoint == "responses":
         final = response if isinstance(response, dict) else next(
             (e.get("response") for e in reversed(events) if isinstance(e.get("response"), dict)), {})
@@ -91,15 +95,19 @@ def _said(endpoint: str | None, response: Any, events: list[dict]) -> str:
             if out.get("type") == "message":
                 text += [c.get("text") or "" for c in out.get("content") or []]
             elif out.get("type") == "function_call":
-                tools.append(f"{out.get('name')}({out.get('arguments')})")
+                tools.append(_call(out.get("name"), out.get("arguments")))
     elif endpoint == "messages":
         blocks = response.get("content") if isinstance(response, dict) else _streamed_blocks(events)
         for block in blocks or []:
             if block.get("type") == "text":
                 text.append(block.get("text") or "")
             elif block.get("type") == "tool_use":
-                tools.append(f"{block.get('name')}({json.dumps(block.get('input'), ensure_ascii=False)})")
-    return "\n".join(part for part in ["".join(text), *(f"tool call {t}" for t in tools)] if part)
+                tools.append(_call(block.get("name"), json.dumps(block.get("input"), ensure_ascii=False)))
+    return "".join(t if isinstance(t, str) else "" for t in text), tools
+
+
+def _call(name: Any, arguments: Any) -> dict[str, str]:
+    return {"name": name or "", "arguments": arguments if isinstance(arguments, str) else json.dumps(arguments)}
 
 
 def _streamed_blocks(events: list[dict]) -> list[dict]:

@@ -155,8 +155,8 @@ def test_each_call_becomes_a_model_step_with_what_was_new_to_the_model_and_what_
         streamed.read()
 
     steps = model_steps(read_calls(tmp_path / "task-a" / CALLS_FILE))
-    said = [s["output"] for s in steps]
-    assert said == ['tool call run({"cmd": "ls"})'] * 2 + ["plain words"] * 5
+    said = [(s["output"], s["tool_calls"]) for s in steps]
+    assert said == [("", [{"name": "run", "arguments": '{"cmd": "ls"}'}])] * 2 + [("plain words", [])] * 5
     assert [s["input"] for s in steps[:3]] == [[{"role": "user", "content": "list files"}]] * 2 + [
         [{"role": "tool", "content": "a.txt", "tool_call_id": "call_1"}]]  # only what the model had not seen
     assert steps[3]["input"] == [{"role": "system", "content": "be brief"}, {"role": "user", "content": "say hello"}]
