@@ -11,9 +11,12 @@ with waitpid and stop nothing (though the parent's wait for it waits for the tra
 call is traced, so every call, writes included, runs at full speed, and a program started costs
 four short stops (its parent's fork, its own first stop, its exec, its parent's SIGCHLD), where
 `strace -f --seccomp-bpf -e trace=execve,clone...` made eight (the fork, exec and clone calls
-stopped again on entry and on exit). The tracer reports each event as one line on a pipe as soon
-as the stopped process runs again; this process reads that pipe when output waits for it (to know
-who wrote it), else every REPORT_EVERY seconds, so program starts do not wake it.
+stopped again on entry and on exit). Each stop waits for the tracer, so the tracer is compiled
+(base_image/command_tracer.c, built into the base image at COMPILED_TRACER: the forked process
+execs it); where the image lacks it, `_trace` does the same in Python, about 0.1 ms more per
+program. The tracer reports each event as one line on a pipe as soon as the stopped process runs
+again; this process reads that pipe when output waits for it (to know who wrote it), else every
+REPORT_EVERY seconds, so program starts do not wake it.
 
 The agent's stdout and stderr are one pipe that this process owns: it passes what comes through on
 to its own stdout (the harness's log of the agent, as before) and notes when each chunk arrived.
@@ -46,8 +49,8 @@ COALESCE seconds rather than at every write: a program printing many short lines
 Why ptrace: it works for any agent, in any language, with no help from the agent and no extra
 privilege (the tracer is the agent's parent, so the default Docker seccomp profile allows it, and
 no capability is needed); the report goes through a pipe only root's processes hold. Where the
-kernel refuses tracing, or python3 has no ctypes, the command runs untraced and the steps file says
-so in one line: {"unrecorded": reason}.
+kernel refuses tracing, or the image has no compiled tracer and python3 no ctypes, the command runs
+untraced and the steps file says so in one line: {"unrecorded": reason}.
 
 When the agent's own process ends, tracing stops within DETACH_AFTER seconds even if it left
 programs running in the background (the tracer exits, and the kernel lets them go on untraced), so
