@@ -10,6 +10,7 @@ Targets (issue 21): every workload within 1.05x of recording off, starting progr
 and the recorder's start-up at most 0.15 s.
 
     .venv/bin/python bench/bench_recorder_workloads.py [--repeats 3] [--recorder PATH] [--only NAME] [--data-science]
+                                                       [--python-tracer]
 
 `--data-science` runs them all in an image built FROM the base with Debian's python3-numpy and
 python3-pandas (from the Debian mirror the base image uses: containers do not reach PyPI), so that
@@ -19,7 +20,9 @@ the numpy+pandas workload runs too; without it that workload is skipped where th
 alternating with the unrecorded run, in one sitting (say main's and this one, to compare before and
 after: `git show main:pytest_agentbench/sandbox/command_recorder.py > /tmp/old.py`, then
 `--recorder /tmp/old.py --recorder pytest_agentbench/sandbox/command_recorder.py`); the verdict is the
-last one's.
+last one's. `--python-tracer` adds a column: the last recorder where the image lacks the compiled
+tracer (base_image/command_tracer.c), so that it traces in Python, as with a --base-image where the
+tracer could not be built.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ sys.path.insert(0, str(REPO))
 from pytest_agentbench.sandbox.base import SandboxSpec  # noqa: E402
 from pytest_agentbench.sandbox.docker import DockerEngine  # noqa: E402
 from pytest_agentbench.sandbox.images import ImageRecipe, ensure_base_image, ensure_image  # noqa: E402
+from pytest_agentbench.sandbox.command_recorder import COMPILED_TRACER  # noqa: E402
 from pytest_agentbench.sandbox.recording import RECORDER, RECORDER_PATH, recorder_command, run_recorded  # noqa: E402
 
 USER = "nonroot"
@@ -131,8 +135,13 @@ def main() -> int:
                         help="a command_recorder.py to measure (repeat it to compare recorders in one sitting)")
     parser.add_argument("--only", action="append", help="run only workloads whose name contains this")
     parser.add_argument("--data-science", action="store_true", help="add numpy and pandas to the image (built once)")
+    parser.add_argument("--python-tracer", action="store_true",
+                        help="measure the last recorder twice: also where the image lacks the compiled tracer")
     args = parser.parse_args()
     recorders = args.recorder or [RECORDER]
+    judged = len(recorders) - 1  # the verdict is the last recorder's (the new one), with the compiled tracer
+    if args.python_tracer:
+        recorders = [*recorders, recorders[-1]]
     engine = DockerEngine(run_id=f"bench-recorder-{int(time.time())}")
     image = ensure_base_image(engine)
     if args.data_science:
@@ -140,11 +149,15 @@ def main() -> int:
     # One container per recorder (its path in the container is fixed); "off" runs in the first.
     sandboxes = [engine.start(SandboxSpec(image=image, name=f"bench-recorder-{int(time.time())}-{i}"),
                               files=[(recorder, RECORDER_PATH, 0, 0o644)]) for i, recorder in enumerate(recorders)]
+    if args.python_tracer:  # as in an image built FROM a --base-image where it could not be compiled
+        sandboxes[-1].exec(["rm", "-f", COMPILED_TRACER], user="root", record=False)
     failed = []
     try:
         print(f"image {image}, median of {args.repeats}, seconds of the agent's own work; recorders:")
         for i, recorder in enumerate(recorders):
-            print(f"  on{i + 1 if len(recorders) > 1 else ''}: {recorder}")
+            python = args.python_tracer and i == len(recorders) - 1
+            python = " (tracing in Python: no compiled tracer)" if python else ""
+            print(f"  on{i + 1 if len(recorders) > 1 else ''}: {recorder}{python}")
         print(f"{'workload':42s} {'off':>8s}" + "".join(f" {'on' + (str(i + 1) if len(recorders) > 1 else ''):>8s}"
                                                       f" {'ratio':>7s}  {'target':22s}" for i in range(len(recorders))))
         rows = [("recorder start-up (`true`, from the host)", startup, None)]
@@ -170,7 +183,7 @@ def main() -> int:
                     target = TARGETS.get(name, TARGET)
                     ok = on_s <= target * off_s
                     verdict = f"<= {target}x {'OK' if ok else 'OVER'}"
-                if not ok and i == len(recorders) - 1:  # the verdict is the last recorder's (the new one)
+                if not ok and i == judged:
                     failed.append(name)
                 line += f" {on_s:8.3f} {on_s / off_s:6.2f}x  {verdict:22s}"
             print(line.rstrip(), flush=True)

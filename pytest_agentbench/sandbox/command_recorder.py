@@ -11,9 +11,12 @@ with waitpid and stop nothing (though the parent's wait for it waits for the tra
 call is traced, so every call, writes included, runs at full speed, and a program started costs
 four short stops (its parent's fork, its own first stop, its exec, its parent's SIGCHLD), where
 `strace -f --seccomp-bpf -e trace=execve,clone...` made eight (the fork, exec and clone calls
-stopped again on entry and on exit). The tracer reports each event as one line on a pipe as soon
-as the stopped process runs again; this process reads that pipe when output waits for it (to know
-who wrote it), else every REPORT_EVERY seconds, so program starts do not wake it.
+stopped again on entry and on exit). Each stop waits for the tracer, so the tracer is compiled
+(base_image/command_tracer.c, built into the base image at COMPILED_TRACER: the forked process
+execs it); where the image lacks it, `_trace` does the same in Python, about 0.1 ms more per
+program. The tracer reports each event as one line on a pipe as soon as the stopped process runs
+again; this process reads that pipe when output waits for it (to know who wrote it), else every
+REPORT_EVERY seconds, so program starts do not wake it.
 
 The agent's stdout and stderr are one pipe that this process owns: it passes what comes through on
 to its own stdout (the harness's log of the agent, as before) and notes when each chunk arrived.
@@ -46,8 +49,8 @@ COALESCE seconds rather than at every write: a program printing many short lines
 Why ptrace: it works for any agent, in any language, with no help from the agent and no extra
 privilege (the tracer is the agent's parent, so the default Docker seccomp profile allows it, and
 no capability is needed); the report goes through a pipe only root's processes hold. Where the
-kernel refuses tracing, or python3 has no ctypes, the command runs untraced and the steps file says
-so in one line: {"unrecorded": reason}.
+kernel refuses tracing, or the image has no compiled tracer and python3 no ctypes, the command runs
+untraced and the steps file says so in one line: {"unrecorded": reason}.
 
 When the agent's own process ends, tracing stops within DETACH_AFTER seconds even if it left
 programs running in the background (the tracer exits, and the kernel lets them go on untraced), so
@@ -86,6 +89,10 @@ REPORT_EVERY = 0.1
 # end first (which splits the output there, so chunks stay one program's where they were).
 COALESCE = 0.005
 ARG_MAX_CHARS = 4096  # of each argument in a step's argv; a longer one ends with "..."
+# `_trace` compiled (base_image/command_tracer.c), which the base image builds: each stop of the
+# agent's processes waits for the tracer, and Python's time there is most of what a program start
+# costs the agent. Where the image lacks it, `_trace` traces in Python.
+COMPILED_TRACER = "/opt/agentbench/command_tracer"
 
 
 class Output:
@@ -120,12 +127,15 @@ class Output:
     def chunks(self) -> list[tuple[float, bytes]]:
         return [*self.head, *self.tail]
 
-    def merged_with(self, others: list["Output"]) -> "Output":
-        merged = Output()
-        merged.dropped = self.dropped + sum(o.dropped for o in others)
-        for when, data in sorted((c for o in (self, *others) for c in o.chunks()), key=lambda c: c[0]):
-            merged.add(when, data)
-        return merged
+    def absorb(self, other: "Output") -> None:
+        """Take in `other`'s chunks (a finished program's), keeping the time order."""
+        ours, theirs = self.chunks(), other.chunks()
+        self.dropped += other.dropped
+        if ours and theirs and theirs[0][0] < ours[-1][0]:  # interleaved: again, in time order (each is)
+            self.head, self.head_size, self.tail, self.tail_size = [], 0, deque(), 0
+            theirs = sorted([*ours, *theirs], key=lambda c: c[0])
+        for when, data in theirs:
+            self.add(when, data)
 
     def text(self) -> str:
         head = b"".join(d for _, d in self.head)
@@ -215,7 +225,8 @@ class Recorder:
             self.forked(self.proc(pid, when), int(child), when, thread == "1")
         elif event == "exec":
             holds, argv = details.split(" ", 1)
-            self.execed(self.proc(pid, when), when, json.loads(argv), {"1": True, "0": False}.get(holds))
+            argv = [_clipped(arg) for arg in json.loads(argv)]  # the compiled tracer leaves that to us
+            self.execed(self.proc(pid, when), when, argv, {"1": True, "0": False}.get(holds))
         elif event == "exit":
             code, emptied = (details.split() + ["-"])[:2]
             self.exited(self.proc(pid, when), when, int(code))
@@ -232,6 +243,8 @@ class Recorder:
         if child.parent is None:
             child.parent = p
             p.children.append(child)
+            if child.folded:  # it ended, and its step was written, before its fork was reported
+                self.fold(child)
 
     def execed(self, p: Process, when: float, argv: list[str], holds: bool | None) -> None:
         if p is self.root or p.argv is not None:  # the agent's own process; or `exec` in a program
@@ -275,13 +288,17 @@ class Recorder:
         for p in self.ending:
             if p.end >= floor:
                 break
-            self.fold(p)
             if p.id is not None:
                 self.write_step(p)
+            self.fold(p)
             done += 1
         del self.ending[:done]
         while self.dead and self.dead[0].end < floor and self.dead[0].folded:
-            self.dead.popleft()
+            p = self.dead.popleft()
+            # No report line or chunk to come can concern it: forget it, unless its fork is still
+            # to be reported (which gives it a parent) or its pid is already another process's.
+            if p.parent is not None and self.procs.get(p.pid) is p:
+                del self.procs[p.pid]
 
     def attribute(self, after: float, at: float, data: bytes, began: float) -> None:
         while len(self.emptied) > 1 and self.emptied[1][0] < began:  # in time order, as chunks are
@@ -331,14 +348,18 @@ class Recorder:
     # --- steps ----------------------------------------------------------------------------------
 
     def fold(self, p: Process) -> None:
-        """Merge a finished process's output with that of its finished children, so a step's output
-        is what its whole process tree printed."""
-        done = [c for c in p.children if c.folded]
-        p.output = p.output.merged_with([c.output for c in done])
-        for c in done:
-            c.output = Output()  # already written with its own step, and now part of the parent's
-        p.children = [c for c in p.children if not c.folded]
+        """A finished process, its step written: its output (with that of the programs it started,
+        folded into it as each ended) goes into its parent's, so a step's output is what its whole
+        process tree printed; then only its running children still hold it."""
         p.folded = True
+        parent = p.parent
+        if parent is None:  # its fork is still to be reported: kept until then
+            return
+        if not parent.folded:  # else the parent's step is written already
+            parent.children.remove(p)
+            if parent is not self.root:  # the agent's own process is the run, not a step
+                parent.output.absorb(p.output)
+        p.output = Output()
 
     def write_step(self, p: Process, running: bool = False) -> None:
         parent = p.step_parent()
@@ -508,6 +529,25 @@ def _trace(command: list[str], user: str, env: dict[str, str], report: int, outp
     return agent_exit if agent_exit is not None else 0
 
 
+def _exec_compiled_tracer(command: list[str], user: str, env: dict[str, str], report: int, output: int,
+                          output_read: int) -> None:
+    """Become the compiled tracer (COMPILED_TRACER: `_trace` in C, same report) if the image has it;
+    return if it has not, for `_trace` to trace in Python."""
+    if not os.access(COMPILED_TRACER, os.X_OK):
+        return
+    entry = pwd.getpwnam(user)
+    groups = ",".join(map(str, os.getgrouplist(user, entry.pw_gid)))
+    fds = (report, output, output_read)
+    for fd in fds:  # it makes them its own again (close-on-exec) before the agent's process starts
+        os.set_inheritable(fd, True)
+    try:
+        os.execve(COMPILED_TRACER, [COMPILED_TRACER, *map(str, fds), str(entry.pw_uid), str(entry.pw_gid), groups,
+                                    "--", *command], env)
+    except OSError:
+        for fd in fds:
+            os.set_inheritable(fd, False)
+
+
 def _untraced(command: list[str], user: str, env: dict[str, str], report: int, output: int, reason: str) -> int:
     _write_all(report, f"unrecorded {reason}\n".encode())
     root = _start(command, user, env, stop=False, output=output)
@@ -537,8 +577,11 @@ def _cmdline(pid: int) -> bytes:
 
 
 def _argv(cmdline: bytes) -> list[str]:
-    args = cmdline.decode("utf-8", "replace").split("\0")[:-1]
-    return [a if len(a) <= ARG_MAX_CHARS else a[:ARG_MAX_CHARS] + "..." for a in args]
+    return [_clipped(arg) for arg in cmdline.decode("utf-8", "replace").split("\0")[:-1]]
+
+
+def _clipped(arg: str) -> str:
+    return arg if len(arg) <= ARG_MAX_CHARS else arg[:ARG_MAX_CHARS] + "..."
 
 
 def _holds(pid: int, output_inode: str) -> str:
@@ -581,6 +624,7 @@ def run(command: list[str], user: str, steps_path: str) -> int:
             code = 111
             try:
                 os.close(report)
+                _exec_compiled_tracer(command, user, env, report_end, agent_output, output)
                 code = _trace(command, user, env, report_end, agent_output, output)
             except BaseException as e:  # noqa: BLE001 - said on the agent's log; the run goes on
                 print(f"command recorder: the tracer failed: {e!r}", file=sys.stderr)

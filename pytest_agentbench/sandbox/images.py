@@ -23,7 +23,7 @@ from .base import BuildError, SandboxEngine
 
 BASE_CONTEXT = Path(__file__).parent / "base_image"
 # What the locally built root file system holds: enough for agents' shell scripts and Python graders.
-ROOTFS_PACKAGES = ("python3", "curl", "ca-certificates", "procps", "strace")  # strace: sandbox/command_recorder.py
+ROOTFS_PACKAGES = ("python3", "curl", "ca-certificates", "procps")
 PREFIX = "agentbench/"
 
 

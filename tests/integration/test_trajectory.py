@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import shlex
 import shutil
 import time
 from pathlib import Path
@@ -169,9 +171,35 @@ def test_output_is_what_programs_print_never_what_they_write_into_files(pytester
     assert "FILE-CONTENT" not in log and "199997" not in log
 
 
+# Arguments the tracer must pass on as they are: a newline, quotes, a backslash, a byte that is not
+# UTF-8, a control character, and one longer than a step keeps (4096 characters, then "...").
+ODD_ARGS = r"""echo "tracer: $(cat /proc/$PPID/comm)"
+/bin/echo "two
+lines" "q\"uo'te\\" "$(printf 'caf\303\251 \377 \001')" "$(head -c 20000 /dev/zero | tr '\0' y)" > /dev/null
+mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
+"""
+ODD_ARGV = ["/bin/echo", "two\nlines", "q\"uo'te\\", "café \ufffd \x01", "y" * 4096 + "..."]
+
+
+@pytest.mark.parametrize("tracer", ["command_tracer", "python3"])
+def test_the_compiled_tracer_records_what_the_python_one_does(pytester, workdir, tracer):
+    # The base image compiles the tracer; an image without it (a --base-image that could not build
+    # it) is traced in Python, with the same steps.
+    extra = "" if tracer == "command_tracer" else "\nUSER root\nRUN rm /opt/agentbench/command_tracer\n"
+    make_agent(workdir, "odd", ODD_ARGS, dockerfile_extra=extra)
+    pytester.runpytest_subprocess("task_specs", "--agent=odd", "-p", "no:cacheprovider")
+    steps = trajectory_of(workdir)
+    assert f"tracer: {tracer}\n" in steps[0]["output"]
+    [echo] = [s for s in steps if s["command"].startswith("/bin/echo")]
+    assert echo["command"] == shlex.join(ODD_ARGV) and echo["exit_code"] == 0 and echo["parent"] == steps[0]["step"]
+    commands = sorted(re.sub(r"^cat /proc/\d+/comm$", "cat /proc/PID/comm", s["command"]) for s in steps[1:])
+    assert commands == sorted([echo["command"], "cat /proc/PID/comm", "head -c 20000 /dev/zero",
+                               "tr '\\0' y", "mkdir -p /home/submission"])
+
+
 def test_an_image_whose_python_cannot_trace_runs_the_agent_and_says_commands_were_not_recorded(pytester, workdir):
     make_agent(workdir, "noctypes", "ls /home\nmkdir -p /home/submission\n",
-               dockerfile_extra="\nUSER root\nRUN rm -rf /usr/lib/python3*/ctypes\n")
+               dockerfile_extra="\nUSER root\nRUN rm -rf /usr/lib/python3*/ctypes /opt/agentbench/command_tracer\n")
     pytester.runpytest_subprocess("task_specs", "--agent=noctypes", "-p", "no:cacheprovider")
     steps = trajectory_of(workdir)
     assert steps[0]["command"] == "bash /home/agent/start.sh" and steps[0]["exit_code"] == 0

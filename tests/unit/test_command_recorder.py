@@ -209,3 +209,28 @@ def test_output_waits_for_a_report_that_trails_it_on_a_busy_machine():
     [step] = [json.loads(line) for line in out.getvalue().splitlines()]
     assert (step["argv"], step["exit_code"]) == (["ls", "/missing"], 2)
     assert step["output"] == "ls: cannot access '/missing'\n"
+
+
+def test_programs_are_forgotten_once_their_steps_are_written_and_outputs_still_add_up():
+    # An agent that runs programs for hours: what the recorder keeps must not grow with them.
+    out = io.StringIO()
+    recorder = Recorder(out)
+    for line in ROOT_START:
+        recorder.feed(line)
+    for i in range(1000):
+        t = 10.0 + i / 100
+        for line in [f"fork {t:.6f} 100 {1000 + i} 0", f'exec {t + 0.001:.6f} {1000 + i} 1 ["python3", "job.py"]',
+                     f"fork {t + 0.002:.6f} {1000 + i} {5000 + i} 0", f'exec {t + 0.003:.6f} {5000 + i} 1 ["echo"]']:
+            recorder.feed(line)
+        recorder.output(f"job {i}\n".encode(), t + 0.0035, t + 0.004)
+        recorder.feed(f"exit {t + 0.005:.6f} {5000 + i} 0")
+        recorder.feed(f"exit {t + 0.006:.6f} {1000 + i} 0")
+        recorder.settle(t + 0.007, report_quiet=False, empty_since=t + 0.007)
+    steps = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(steps) == 2000
+    assert steps[-2:] == [
+        {"id": 2000, "parent": 1999, "pid": 5999, "start": 19.993, "end": 19.995, "argv": ["echo"], "exit_code": 0,
+         "output": "job 999\n"},
+        {"id": 1999, "parent": None, "pid": 1999, "start": 19.991, "end": 19.996, "argv": ["python3", "job.py"],
+         "exit_code": 0, "output": "job 999\n"}]  # what the program it started printed is its output too
+    assert list(recorder.procs) == [100] and recorder.root.children == [] and not recorder.dead
