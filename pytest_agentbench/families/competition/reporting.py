@@ -63,7 +63,8 @@ def write_group_files(group: Path, results: list[dict], items: list[dict]) -> No
     """submission.jsonl and a fresh grading report (the older ones go: derived from the same results)."""
     for old in group.glob(f"*{GRADING_REPORT_SUFFIX}"):
         old.unlink()
-    if not items:
+    items = [v for v in items if v["outcome"] != "skipped"]  # not a run (data not prepared): MLE-bench's
+    if not items:                                                # tools could not grade it
         return
     by_item = {(r.get("agent"), r.get("nodeid")): r for r in results}
     specs = {nodeid: known.get("spec") for nodeid, known in read_collected(group).items()}
