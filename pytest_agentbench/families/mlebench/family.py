@@ -95,14 +95,6 @@ class MLEBenchFamily(CompetitionFamily):
                 "answers": config["dataset"].get("answers"),
                 "sample_submission": config["dataset"].get("sample_submission")}
 
-    def check_folder(self, spec_path: Path) -> None:
-        leaderboard = spec_path.parent / "leaderboard.csv"
-        if not leaderboard.is_file():
-            raise SpecError(spec_path, f"its leaderboard {leaderboard} does not exist")
-        if leaderboard.read_bytes()[:40].startswith(b"version https://git-lfs"):
-            raise SpecError(spec_path, f"{leaderboard} is a Git LFS pointer: run `git lfs pull` in the "
-                                       f"mle-bench checkout")
-
     # --- an item ----------------------------------------------------------------------------------------
 
     def prepare(self, ctx: TaskContext) -> None:
@@ -110,6 +102,11 @@ class MLEBenchFamily(CompetitionFamily):
         if not data:
             raise GraderError(f"{ctx.spec.id} is an MLE-bench competition: give --mlebench-data DIR, the folder "
                               f"`mlebench prepare` wrote its data to")
+        # Checked here, not at collection: a checkout without `git lfs pull` must still run the ones it has.
+        leaderboard = ctx.spec.folder / "leaderboard.csv"
+        if not leaderboard.is_file() or leaderboard.read_bytes()[:40].startswith(b"version https://git-lfs"):
+            raise GraderError(f"{ctx.spec.id}: its leaderboard {leaderboard} is missing or a Git LFS pointer: run "
+                              f"`git lfs pull` in the mle-bench checkout")
         why = package.not_prepared(Path(data), {"id": ctx.spec.id, "dataset": {
             "answers": ctx.spec.details.answers, "sample_submission": ctx.spec.details.sample_submission}})
         if why:
