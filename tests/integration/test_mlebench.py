@@ -72,15 +72,18 @@ def project(tmp_path_factory, base_image_tag):
     shutil.copytree(FIXTURE, path / "mle-bench")
     shutil.copytree(AGENTS, path / "agents")
     add_agent(path, "oracle-like", ORACLE_LIKE)
+    add_agent(path, "unbuildable", "exit 0\n")
+    with open(path / "agents" / "unbuildable" / "Dockerfile", "a") as dockerfile:
+        dockerfile.write("RUN false\n")  # every item errors before its agent runs
     for competition_id in ("toy-regression", "toy-raises"):
         prepare_by_hand(path / "data", competition_id)
     return path
 
 
-def run(project: Path, *args: str, with_package: bool = True) -> tuple[subprocess.CompletedProcess, Path | None]:
+def run(project: Path, *args: str, with_package: bool = True, agent: str = "oracle-like") -> tuple[subprocess.CompletedProcess, Path | None]:
     runs = Path(tempfile.mkdtemp(prefix="runs-", dir=project))
     env = {**os.environ, "PYTHONPATH": str(project / "mle-bench")} if with_package else dict(os.environ)
-    done = subprocess.run([sys.executable, "-m", "pytest", "--agent=oracle-like", "-p", "no:cacheprovider",
+    done = subprocess.run([sys.executable, "-m", "pytest", f"--agent={agent}", "-p", "no:cacheprovider",
                            "-n", "0", "-rs", f"--run-dir={runs}", "--mlebench-data", str(project / "data"), *args],
                           cwd=project, capture_output=True, text=True, timeout=900, env=env)
     groups = list(runs.iterdir())
@@ -141,3 +144,14 @@ def test_without_the_package_a_clear_message_says_how_to_install_it(project):
     done, group = run(project, with_package=False)
     assert done.returncode == 4 and group is None
     assert "needs MLE-bench's package `mlebench`" in done.stderr and "pip install -e" in done.stderr, done.stderr
+
+
+def test_an_item_that_errored_has_a_report_their_from_dict_loads(project):
+    done, group = run(project, "-k", "toy-regression", agent="unbuildable")
+    assert "1 error" in done.stdout, done.stdout[-3000:]
+    [grading] = group.glob("*_grading_report.json")
+    [report] = json.loads(grading.read_text())["competition_reports"]
+    loaded = from_dict(report)  # thresholds from the leaderboard beside their config.yaml, created_at set
+    assert (loaded.gold_threshold, loaded.median_threshold, loaded.is_lower_better) == (0.0, 0.3, True)
+    assert loaded.score is None and not loaded.submission_exists
+    load_as_mle_bench(report)
