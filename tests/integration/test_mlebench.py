@@ -147,10 +147,13 @@ def test_without_the_package_a_clear_message_says_how_to_install_it(project):
 
 
 def test_an_item_that_errored_has_a_report_their_from_dict_loads(project):
-    done, group = run(project, "-k", "toy-regression", agent="unbuildable")
-    assert "1 error" in done.stdout, done.stdout[-3000:]
+    # -m low: their experiments/splits/low.txt as the items' difficulty (toy-regression, toy-raises)
+    done, group = run(project, "-m", "low", agent="unbuildable")
+    assert "1 deselected, 2 errors" in done.stdout, done.stdout[-3000:]
     [grading] = group.glob("*_grading_report.json")
-    [report] = json.loads(grading.read_text())["competition_reports"]
+    reports = {r["competition_id"]: r for r in json.loads(grading.read_text())["competition_reports"]}
+    assert sorted(reports) == ["toy-raises", "toy-regression"]
+    report = reports["toy-regression"]
     loaded = from_dict(report)  # thresholds from the leaderboard beside their config.yaml, created_at set
     assert (loaded.gold_threshold, loaded.median_threshold, loaded.is_lower_better) == (0.0, 0.3, True)
     assert loaded.score is None and not loaded.submission_exists

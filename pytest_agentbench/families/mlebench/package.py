@@ -55,6 +55,19 @@ def checkout_file(relative: str) -> Path | None:
     return path if path is not None and path.is_file() else None
 
 
+COMPLEXITY_SPLITS = ("low", "medium", "high")  # their experiments/splits/<complexity>.txt
+
+
+@functools.cache
+def complexity(competition_id: str) -> str | None:
+    """The competition's complexity in their splits (low is "MLE-bench Lite"), if the checkout has them."""
+    for name in COMPLEXITY_SPLITS:
+        split = checkout_file(f"experiments/splits/{name}.txt")
+        if split is not None and competition_id in split.read_text().split():
+            return name
+    return None
+
+
 def read_config(config_path: Path) -> dict[str, Any]:
     return yaml.safe_load(config_path.read_text(encoding="utf-8"))
 
