@@ -103,16 +103,16 @@ class MLEBenchFamily(CompetitionFamily):
         if not data:
             raise GraderError(f"{ctx.spec.id} is an MLE-bench competition: give --mlebench-data DIR, the folder "
                               f"`mlebench prepare` wrote its data to")
-        # Checked here, not at collection: a checkout without `git lfs pull` must still run the ones it has.
-        leaderboard = ctx.spec.folder / "leaderboard.csv"
-        if not leaderboard.is_file() or leaderboard.read_bytes()[:40].startswith(b"version https://git-lfs"):
-            raise GraderError(f"{ctx.spec.id}: its leaderboard {leaderboard} is missing or a Git LFS pointer: run "
-                              f"`git lfs pull` in the mle-bench checkout")
         why = package.not_prepared(Path(data), {"id": ctx.spec.id, "dataset": {
             "answers": ctx.spec.details.answers, "sample_submission": ctx.spec.details.sample_submission}})
         if why:
             pytest.skip(f"{ctx.spec.id} is not prepared ({why}): run "
                         f"`mlebench prepare -c {ctx.spec.id} --data-dir {data}`")
+        # Checked here, not at collection: a checkout without `git lfs pull` must still run the ones it has.
+        leaderboard = ctx.spec.folder / "leaderboard.csv"
+        if not leaderboard.is_file() or leaderboard.read_bytes()[:40].startswith(b"version https://git-lfs"):
+            raise GraderError(f"{ctx.spec.id}: its leaderboard {leaderboard} is missing or a Git LFS pointer: run "
+                              f"`git lfs pull` in the mle-bench checkout")
         ctx.state["public"], _ = package.prepared_dirs(Path(data), ctx.spec.id)
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
