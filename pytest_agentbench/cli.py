@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 from .agents import AgentError, get_agent
-from .families.competition.competition import CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition
+from .families.competition.competition import (
+    DEFAULT_COMPETITIONS_ROOT, CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition,
+)
 from .grading.result import GraderError
 from .reporting.run_group import report_command
 from .registry import RegistryError
@@ -77,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _competition_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--competitions", type=Path, default=Path("task_specs/mle"), metavar="DIR",
-                        help="folder of competition folders (default: task_specs/mle)")
+    parser.add_argument("--competitions", type=Path, default=DEFAULT_COMPETITIONS_ROOT, metavar="DIR",
+                        help="folder of competition folders (default: the bundled task_specs/mle, wherever "
+                             "the command runs)")
     parser.add_argument("--data-dir", type=Path, default=None, metavar="DIR",
                         help="prepared data cache (default: $AGENTBENCH_DATA_DIR or ~/.cache/agentbench/data)")
 

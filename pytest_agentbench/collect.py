@@ -27,6 +27,7 @@ RESULT_KEY = pytest.StashKey[dict[str, Any]]()
 _MARKERS_KEY = pytest.StashKey[set[str]]()
 _IDS_KEY = pytest.StashKey[dict[str, Path]]()  # task id -> the spec that claimed it first
 _ROOTS_KEY = pytest.StashKey[tuple[str, ...]]()
+_FAMILY_PATHS_KEY = pytest.StashKey[tuple[str, ...]]()
 INVALID_SPEC = "invalid task spec: "
 _FIXTUREINFO: "weakref.WeakKeyDictionary[pytest.Session, dict]" = weakref.WeakKeyDictionary()
 
@@ -129,6 +130,7 @@ def pointed_at(config: pytest.Config, path: Path) -> bool:
 
 def _spec_roots(config: pytest.Config):
     yield from (str(p) for p in config.getini("agentbench_paths"))
+    yield from config.stash.get(_FAMILY_PATHS_KEY, ())
     source = config.args_source
     opt = config.getoption
     pointed = source != pytest.Config.ArgsSource.INVOCATION_DIR or any(
@@ -159,6 +161,20 @@ class TaskFolder(pytest.Directory):
         spec = task_spec_in(self.path)
         if spec is not None:
             yield TaskFile.from_parent(self, path=spec)
+
+
+def add_family_paths(config: pytest.Config) -> None:
+    """Folders the families' options add (MLE-bench's registry for --mlebench-data) join the paths the
+    session collects; when the command line named no paths, they are the only ones. Every xdist worker
+    configures the same way, so all collect the same items."""
+    paths = tuple(str(p) for family in families.registered().values() for p in family.collect_paths(config))
+    if not paths:
+        return
+    config.stash[_FAMILY_PATHS_KEY] = paths
+    if config.args_source == pytest.Config.ArgsSource.ARGS:
+        config.args.extend(paths)
+    else:
+        config.args[:] = list(paths)
 
 
 def read_split(config: pytest.Config) -> None:

@@ -104,6 +104,7 @@ def _positive(text: str | int) -> int:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agentbench: a task item of pytest-agentbench")
     collect.read_split(config)
+    collect.add_family_paths(config)
     state = config.stash[RUN_KEY] = make_run_state(config)
     check_run_dir(config, state)
     signals = config.stash[session.SIGNALS_KEY] = StopOnSignals()

@@ -115,3 +115,22 @@ def post(path, body, key=token):
     except OSError as e:
         return 0, str(e)
 '''
+
+
+def load_as_mle_bench(report: dict) -> dict:
+    """What MLE-bench's CompetitionReport.from_dict does with a report, field by field (float() of every
+    threshold, bool() of the flags, datetime.fromisoformat of created_at): raises where it would. Also
+    what its files hold: naive created_at, submission_path a string."""
+    from datetime import datetime
+
+    typed = {key: float(report[key]) for key in
+             ("gold_threshold", "silver_threshold", "bronze_threshold", "median_threshold")}
+    typed["score"] = None if report["score"] is None else float(report["score"])
+    typed.update({key: bool(report[key]) for key in (
+        "any_medal", "gold_medal", "silver_medal", "bronze_medal", "above_median", "submission_exists",
+        "valid_submission")})
+    assert isinstance(report["is_lower_better"], bool), report["is_lower_better"]
+    typed["created_at"] = datetime.fromisoformat(report["created_at"])
+    assert typed["created_at"].tzinfo is None, f"created_at {report['created_at']} is not naive as MLE-bench's"
+    assert isinstance(report["submission_path"], str), report["submission_path"]
+    return {**report, **typed}

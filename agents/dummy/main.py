@@ -52,7 +52,14 @@ if url and (submission_dir / "submission.csv").exists():
     import urllib.error
     import urllib.request
 
-    request = urllib.request.Request(url, data=(submission_dir / "submission.csv").read_bytes(), method="POST")
+    # The form field `file`, as `curl -F file=@submission.csv` sends it: what MLE-bench's grading server
+    # reads, and what ours accepts too.
+    boundary = "agentbench-dummy-boundary"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"submission.csv\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n").encode() + (submission_dir / "submission.csv").read_bytes() \
+        + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(url, data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
             print(f"validation: {response.read().decode()}")

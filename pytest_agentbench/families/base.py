@@ -118,6 +118,11 @@ class Family:
         """Run-wide settings taken from those options, merged into every TaskContext.options."""
         return {}
 
+    def collect_paths(self, config: pytest.Config) -> list[Path]:
+        """Folders its options add to what the run collects (MLE-bench's registry, for --mlebench-data);
+        raise pytest.UsageError when they cannot be found."""
+        return []
+
     # --- collection: specs ----------------------------------------------------------------------------
 
     def claims(self, path: Path) -> bool:

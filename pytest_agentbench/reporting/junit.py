@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from ..collect import RESULT_KEY
-from .summary import families, item_view
+from .summary import item_view, shared
 
 
 class JunitProperties:
@@ -15,8 +15,8 @@ class JunitProperties:
         result = item.stash.get(RESULT_KEY, None)
         if result is not None and call.when == "call":  # before the report copies user_properties
             view, known = item_view(result), {name for name, _ in item.user_properties}
-            item.user_properties.extend((name, value) for family in families().values()
-                                        for name, value in family.junit_properties(view) if name not in known)
+            item.user_properties.extend((name, value) for properties, _ in shared("junit_properties")
+                                        for name, value in properties(view) if name not in known)
             item.user_properties.extend(llm_properties(view))
         return (yield)
 

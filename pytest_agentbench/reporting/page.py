@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..masking import mask
-from .summary import families, item_view
+from .summary import families, item_view, shared
 from .tables import COLUMNS, agent_headers, agent_rows, category_headers, category_rows, cells
 
 
@@ -87,7 +87,7 @@ REPORT_CSS = """
 def summary_html(summary: Mapping[str, Any]) -> str:
     """The summary at the top of a report: a table per agent and per category, and a bar chart of
     scores per category (CSS bars: no script, works offline)."""
-    bars, chart = [], [("mean_score", "score", "mean score"), *(b for f in families().values() for b in f.category_bars)]
+    bars, chart = [], [("mean_score", "score", "mean score"), *(b for bars_, _ in shared("category_bars") for b in bars_)]
     for a in summary["agents"]:
         for c in a["categories"]:
             label = c["category"] if len(summary["agents"]) == 1 else f"{a['agent']} / {c['category']}"

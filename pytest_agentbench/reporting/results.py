@@ -85,14 +85,22 @@ def read_results(group: Path) -> dict[str, dict]:
 
 def write_metadata(group: Path, info: dict[str, Any]) -> None:
     results = read_results(group)
-    runs = {nodeid: {"task_id": r.get("task_id"), "seed": r.get("seed"), "outcome": r.get("outcome"),
-                     "success": r.get("outcome") == "passed", "folder": r.get("folder")}
-            for nodeid, r in results.items()}
+    # Keyed by the item's folder in the group, as MLE-bench's runs are (`<competition id>_<...>`): its
+    # make_submission.py reads a run's files at <group>/<key>/ and its competition from the key. A
+    # skipped item (a competition whose data are not prepared) did not run: listed apart, as its tools
+    # would fail to grade it.
+    ran = {nodeid: r for nodeid, r in results.items() if r.get("outcome") != "skipped"}
+    runs = {Path(r["folder"]).name if r.get("folder") else nodeid:
+            {"nodeid": nodeid, "task_id": r.get("task_id"), "seed": r.get("seed"), "outcome": r.get("outcome"),
+             "success": r.get("outcome") == "passed", "folder": r.get("folder")}
+            for nodeid, r in ran.items()}
+    skipped = sorted(set(results) - set(ran))
     # Every item of a run records the same container limits; the latest run's are the group's.
     in_force = [r["limits"] for r in sorted(results.values(), key=lambda r: r.get("finished_at") or 0)
                 if r.get("limits")]
     write_json_atomic(Path(group) / METADATA_FILE, {"run_group": Path(group).name, **info,
-                                                    "limits": in_force[-1] if in_force else None, "runs": runs})
+                                                    "limits": in_force[-1] if in_force else None, "runs": runs,
+                                                    "skipped": skipped})
 
 
 def _safe(name: str) -> str:

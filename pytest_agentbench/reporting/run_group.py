@@ -21,7 +21,7 @@ from typing import Any
 
 from . import results as run_results
 from ..files import write_json_atomic, write_text_atomic
-from .summary import families, summarize_views, views
+from .summary import shared, summarize_views, views
 from .page import report_page
 from .terminal import text_lines
 
@@ -99,8 +99,10 @@ def report_command(group: Path, html: Path | None = None) -> int:
 
 def _write_derived(group: Path, results: list[dict], items: list[dict], summary: dict[str, Any]) -> None:
     write_json_atomic(group / SUMMARY_FILE, summary)
-    for kind, family in families().items():
-        family.write_group_files(group, results, [v for v in items if v["kind"] == kind])
+    # Families sharing one writer (MLE-bench's competitions and ours: one submission.jsonl, one grading
+    # report) write once, over all their items: one after the other would overwrite the first.
+    for write, kinds in shared("write_group_files"):
+        write(group, results, [v for v in items if v["kind"] in kinds])
 
 
 

@@ -147,11 +147,26 @@ def _scored(items: list[dict]) -> list[dict]:
     return [i for i in items if (family := families().get(i["kind"])) is None or family.scored]
 
 
+def shared(attribute: str) -> list[tuple[Any, list[str]]]:
+    """Each distinct value of the families' member `attribute`, with the kinds that have it. A family
+    built on another (MLE-bench's competitions on ours) shares the other's reporting: its columns come
+    once, and its figures count the items of both kinds together."""
+    found: list[tuple[Any, list[str]]] = []
+    for kind, family in families().items():
+        member = getattr(family, attribute)
+        kinds = next((kinds for known, kinds in found if known is member), None)
+        if kinds is None:
+            found.append((member, [kind]))
+        else:
+            kinds.append(kind)
+    return found
+
+
 def _family_fields(items: list[dict], fields: str) -> dict[str, Any]:
     """What each family adds to a summary of `items` (from its own items among them, maybe none)."""
     added: dict[str, Any] = {}
-    for kind, family in families().items():
-        added.update(getattr(family, fields)([i for i in items if i["kind"] == kind]))
+    for compute, kinds in shared(fields):
+        added.update(compute([i for i in items if i["kind"] in kinds]))
     return added
 
 

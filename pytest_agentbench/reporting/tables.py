@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .summary import families
+from .summary import shared
 
 
 def cells(view: Mapping[str, Any]) -> dict[str, str]:
@@ -48,17 +48,17 @@ COLUMNS = {"task": "Task", "agent": "Agent", "seed": "Seed", "score": "Score", "
 
 def agent_headers() -> list[str]:
     return ["agent", "items", "passed", "failed", "errors", "timeouts", "crashed", "not run", "score ± SEM",
-            *(header for f in families().values() for header, _ in f.agent_columns), "pass@k", "tokens", "cost",
+            *(header for columns, _ in shared("agent_columns") for header, _ in columns), "pass@k", "tokens", "cost",
             "judge cost"]
 
 
 def category_headers() -> list[str]:
     return ["agent", "category", "items", "passed", "errors", "not run", "mean score",
-            *(header for f in families().values() for header, _ in f.category_columns)]
+            *(header for columns, _ in shared("category_columns") for header, _ in columns)]
 
 
 def agent_rows(summary: Mapping[str, Any]) -> list[list[str]]:
-    added = [cell for f in families().values() for _, cell in f.agent_columns]
+    added = [cell for columns, _ in shared("agent_columns") for _, cell in columns]
     rows = []
     for a in summary["agents"]:
         usage = a["usage"]
@@ -80,7 +80,7 @@ def _judge_cost(judge: Mapping[str, Any]) -> str:
 
 
 def category_rows(summary: Mapping[str, Any]) -> list[list[str]]:
-    added = [cell for f in families().values() for _, cell in f.category_columns]
+    added = [cell for columns, _ in shared("category_columns") for _, cell in columns]
     return [[a["agent"] or "-", c["category"], str(c["items"]), str(c["passed"]), str(c["errors"]), str(c["not_run"]),
              "-" if c["mean_score"] is None else f"{c['mean_score']:.3f}", *(cell(c) for cell in added)]
             for a in summary["agents"] for c in a["categories"]]

@@ -10,12 +10,17 @@ import os
 import re
 import subprocess
 import sys
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import yaml
 
+from support import load_as_mle_bench
+
+from pytest_agentbench import cli
 from pytest_agentbench.families.competition import competition
 from pytest_agentbench.families.competition.competition import (
     CompetitionError, aggregate_reports, grade_jsonl, grade_sample, grade_submission, load_config,
@@ -228,4 +233,45 @@ def test_grade_sample_and_no_submission(data_dir):
     assert report["competition_id"] == "cars-mpg" and report["valid_submission"]
     assert report["is_lower_better"] is True
     nothing = grade_submission(COMPETITIONS / "cars-mpg", data_dir, None)
-    assert nothing["submission_exists"] is False and nothing["submission_path"] is None and nothing["score"] is None
+    assert nothing["submission_exists"] is False and nothing["submission_path"] == "None" and nothing["score"] is None
+
+
+def test_reports_are_as_mle_bench_writes_them_whatever_tz(data_dir, tmp_path, monkeypatch):
+    """created_at naive UTC, the file named in GMT, submission_path a string, a non-.csv file no submission,
+    commented-out lines skipped: as MLE-bench's grade_jsonl does, so its tools read our reports."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        public, _ = prepare_competition(COMPETITIONS / "cars-mpg", data_dir)
+        not_csv = tmp_path / "submission.txt"
+        not_csv.write_bytes((public / "sample_submission.csv").read_bytes())
+        jsonl = tmp_path / "submission.jsonl"
+        jsonl.write_text(
+            "# a comment line\n"
+            + json.dumps({"competition_id": "cars-mpg", "submission_path": str(not_csv)}) + "\n"
+            + "// another\n"
+            + json.dumps({"competition_id": "cars-mpg", "submission_path": None}) + "\n")
+        before = datetime.now(timezone.utc).replace(tzinfo=None)
+        out = grade_jsonl(jsonl, tmp_path / "out", competitions_root=COMPETITIONS, data_dir=data_dir)
+        after = datetime.now(timezone.utc).replace(tzinfo=None)
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()
+    stamp = datetime.strptime(out.name.split("_")[0], "%Y-%m-%dT%H-%M-%S-%Z")
+    assert out.name.split("_")[0].endswith(("-GMT", "-UTC"))
+    assert before.replace(microsecond=0) <= stamp <= after
+    reports = [load_as_mle_bench(r) for r in json.loads(out.read_text())["competition_reports"]]
+    assert [r["submission_exists"] for r in reports] == [False, False]
+    assert [r["submission_path"] for r in reports] == [str(not_csv), "None"]
+    assert all(before <= r["created_at"] <= after for r in reports)
+
+
+def test_agentbench_grade_works_outside_the_repository(data_dir, tmp_path, monkeypatch, capsys):
+    public, _ = prepare_competition(COMPETITIONS / "cars-mpg", data_dir)
+    jsonl = tmp_path / "submission.jsonl"
+    jsonl.write_text(json.dumps({"competition_id": "cars-mpg",
+                                 "submission_path": str(public / "sample_submission.csv")}) + "\n")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["grade", "--submission", str(jsonl), "--output-dir", "out", "--data-dir", str(data_dir)]) == 0
+    [report] = (tmp_path / "out").glob("*_grading_report.json")
+    assert json.loads(report.read_text())["total_valid_submissions"] == 1

@@ -33,9 +33,9 @@ def installed(tmp_path, monkeypatch):
 
 
 def test_the_built_in_families_are_entry_points():
-    assert sorted(load_entry_points(FAMILIES_GROUP)) == ["competition", "task", "workplace"]
+    assert sorted(load_entry_points(FAMILIES_GROUP)) == ["competition", "mlebench", "task", "workplace"]
     assert {kind: f.name for kind, f in families.registered().items()} == {
-        "competition": "competition", "task": "task", "workplace": "workplace"}
+        "competition": "competition", "mlebench": "mlebench", "task": "task", "workplace": "workplace"}
 
 
 def test_a_family_of_another_package_is_registered(installed):

@@ -8,7 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from support import TASK_SPECS, load_as_mle_bench
+
 from pytest_agentbench.families.competition import reporting as competition_reporting
+from pytest_agentbench.families.competition.competition import load_leaderboard
+from pytest_agentbench.families.competition.medals import medal_thresholds
 from pytest_agentbench.reporting import page, results, run_group as report_files, tables, terminal
 from pytest_agentbench.reporting.summary import item_view, summarize
 
@@ -88,6 +92,22 @@ def test_competitions_get_a_submission_jsonl_and_mle_bench_grading_report(group)
         "total_gold_medals": 1, "total_silver_medals": 0, "total_bronze_medals": 0, "total_above_median": 2}
     crashed = aggregate["competition_reports"][2]
     assert crashed["competition_id"] == "c3" and crashed["any_medal"] is False and crashed["valid_submission"] is False
+
+
+def test_an_item_that_errored_gets_a_report_mle_bench_can_load(group):
+    """Thresholds and direction from the competition's leaderboard, created_at set: MLE-bench's
+    CompetitionReport.from_dict failed on the nulls the report had before."""
+    write_item(group, "iris-species", 0, kind="competition", outcome="error", grade=None, submission="id,y\n")
+    spec = TASK_SPECS / "mle" / "iris-species" / "task.yaml"
+    report_files.write_collected(group, {nodeid("iris-species", 0): {"task_id": "iris-species", "seed": 0,
+                                                                     "kind": "competition", "spec": str(spec)}})
+    report_files.write_run_files(group, agent="a")
+    [grading] = group.glob(f"*{competition_reporting.GRADING_REPORT_SUFFIX}")
+    [errored] = json.loads(grading.read_text())["competition_reports"]
+    loaded = load_as_mle_bench(errored)
+    thresholds = medal_thresholds(load_leaderboard(spec.parent), errored["is_lower_better"])
+    assert (loaded["gold_threshold"], loaded["median_threshold"]) == (thresholds.gold, thresholds.median)
+    assert loaded["submission_exists"] and not loaded["valid_submission"] and loaded["score"] is None
 
 
 def test_a_newer_grading_report_replaces_the_older_one(group):

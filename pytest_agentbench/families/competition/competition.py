@@ -39,7 +39,8 @@ from ...spec import SPEC_FILE, SpecError, load_spec
 from ...files import StrictModel, file_lock, write_text_atomic
 from ...taskcode import load_function
 
-DEFAULT_COMPETITIONS_ROOT = Path("task_specs/mle")
+# The bundled competitions, wherever the command runs from (a relative path failed outside the checkout).
+DEFAULT_COMPETITIONS_ROOT = Path(__file__).resolve().parents[3] / "task_specs" / "mle"
 LEADERBOARD_FILE = "leaderboard.csv"
 
 
@@ -316,32 +317,52 @@ def call_grader(comp_dir: Path, grade_fn: str, submission_path: Path, answers_pa
 
 def grade_submission(comp_dir: str | Path, data_dir: str | Path | None, submission_path: str | Path | None,
                      limits: GraderLimits = GraderLimits()) -> dict:
-    """A CompetitionReport (MLE-bench's fields) for one submission; a missing or bad one is no exception."""
+    """A CompetitionReport (MLE-bench's fields) for one submission; a missing or bad one is no exception.
+
+    As MLE-bench's grade_csv: only a file ending in .csv counts as a submission."""
     comp_dir = Path(comp_dir)
-    config = load_config(comp_dir)
+    load_config(comp_dir)
+    exists = submission_path is not None and Path(submission_path).is_file() \
+        and Path(submission_path).suffix.lower() == ".csv"
+    score = score_submission(comp_dir, data_dir, submission_path, limits).score if exists else None
+    return competition_report(comp_dir, score, exists, submission_path)
+
+
+def competition_report(comp_dir: str | Path, score: float | None, submission_exists: bool,
+                       submission_path: str | Path | None) -> dict:
+    """A CompetitionReport for `score` (None: no valid submission), its thresholds from the leaderboard
+    even when there is nothing to rank (MLE-bench's from_dict needs them)."""
+    comp_dir = Path(comp_dir)
     scores = load_leaderboard(comp_dir)
     lower = infer_is_lower_better(scores)
     try:
         thresholds = medal_thresholds(scores, lower)
     except ValueError as e:
         raise CompetitionError(f"{comp_dir / LEADERBOARD_FILE}: {e}") from None
-
-    exists = submission_path is not None and Path(submission_path).is_file()
-    score = score_submission(comp_dir, data_dir, submission_path, limits).score if exists else None
     return {
-        "competition_id": config.id,
+        "competition_id": comp_dir.name,
         "score": score,
         "gold_threshold": thresholds.gold,
         "silver_threshold": thresholds.silver,
         "bronze_threshold": thresholds.bronze,
         "median_threshold": thresholds.median,
         **rank(score, thresholds, lower),
-        "submission_exists": exists,
+        "submission_exists": submission_exists,
         "valid_submission": score is not None,
         "is_lower_better": lower,
-        "created_at": datetime.now(timezone.utc).isoformat(),
-        "submission_path": None if submission_path is None else str(submission_path),
+        "created_at": report_time(),
+        "submission_path": str(submission_path),  # MLE-bench: always a string ("None" for none)
     }
+
+
+def report_time() -> str:
+    """created_at as MLE-bench writes it: naive ISO time, here always UTC whatever TZ says."""
+    return datetime.now(timezone.utc).replace(tzinfo=None).isoformat()
+
+
+def report_file_name() -> str:
+    """`<GMT time>_grading_report.json`, MLE-bench's name, the same whatever TZ says."""
+    return f"{time.strftime('%Y-%m-%dT%H-%M-%S-%Z', time.gmtime())}_grading_report.json"
 
 
 def aggregate_reports(reports: Iterable[dict]) -> dict:
@@ -378,7 +399,7 @@ def grade_jsonl(
     jsonl_path = Path(jsonl_path)
     reports = []
     for number, line in enumerate(jsonl_path.read_text().splitlines(), start=1):
-        if not line.strip():
+        if not line.strip() or line.strip().startswith(("#", "//")):  # commented out, as MLE-bench reads it
             continue
         try:
             entry = json.loads(line)
@@ -389,11 +410,11 @@ def grade_jsonl(
             comp_dir = competition_dir(competition_id, competitions_root)
         except CompetitionError as e:
             raise CompetitionError(f"{jsonl_path}:{number}: {e}") from None
-        reports.append(grade_submission(comp_dir, data_dir, entry.get("submission_path") or None))
+        reports.append(grade_submission(comp_dir, data_dir, entry.get("submission_path")))
 
     output_dir = Path(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
-    out = output_dir / f"{time.strftime('%Y-%m-%dT%H-%M-%S-%Z')}_grading_report.json"
+    out = output_dir / report_file_name()
     out.write_text(json.dumps(aggregate_reports(reports), indent=2) + "\n")
     return out
 

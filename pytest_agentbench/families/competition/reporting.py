@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import statistics
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,8 @@ from ...files import write_json_atomic, write_text_atomic
 from ...reporting import results as run_results
 from ...reporting.summary import across_seeds, round6
 from ...reporting.tables import percent, stat
-from .competition import aggregate_reports
+from ...reporting.run_group import read_collected
+from .competition import CompetitionError, aggregate_reports, competition_report, report_file_name
 
 MEDALS = ("gold", "silver", "bronze")
 SUBMISSION_FILE = "submission.jsonl"
@@ -63,14 +63,16 @@ def write_group_files(group: Path, results: list[dict], items: list[dict]) -> No
     """submission.jsonl and a fresh grading report (the older ones go: derived from the same results)."""
     for old in group.glob(f"*{GRADING_REPORT_SUFFIX}"):
         old.unlink()
-    if not items:
+    items = [v for v in items if v["outcome"] != "skipped"]  # not a run (data not prepared): MLE-bench's
+    if not items:                                                # tools could not grade it
         return
     by_item = {(r.get("agent"), r.get("nodeid")): r for r in results}
+    specs = {nodeid: known.get("spec") for nodeid, known in read_collected(group).items()}
     lines = [_submission_line(group, v) for v in items]
     write_text_atomic(group / SUBMISSION_FILE, "".join(json.dumps(line) + "\n" for line in lines))
-    reports = [_competition_report(by_item.get((v["agent"], v["nodeid"])), line) for v, line in zip(items, lines)]
-    stamp = time.strftime("%Y-%m-%dT%H-%M-%S-%Z")
-    write_json_atomic(group / f"{stamp}{GRADING_REPORT_SUFFIX}", aggregate_reports(reports))
+    reports = [_competition_report(by_item.get((v["agent"], v["nodeid"])), line, specs.get(v["nodeid"]))
+               for v, line in zip(items, lines)]
+    write_json_atomic(group / report_file_name(), aggregate_reports(reports))
 
 
 def _submission_line(group: Path, view: Mapping[str, Any]) -> dict[str, Any]:
@@ -79,15 +81,23 @@ def _submission_line(group: Path, view: Mapping[str, Any]) -> dict[str, Any]:
             "logs_path": str(folder / "logs"), "code_path": str(folder / "code")}
 
 
-def _competition_report(result: Mapping[str, Any] | None, line: Mapping[str, Any]) -> dict[str, Any]:
+def _competition_report(result: Mapping[str, Any] | None, line: Mapping[str, Any], spec: str | None
+                        ) -> dict[str, Any]:
     """The item's CompetitionReport; an item that was not graded (error, crash, never ran) gets one
-    that says so: no medal, and no valid submission."""
+    that says so: no score, no medal, its thresholds from the competition's leaderboard as MLE-bench
+    always fills them (its CompetitionReport.from_dict cannot read a report without them)."""
     details = ((result or {}).get("grade") or {}).get("details") or {}
     if "competition_id" in details:
         return dict(details)
-    submitted = Path(line["submission_path"]).is_file()
-    return {"competition_id": line["competition_id"], "score": None, "gold_threshold": None,
-            "silver_threshold": None, "bronze_threshold": None, "median_threshold": None, "any_medal": False,
-            "gold_medal": False, "silver_medal": False, "bronze_medal": False, "above_median": False,
-            "submission_exists": submitted, "valid_submission": False, "is_lower_better": None,
-            "created_at": None, "submission_path": line["submission_path"]}
+    path = Path(line["submission_path"])
+    submitted = path.is_file() and path.suffix.lower() == ".csv"
+    try:
+        if spec is None:
+            raise CompetitionError("the item's spec is not known")
+        return competition_report(Path(spec).parent, None, submitted, path)
+    except CompetitionError:  # its folder is gone or broken: the report still says it was not graded
+        return {"competition_id": line["competition_id"], "score": None, "gold_threshold": None,
+                "silver_threshold": None, "bronze_threshold": None, "median_threshold": None,
+                "any_medal": False, "gold_medal": False, "silver_medal": False, "bronze_medal": False,
+                "above_median": False, "submission_exists": submitted, "valid_submission": False,
+                "is_lower_better": None, "created_at": None, "submission_path": line["submission_path"]}
