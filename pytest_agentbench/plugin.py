@@ -21,8 +21,9 @@ from .interrupts import StopOnSignals
 from .reporting import results
 from .registry import RegistryError
 from .reporting.pytest_plugin import ReportPlugin
+from .reporting.terminal import TIMED_OUT_ATTR
 from .run import HOST_ERRNOS, RUN_KEY, stop_for_host_failure
-from .run_setup import check_run_dir, make_run_state
+from .run_setup import check_engine, check_run_dir, make_run_state
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -106,11 +107,13 @@ def pytest_configure(config: pytest.Config) -> None:
     collect.read_split(config)
     state = config.stash[RUN_KEY] = make_run_state(config)
     check_run_dir(config, state)
+    check_engine(config, state)
     signals = config.stash[session.SIGNALS_KEY] = StopOnSignals()
     signals.install()
     for module in (collect, resume, session):
         config.pluginmanager.register(module, f"agentbench-{module.__name__.rsplit('.', 1)[-1]}")
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
+    config.pluginmanager.register(session.EvaluationTally(config), "agentbench-evaluated")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
 
 
@@ -132,6 +135,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = message.split(". The run stopped")[0]  # the host's fault: no traceback of ours
     if report.failed or report.skipped or call.when == "call":
         result.setdefault("phases", {})[call.when] = _phase(report)
+    if call.when == "call" and (result.get("agent_run") or {}).get("timed_out"):
+        setattr(report, TIMED_OUT_ATTR, True)  # the terminal says "TIMED OUT" (reporting/terminal.py)
     if call.when == "teardown":
         _write_item_result(item, result)
     return report

@@ -12,6 +12,8 @@ import pytest
 from ..run import host_failure
 from .tables import agent_headers, agent_rows, category_headers, category_rows
 
+TIMED_OUT_ATTR = "agentbench_timed_out"  # on the call report of an item whose agent hit its time limit
+
 
 def text_lines(summary: Mapping[str, Any]) -> list[str]:
     """The terminal's table: one line per agent, then one per category."""
@@ -48,6 +50,15 @@ class TerminalSummary:
         if summary is not None and step_summary:
             with open(step_summary, "a", encoding="utf-8") as f:
                 f.write(markdown(summary, self.run.state.group.name) + "\n")
+
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        # Counted as failed, as the summary counts it, but named for what happened.
+        if report.failed and getattr(report, TIMED_OUT_ATTR, False):
+            return "failed", "T", "TIMED OUT"
+        if report.failed and report.when == "???" and self.run.is_task(report.nodeid):
+            # xdist's report of an item whose worker crashed: an error, as JUnit and the summary count it
+            return "error", "E", "ERROR"
+        return None
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         summary = self.run.finished_summary()

@@ -126,10 +126,25 @@ def test_junit_keeps_score_checkpoints_and_medal_per_testcase_under_xdist(run):
     cases = {c.get("name"): c for c in ET.parse(run["path"] / "reports" / "junit.xml").iter("testcase")}
     properties = {name: {p.get("name"): p.get("value") for p in case.iter("property")}
                   for name, case in cases.items()}
-    assert properties["reverse-words[seed0]"] == {"score": "0.2857142857142857", "checkpoints": "2/3",
-                                                  "points": "2/7"}
+    assert properties["reverse-words[seed0]"] == {
+        "score": "0.2857142857142857", "checkpoints": "2/3", "points": "2/7",
+        "checkpoint: submission exists": "passed, 1/1 points: submission.csv",
+        "checkpoint: valid submission": properties["reverse-words[seed0]"]["checkpoint: valid submission"],
+        "checkpoint: every word reversed": "failed, 0/5 points: 0/5 right"}
+    assert properties["reverse-words[seed0]"]["checkpoint: valid submission"].startswith("passed, 1/1 points")
     assert properties["reverse-words[seed1]"]["medal"] == "silver"
     assert cases["reverse-words[seed2]"].find("error") is not None
+
+
+def test_junit_counts_items_as_the_terminal_and_the_summary_do(run):
+    suite = ET.parse(run["path"] / "reports" / "junit.xml").find("testsuite")
+    cases = list(suite.iter("testcase"))
+    # 3 items: 2 failed, 1 errored (its worker crashed); the checkpoints are not tests of their own
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == \
+        ("3", "2", "1", "0")
+    assert len(cases) == 3
+    assert all(len([e for e in case if e.tag in ("failure", "error", "skipped")]) == 1 for case in cases)
+    assert "2 failed, 1 error" in run["stdout"].strip().splitlines()[-1]
 
 
 def test_the_crashed_item_has_a_result_saying_so(run):
@@ -159,5 +174,6 @@ def test_without_an_agent_there_is_no_summary_and_no_run_group(pytester):
     project(pytester.path, "")
     result = pytester.runpytest_subprocess("task_specs", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=1)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # nothing was evaluated: not a pass
     assert "agentbench summary" not in result.stdout.str()
     assert not (pytester.path / "runs").exists()
