@@ -101,6 +101,10 @@ class TaskItem(pytest.Function):
         return self.path, 0, self.name  # the spec file; pytest needs a line number for skips
 
     def repr_failure(self, excinfo):
+        from .sandbox.base import BuildError, EngineUnavailable
+
+        if excinfo.errisinstance((BuildError, EngineUnavailable)):  # the cause is in its text, not our code
+            return f"{excinfo.typename}: {excinfo.value}"
         # A checkpoint's own message says what went wrong; a traceback into item.py would not.
         if excinfo.errisinstance((AssertionError, pytest.fail.Exception)) and excinfo.traceback[-1].path == _ITEM_BODY:
             return str(excinfo.value).split("\nassert ")[0]

@@ -93,8 +93,10 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
     return config
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
+    # Per item, not per session: a session fixture's failure is raised again, build output and all, for
+    # every item; ensure_image says a failed build in full once, then in one line (one API call per item).
     return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
 
 

@@ -24,6 +24,7 @@ from docker.utils.socket import STDOUT, frames_iter
 from ..masking import StreamMask, mask
 from ..trajectory import TrajectoryRecorder
 from . import ownership
+from .build_output import BuildOutput
 from .base import BuildError, EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
 from .head_tail import HeadTail
 from .untrusted_archive import OutputTally, unpack
@@ -388,16 +389,15 @@ class DockerEngine(SandboxEngine):
     def build_image(self, context: Path, tag: str, *, buildargs: Mapping[str, str] | None = None,
                     dockerfile: str = "Dockerfile", labels: Mapping[str, str] | None = None,
                     log: Callable[[str], None] | None = None) -> None:
-        tail: list[str] = []  # the last lines of the build's output, to show with an error
+        output = BuildOutput()  # which step runs, and its last lines, to show with an error
         try:
             for event in self.client.api.build(path=str(context), tag=tag, dockerfile=dockerfile,
                                                buildargs=dict(buildargs or {}), labels=dict(labels or {}),
                                                rm=True, forcerm=True, decode=True, pull=False):
                 if "error" in event:
-                    raise BuildError(f"building {tag} from {context}: {event['error'].strip()}\n"
-                                     + "".join(tail[-20:]))
+                    raise BuildError(output.failure(f"building {tag} from {context}", event["error"]))
                 if event.get("stream"):
-                    tail.append(event["stream"])
+                    output.add(event["stream"])
                     if log:
                         log(event["stream"])
         except docker.errors.APIError as e:
