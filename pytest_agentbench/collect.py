@@ -87,11 +87,7 @@ class TaskFile(pytest.File):
 
     def _register_markers(self, names: list[str]) -> None:
         # Markers come from the specs, so --strict-markers must learn them as they are found.
-        known = self.config.stash.setdefault(_MARKERS_KEY, set())
-        for name in names:
-            if name not in known:
-                known.add(name)
-                self.config.addinivalue_line("markers", f"{name}: declared by a task spec")
+        register_markers(self.config, names)
 
 
 class TaskItem(pytest.Function):
@@ -163,6 +159,31 @@ class TaskFolder(pytest.Directory):
         spec = task_spec_in(self.path)
         if spec is not None:
             yield TaskFile.from_parent(self, path=spec)
+
+
+def register_markers(config: pytest.Config, names: list[str]) -> None:
+    known = config.stash.setdefault(_MARKERS_KEY, set())
+    for name in names:
+        if name not in known:
+            known.add(name)
+            config.addinivalue_line("markers", f"{name}: task specs' kind, category, difficulty or markers")
+
+
+def register_spec_markers(config: pytest.Config) -> None:
+    """For `pytest --markers`, which collects nothing: the markers of the specs where agentbench is
+    pointed (the paths given, agentbench_paths), read from the specs themselves."""
+    for root in sorted(set(_spec_roots(config))):
+        for folder, dirs, _ in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if GROUP_MARK not in d and not d.startswith("."))
+            spec_path = task_spec_in(Path(folder))
+            if spec_path is None:
+                continue
+            dirs.clear()  # a task's folder holds its data, not more tasks
+            try:
+                spec = load_spec(spec_path) if spec_path.name == SPEC_FILE else load_claimed_spec(spec_path)
+            except SpecError:
+                continue  # collection says what is wrong with it
+            register_markers(config, spec.marker_names())
 
 
 def read_split(config: pytest.Config) -> None:

@@ -104,6 +104,8 @@ def _positive(text: str | int) -> int:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agentbench: a task item of pytest-agentbench")
+    if config.option.markers:  # `pytest --markers` collects nothing: it lists the specs' markers too
+        collect.register_spec_markers(config)
     collect.read_split(config)
     state = config.stash[RUN_KEY] = make_run_state(config)
     check_run_dir(config, state)

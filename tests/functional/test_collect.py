@@ -43,6 +43,16 @@ def test_k_and_m_select_by_id_and_by_declared_markers(pytester, specs):
     by_m = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs", "-m", "data_science",
                                          "--strict-markers")
     assert collected(by_m) == ["task_specs/other/gamma/task.yaml::gamma"]
+    as_shown = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs", "-m", "data-science and task",
+                                             "--strict-markers")  # the category as reports show it; the kind
+    assert collected(as_shown) == ["task_specs/other/gamma/task.yaml::gamma"]
+
+
+def test_pytest_markers_lists_the_specs_markers(pytester, specs):
+    specs("gamma", category="data-science")
+    listed = pytester.runpytest_subprocess("--markers", "task_specs").stdout.str()
+    for name in ("data-science", "data_science", "easy", "task"):
+        assert f"@pytest.mark.{name}: task specs'" in listed
 
 
 def test_split_keeps_only_listed_ids(pytester, specs):

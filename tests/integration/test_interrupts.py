@@ -189,3 +189,17 @@ def test_a_full_disk_stops_the_run_with_one_message_and_keeps_the_results(projec
         assert len(results_of(group)) == 6
     finally:
         subprocess.run(["umount", "-l", str(runs)], check=True)
+
+
+def test_resume_keeps_the_groups_own_selection(project):
+    first = run(project, "--agent=nop", "--seeds=3", "-k", "seed0 or seed2")
+    assert first.returncode == 1, first.stdout[-3000:]  # nop submits nothing
+    [group] = (project / "runs").iterdir()
+    (group / "reverse-words_seed2" / "result.json").unlink()  # as if the run had been cut there
+
+    resumed = run(project, "--resume", str(group), paths=())
+    assert resumed.returncode == 1, resumed.stdout[-3000:]
+    # seed2 ran again; seed1, which the first run's -k left out, did not
+    assert sorted(p.parent.name for p in group.glob("*/result.json")) == ["reverse-words_seed0",
+                                                                          "reverse-words_seed2"]
+    assert "1 failed, 1 skipped, 1 deselected" in resumed.stdout.splitlines()[-1]
