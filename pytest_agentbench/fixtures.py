@@ -165,13 +165,14 @@ def task_services(task_context: TaskContext, task_network: str):
 
 
 @pytest.fixture
-def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run: RunState,
-                 task_context: TaskContext, task_network: str, task_services: list[Sandbox],
+def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, agent_image: str,
+                 agentbench_run: RunState, task_context: TaskContext, task_network: str, task_services: list[Sandbox],
                  task_egress: dict[str, str], task_llm):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
     image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image)) if task_image else agent_image
+    request.node.stash[RESULT_KEY]["image"] = image
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
         files += family.solution_files(task_context)

@@ -12,6 +12,7 @@ import pytest
 from .interrupts import StopOnSignals
 from .reporting import results
 from .collect import RESULT_KEY
+from .run_record import images_of, run_record
 from .run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
 
 SIGNALS_KEY = pytest.StashKey[StopOnSignals]()
@@ -138,6 +139,7 @@ def _end_of_run(config: pytest.Config) -> None:
     # Runs after xdist has shut its workers down: whatever they could not remove goes now.
     from .sandbox import get_engine
 
+    engine = None
     try:
         engine = get_engine(state.options["sandbox"])(state.run_id)
         engine.ping()
@@ -146,20 +148,25 @@ def _end_of_run(config: pytest.Config) -> None:
                 break
     except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
         config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id}: {e}", yellow=True)
+        engine = None
     if state.group.exists():
         try:
-            _write_metadata(config)
+            _write_metadata(config, engine)
         except OSError as e:
             if config.stash.get(EXIT_CODE_KEY, None) != HOST_FAILURE:  # else already said
                 config.get_terminal_writer().line(host_failure(e, state.group / results.METADATA_FILE, state.group),
                                                   red=True)
 
 
-def _write_metadata(config: pytest.Config) -> None:
+def _write_metadata(config: pytest.Config, engine=None) -> None:
+    """The group's metadata.json; at the end of a run, with the images its items ran on (`engine`)."""
     state = config.stash[RUN_KEY]
     info = {"run_id": state.run_id, "agent": state.agent.id, "seeds": config.getoption("agentbench_seeds") or 1}
     if state.mode != "regrade":
         info["created_at"] = state.options.get("started")
+    info.update(run_record(config, state))
+    if engine is not None:
+        info["images"] = images_of(results.read_results(state.group), engine)
     results.write_metadata(state.group, info)
 
 

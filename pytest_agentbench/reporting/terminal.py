@@ -4,6 +4,7 @@ $GITHUB_STEP_SUMMARY."""
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -13,6 +14,12 @@ from ..run import host_failure
 from .tables import agent_headers, agent_rows, category_headers, category_rows
 
 TIMED_OUT_ATTR = "agentbench_timed_out"  # on the call report of an item whose agent hit its time limit
+
+
+def resume_command(group) -> str:
+    """The command that finishes an interrupted run group (its agent, seeds, tasks and selection come
+    from the group)."""
+    return f"pytest --resume {shlex.quote(str(group))}"
 
 
 def text_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -60,7 +67,7 @@ class TerminalSummary:
             return "error", "E", "ERROR"
         return None
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
         summary = self.run.finished_summary()
         if summary is None:
             return
@@ -71,3 +78,6 @@ class TerminalSummary:
         terminalreporter.write_line(f"results: {group}")
         if self.run.unsaid_write_error is not None:
             terminalreporter.write_line(host_failure(self.run.unsaid_write_error, group, group), red=True)
+        elif exitstatus == pytest.ExitCode.INTERRUPTED:
+            terminalreporter.write_line(f"agentbench: the run was interrupted; to finish it: {resume_command(group)}",
+                                        yellow=True)

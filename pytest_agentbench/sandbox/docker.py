@@ -417,6 +417,12 @@ class DockerEngine(SandboxEngine):
         with open(src, "rb") as f:
             return [tag for image in self.client.images.load(f) for tag in image.tags]
 
+    def image_id(self, ref: str) -> str | None:
+        try:
+            return self.client.images.get(ref).id
+        except docker.errors.ImageNotFound:
+            return None
+
     def list_images(self, prefix: str) -> list[dict]:
         return [{"tags": img.tags, "id": img.short_id, "created": img.attrs.get("Created"),
                  "size": img.attrs.get("Size")}

@@ -136,11 +136,11 @@ def test_an_image_that_does_not_build_says_its_failing_step_once(pytester, workd
     output = result.stdout.str() + result.stderr.str()
     result.assert_outcomes(errors=3)
     assert output.count("E: no such package") == 1  # the build's output, once for the image
-    assert "failed at Step 4/4: RUN python3 -c" in output and "\x1b" not in output
+    assert re.search(r"failed at Step 4/\d: RUN python3 -c", output) and "\x1b" not in output
     assert "Removing intermediate container" not in output and "Traceback" not in output
     [group] = (workdir / "runs").iterdir()
     messages = [json.loads(p.read_text())["phases"]["setup"]["message"] for p in group.glob("*/result.json")]
-    assert len(messages) == 3 and all("failed at Step 4/4: RUN python3" in m for m in messages)
+    assert len(messages) == 3 and all(re.search(r"failed at Step 4/\d: RUN python3", m) for m in messages)
 
 
 def _start_pytest(workdir: Path, *args: str) -> subprocess.Popen:

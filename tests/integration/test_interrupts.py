@@ -148,6 +148,7 @@ def test_an_interrupt_stops_new_work_at_once_and_leaves_every_item_resumable(pro
     passed = sum(r["outcome"] == "passed" for r in finished.values())
     last = output.strip().splitlines()[-1]
     assert (f"{passed} passed" in last) if passed else ("no tests ran" in last), output[-2000:]
+    assert f"the run was interrupted; to finish it: pytest --resume {group}" in output
 
     resumed = run(project, "--resume", str(group), "-n", "2")
     assert resumed.returncode == 0, resumed.stdout[-3000:]

@@ -147,6 +147,19 @@ def test_junit_counts_items_as_the_terminal_and_the_summary_do(run):
     assert "2 failed, 1 error" in run["stdout"].strip().splitlines()[-1]
 
 
+def test_metadata_records_how_to_repeat_the_run_and_every_file_is_readable(run):
+    meta = json.loads((run["group"] / "metadata.json").read_text())
+    assert meta["command"]["args"][:3] == ["task_specs", "--agent=dummy", "--seeds=3"]
+    assert meta["options"]["sandbox"] == "docker" and meta["options"]["workers"] == 2
+    assert meta["selection"] == {"paths": ["task_specs"], "k": None, "m": None, "split": None}
+    assert meta["versions"]["pytest"] == pytest.__version__ and meta["versions"]["pytest-agentbench"]
+    assert "tasks_commit" in meta  # None here: the test's project is no git work tree
+    [(tag, image_id)] = meta["images"].items()
+    assert tag.startswith("agentbench/agent-dummy:") and image_id.startswith("sha256:")
+    unreadable = [str(p) for p in run["group"].rglob("*") if not p.stat().st_mode & 0o004]
+    assert unreadable == []  # as readable as the reports (the umask here is 022)
+
+
 def test_the_crashed_item_has_a_result_saying_so(run):
     saved = json.loads((run["group"] / "reverse-words_seed2" / "result.json").read_text())
     assert (saved["outcome"], saved["crashed"], saved["seed"], saved["agent"]) == ("error", True, 2, "dummy")
