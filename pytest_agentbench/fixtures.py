@@ -22,6 +22,7 @@ from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
 from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
+from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine, limits
@@ -203,15 +204,28 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     log_path = task_context.item_dir / "agent.log"
     llm = request.getfixturevalue("task_llm")
     env = {**agent.environment(), **(llm.env if llm else {})}  # the gateway's key, never a provider's
+    progress = request.config.stash.get(PROGRESS_KEY, None)
     start = time.time()
     with log_path.open("wb") as log:
-        kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=log.write)
+        def head(chunk: bytes) -> None:  # to the file as it comes, so `tail -f agent.log` follows the agent
+            log.write(chunk)
+            log.flush()
+
+        kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=head)
+
+        def output(chunk: bytes) -> None:
+            kept.write(chunk)
+            if progress is not None:
+                progress.output(chunk)  # the live progress shows the agent's latest line
+
+        if progress is not None:
+            progress.enter(AGENT_RUNNING)
         if agentbench_run.options.get("record_commands", True):
             result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=env,
-                                  workdir="/home", kill_sandbox_after=limit, on_output=kept.write)
+                                  workdir="/home", kill_sandbox_after=limit, on_output=output)
         else:
             result = sandbox.exec(agent.command(), user=AGENT_USER, env=env, workdir="/home",
-                                  kill_sandbox_after=limit, on_output=kept.write)
+                                  kill_sandbox_after=limit, on_output=output)
         log.write(kept.rest())
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import collect, families, hookspecs, masking, resume, session
+from . import collect, families, hookspecs, masking, progress, resume, session
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
 from . import result as item_result
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
@@ -102,6 +102,12 @@ def _positive(text: str | int) -> int:
     return value
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config):
+    progress.keep_stdout(early_config)  # before pytest's capturing starts (progress.py says why)
+    return (yield)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agentbench: a task item of pytest-agentbench")
     if config.option.markers:  # `pytest --markers` collects nothing: it lists the specs' markers too
@@ -112,7 +118,7 @@ def pytest_configure(config: pytest.Config) -> None:
     check_engine(config, state)
     signals = config.stash[session.SIGNALS_KEY] = StopOnSignals()
     signals.install()
-    for module in (collect, resume, session):
+    for module in (collect, resume, session, progress):
         config.pluginmanager.register(module, f"agentbench-{module.__name__.rsplit('.', 1)[-1]}")
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
     config.pluginmanager.register(session.EvaluationTally(config), "agentbench-evaluated")
