@@ -88,11 +88,7 @@ class TaskFile(pytest.File):
 
     def _register_markers(self, names: list[str]) -> None:
         # Markers come from the specs, so --strict-markers must learn them as they are found.
-        known = self.config.stash.setdefault(_MARKERS_KEY, set())
-        for name in names:
-            if name not in known:
-                known.add(name)
-                self.config.addinivalue_line("markers", f"{name}: declared by a task spec")
+        register_markers(self.config, names)
 
 
 class TaskItem(pytest.Function):
@@ -102,6 +98,10 @@ class TaskItem(pytest.Function):
         return self.path, 0, self.name  # the spec file; pytest needs a line number for skips
 
     def repr_failure(self, excinfo):
+        from .sandbox.base import BuildError, EngineUnavailable
+
+        if excinfo.errisinstance((BuildError, EngineUnavailable)):  # the cause is in its text, not our code
+            return f"{excinfo.typename}: {excinfo.value}"
         # A checkpoint's own message says what went wrong; a traceback into item.py would not.
         if excinfo.errisinstance((AssertionError, pytest.fail.Exception)) and excinfo.traceback[-1].path == _ITEM_BODY:
             return str(excinfo.value).split("\nassert ")[0]
@@ -175,6 +175,31 @@ def add_family_paths(config: pytest.Config) -> None:
         config.args.extend(paths)
     else:
         config.args[:] = list(paths)
+
+
+def register_markers(config: pytest.Config, names: list[str]) -> None:
+    known = config.stash.setdefault(_MARKERS_KEY, set())
+    for name in names:
+        if name not in known:
+            known.add(name)
+            config.addinivalue_line("markers", f"{name}: task specs' kind, category, difficulty or markers")
+
+
+def register_spec_markers(config: pytest.Config) -> None:
+    """For `pytest --markers`, which collects nothing: the markers of the specs where agentbench is
+    pointed (the paths given, agentbench_paths), read from the specs themselves."""
+    for root in sorted(set(_spec_roots(config))):
+        for folder, dirs, _ in os.walk(root):
+            dirs[:] = sorted(d for d in dirs if GROUP_MARK not in d and not d.startswith("."))
+            spec_path = task_spec_in(Path(folder))
+            if spec_path is None:
+                continue
+            dirs.clear()  # a task's folder holds its data, not more tasks
+            try:
+                spec = load_spec(spec_path) if spec_path.name == SPEC_FILE else load_claimed_spec(spec_path)
+            except SpecError:
+                continue  # collection says what is wrong with it
+            register_markers(config, spec.marker_names())
 
 
 def read_split(config: pytest.Config) -> None:

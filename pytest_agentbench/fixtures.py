@@ -22,6 +22,7 @@ from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
 from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
+from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import get_engine, limits
@@ -93,8 +94,10 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
     return config
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
+    # Per item, not per session: a session fixture's failure is raised again, build output and all, for
+    # every item; ensure_image says a failed build in full once, then in one line (one API call per item).
     return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
 
 
@@ -163,13 +166,14 @@ def task_services(task_context: TaskContext, task_network: str):
 
 
 @pytest.fixture
-def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run: RunState,
-                 task_context: TaskContext, task_network: str, task_services: list[Sandbox],
+def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, agent_image: str,
+                 agentbench_run: RunState, task_context: TaskContext, task_network: str, task_services: list[Sandbox],
                  task_egress: dict[str, str], task_llm):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
     image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image)) if task_image else agent_image
+    request.node.stash[RESULT_KEY]["image"] = image
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
         files += family.solution_files(task_context)
@@ -200,11 +204,24 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
     log_path = task_context.item_dir / "agent.log"
     llm = request.getfixturevalue("task_llm")
     env = {**agent.environment(), **(llm.env if llm else {})}  # the gateway's key, never a provider's
+    progress = request.config.stash.get(PROGRESS_KEY, None)
     start = time.time()
     with log_path.open("wb") as log:
-        kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=log.write)
+        def head(chunk: bytes) -> None:  # to the file as it comes, so `tail -f agent.log` follows the agent
+            log.write(chunk)
+            log.flush()
+
+        kept = HeadTail(AGENT_LOG_HEAD, AGENT_LOG_TAIL, on_head=head)
+
+        def output(chunk: bytes) -> None:
+            kept.write(chunk)
+            if progress is not None:
+                progress.output(chunk)  # the live progress shows the agent's latest line
+
+        if progress is not None:
+            progress.enter(AGENT_RUNNING)
         result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=env, workdir="/home",
-                              kill_sandbox_after=limit, on_output=kept.write,
+                              kill_sandbox_after=limit, on_output=output,
                               record_programs=agentbench_run.options.get("record_commands", True),
                               model_steps=llm.model_steps if llm else list)
         log.write(kept.rest())

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import collect, families, hookspecs, masking, resume, scheduling, session
+from . import collect, families, hookspecs, masking, progress, resume, scheduling, session
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
 from . import result as item_result
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
@@ -21,8 +21,9 @@ from .interrupts import StopOnSignals
 from .reporting import results
 from .registry import RegistryError
 from .reporting.pytest_plugin import ReportPlugin
+from .reporting.terminal import TIMED_OUT_ATTR
 from .run import HOST_ERRNOS, RUN_KEY, stop_for_host_failure
-from .run_setup import check_run_dir, make_run_state
+from .run_setup import check_engine, check_run_dir, make_run_state
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -101,17 +102,27 @@ def _positive(text: str | int) -> int:
     return value
 
 
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config):
+    progress.keep_stdout(early_config)  # before pytest's capturing starts (progress.py says why)
+    return (yield)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "agentbench: a task item of pytest-agentbench")
+    if config.option.markers:  # `pytest --markers` collects nothing: it lists the specs' markers too
+        collect.register_spec_markers(config)
     collect.read_split(config)
     collect.add_family_paths(config)
     state = config.stash[RUN_KEY] = make_run_state(config)
     check_run_dir(config, state)
+    check_engine(config, state)
     signals = config.stash[session.SIGNALS_KEY] = StopOnSignals()
     signals.install()
-    for module in (collect, resume, session):
+    for module in (collect, resume, session, progress):
         config.pluginmanager.register(module, f"agentbench-{module.__name__.rsplit('.', 1)[-1]}")
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
+    config.pluginmanager.register(session.EvaluationTally(config), "agentbench-evaluated")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
     if getattr(config, "workerinput", {}).get(scheduling.WORKERINPUT_KEY):
         config.pluginmanager.register(scheduling.AsTheyCome(), "agentbench-as-they-come")
@@ -141,6 +152,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
         report.longrepr = message.split(". The run stopped")[0]  # the host's fault: no traceback of ours
     if report.failed or report.skipped or call.when == "call":
         result.setdefault("phases", {})[call.when] = _phase(report)
+    if call.when == "call" and (result.get("agent_run") or {}).get("timed_out"):
+        setattr(report, TIMED_OUT_ATTR, True)  # the terminal says "TIMED OUT" (reporting/terminal.py)
     if call.when == "teardown":
         _write_item_result(item, result)
     return report

@@ -41,6 +41,7 @@ class ItemResult(BaseModel):
 
     # The item's steps (the stash's parts).
     folder: str | None = None
+    image: str | None = None  # the image the agent's container ran (its id is in metadata.json)
     limits: dict[str, Any] | None = None
     agent_run: dict[str, Any] | None = None  # AgentRun.to_dict()
     outputs: dict[str, Any] | None = None  # OutputTally.to_dict() and over_cap

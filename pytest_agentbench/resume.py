@@ -39,6 +39,26 @@ def regraded_agent(agents_dir: Path, agent_id: str, mode: str, group: Path | Non
         return Agent(agent_id, group, AgentConfig())
 
 
+@pytest.hookimpl(trylast=True)  # after -k, -m and --split have had their say
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--resume finishes the items the group's run selected (its -k, -m, --split), not every task of
+    the spec files it collected. A -k, -m or --split given with --resume selects among those."""
+    state = config.stash[RUN_KEY]
+    if state.mode != "resume":
+        return
+    selected = {(info.get("task_id"), info.get("seed")) for info in report_files.read_collected(state.group).values()}
+    if not selected:
+        return  # cut before collection was recorded: every item of its specs
+    keep, drop = [], []
+    for item in items:
+        spec = item.stash.get(SPEC_KEY, None)
+        chosen = spec is None or (spec.id, item.stash.get(SEED_KEY, None)) in selected
+        (keep if chosen else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
     """--resume skips items already finished; --regrade takes each item's saved result to grade again."""

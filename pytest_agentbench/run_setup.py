@@ -123,6 +123,20 @@ def check_run_dir(config: pytest.Config, state: RunState) -> None:
         pytest.exit(f"agentbench: cannot write {e.filename or where}: {e.strerror or e}", returncode=HOST_FAILURE)
 
 
+def check_engine(config: pytest.Config, state: RunState) -> None:
+    """An engine that does not answer stops the run at start with one message (the host's failure,
+    code 6), not an error with a traceback per item."""
+    if hasattr(config, "workerinput") or state.agent is None or state.mode == "regrade" \
+            or config.option.collectonly:
+        return
+    from .sandbox import EngineUnavailable, get_engine
+
+    try:
+        get_engine(state.options["sandbox"])(state.run_id).ping()
+    except EngineUnavailable as e:
+        pytest.exit(f"agentbench: {e}", returncode=HOST_FAILURE)
+
+
 def _agents_dir(config: pytest.Config) -> Path:
     """--agents-dir, else the ini setting, else agents/ beside the user (the invocation folder), else in
     the rootdir. Not the rootdir first: it moves with the paths given (pytest /elsewhere/specs/x)."""

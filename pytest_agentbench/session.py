@@ -12,9 +12,11 @@ import pytest
 from .interrupts import StopOnSignals
 from .reporting import results
 from .collect import RESULT_KEY
+from .run_record import images_of, run_record
 from .run import EXIT_CODE_KEY, HOST_FAILURE, RUN_KEY, host_failure, stop_for_host_failure
 
 SIGNALS_KEY = pytest.StashKey[StopOnSignals]()
+NOTHING_EVALUATED = pytest.ExitCode.NO_TESTS_COLLECTED  # 5: what CI already reads as "nothing ran"
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
@@ -44,6 +46,49 @@ def _reap_dead_owners(config: pytest.Config) -> None:
     except Exception as e:  # noqa: BLE001 - the sweep at the end retries; the run goes on
         config.get_terminal_writer().line(f"agentbench: could not remove a dead worker's containers: {e}",
                                           yellow=True)
+
+
+class EvaluationTally:
+    """Which items got past set-up, and why task items were skipped (on the controller, which sees every
+    item's reports under xdist too): a run in which every task was skipped evaluated nothing, and must
+    not pass in CI. Registered by plugin.py."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        self.config = config
+        self.evaluated = 0
+        self.skipped_tasks: list[str] = []  # their skip reasons
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "setup":
+            return
+        if not report.skipped:
+            self.evaluated += 1
+        elif "agentbench" in report.keywords:  # the marker of every task item (collect.py)
+            self.skipped_tasks.append(report.longrepr[2] if isinstance(report.longrepr, tuple) else "")
+
+    def why_nothing(self) -> str | None:
+        """Why the run evaluated nothing, or None when something ran (or nothing was a task)."""
+        if hasattr(self.config, "workerinput") or self.evaluated or not self.skipped_tasks:
+            return None
+        state, count = self.config.stash[RUN_KEY], len(self.skipped_tasks)
+        if state.agent is None:
+            return (f"agentbench: nothing was evaluated: no --agent given, so the {count} task item(s) were "
+                    "skipped; pass --agent=ID (e.g. --agent=dummy) to evaluate one")
+        if state.mode == "resume":
+            return (f"agentbench: nothing was evaluated: all {count} item(s) already have a final result in "
+                    f"{state.group}, so nothing was left to resume (agentbench report {state.group} shows them)")
+        reasons = sorted(set(filter(None, self.skipped_tasks)))
+        return f"agentbench: nothing was evaluated: all {count} task item(s) were skipped" + (
+            f" ({'; '.join(reasons[:3])})" if reasons else "")
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if session.exitstatus == pytest.ExitCode.OK and self.why_nothing():
+            self.config.stash.setdefault(EXIT_CODE_KEY, NOTHING_EVALUATED)
+
+    def pytest_terminal_summary(self, terminalreporter) -> None:
+        why = self.why_nothing()
+        if why and self.config.stash.get(EXIT_CODE_KEY, None) == NOTHING_EVALUATED:
+            terminalreporter.write_line(f"{why} (exit code {int(NOTHING_EVALUATED)})", red=True)
 
 
 @pytest.hookimpl(wrapper=True, tryfirst=True)
@@ -94,6 +139,7 @@ def _end_of_run(config: pytest.Config) -> None:
     # Runs after xdist has shut its workers down: whatever they could not remove goes now.
     from .sandbox import get_engine
 
+    engine = None
     try:
         engine = get_engine(state.options["sandbox"])(state.run_id)
         engine.ping()
@@ -102,20 +148,25 @@ def _end_of_run(config: pytest.Config) -> None:
                 break
     except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
         config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id}: {e}", yellow=True)
+        engine = None
     if state.group.exists():
         try:
-            _write_metadata(config)
+            _write_metadata(config, engine)
         except OSError as e:
             if config.stash.get(EXIT_CODE_KEY, None) != HOST_FAILURE:  # else already said
                 config.get_terminal_writer().line(host_failure(e, state.group / results.METADATA_FILE, state.group),
                                                   red=True)
 
 
-def _write_metadata(config: pytest.Config) -> None:
+def _write_metadata(config: pytest.Config, engine=None) -> None:
+    """The group's metadata.json; at the end of a run, with the images its items ran on (`engine`)."""
     state = config.stash[RUN_KEY]
     info = {"run_id": state.run_id, "agent": state.agent.id, "seeds": config.getoption("agentbench_seeds") or 1}
     if state.mode != "regrade":
         info["created_at"] = state.options.get("started")
+    info.update(run_record(config, state))
+    if engine is not None:
+        info["images"] = images_of(results.read_results(state.group), engine)
     results.write_metadata(state.group, info)
 
 

@@ -78,16 +78,36 @@ class TaskSpec:
         return self.path.parent
 
     def marker_names(self) -> list[str]:
-        """Markers for `-m`: the declared ones, plus category and difficulty as markers."""
-        names = list(self.markers)
-        for value in (self.category, self.difficulty):
+        """Markers for `-m`: the declared ones, plus kind, category and difficulty, each under the name
+        the reports show (`tabular-classification`) and as a Python name (`tabular_classification`)."""
+        names = []
+        for value in (*self.markers, self.kind, self.category, self.difficulty):
             if value:
-                names.append(_marker_name(value))
+                names += [_shown_name(value), _marker_name(value)]
         return list(dict.fromkeys(names))
+
+
+def _shown_name(value: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", value)  # what -m's grammar takes as one name
 
 
 def _marker_name(value: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]", "_", value)
+
+
+DIFFICULTIES = ("easy", "medium", "hard")
+# MLE-bench's complexity words, as its competitions' configs give them: one vocabulary across families.
+DIFFICULTY_ALIASES = {"low": "easy", "high": "hard"}
+
+
+def _difficulty(path: Path, value: str | None, text: str) -> str | None:
+    if value is None:
+        return None
+    word = DIFFICULTY_ALIASES.get(value.strip().lower(), value.strip().lower())
+    if word not in DIFFICULTIES:
+        raise SpecError(path, f"expected one of {list(DIFFICULTIES)} (or MLE-bench's low, high), got {value!r}",
+                        field="difficulty", line=_line_of(text, "difficulty"))
+    return word
 
 
 def load_spec(path: Path, text: str | None = None) -> TaskSpec:
@@ -142,7 +162,8 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
                         text)
     family.check_folder(path)
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
-                    category=generic.category, difficulty=generic.difficulty, markers=tuple(generic.markers),
+                    category=generic.category, difficulty=_difficulty(path, generic.difficulty, text),
+                    markers=tuple(generic.markers),
                     time_limit=generic.time_limit, details=details,
                     max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files,
                     grader_time_limit=generic.grader_time_limit)

@@ -53,9 +53,6 @@ class HtmlReport:
     @pytest.hookimpl(optionalhook=True)
     def pytest_html_results_table_row(self, report: pytest.TestReport, cells: list[str]) -> None:
         view = self.run.rows.get(report.nodeid)
-        if view is not None and isinstance(report, pytest.SubtestReport):
-            cells.clear()  # one row per item: its checkpoints are in the row's details (pytest-html #981)
-            return
         if getattr(report, CRASH_ATTR, False):
             set_test_id_cell(cells, f"{page.escape(report.nodeid)} (worker crashed)")
         values = tables.cells(view) if view else dict.fromkeys(tables.COLUMNS, "")

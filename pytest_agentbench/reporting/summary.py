@@ -262,4 +262,9 @@ def _message(result: Mapping[str, Any]) -> str:
         summary = str((result.get("grade") or {}).get("summary") or ("" if result.get("outcome") else "never ran"))
         return f"{summary}; budget exhausted: {budget}" if budget else summary
     lines = [line for line in message.strip().splitlines() if line.strip()]
-    return lines[-1][:300] if lines else ""  # a traceback's last line says what went wrong
+    if not lines:
+        return ""
+    # A traceback's last line says what went wrong; an error's own text (a failed build and its
+    # output lines) says it in its first.
+    return (lines[-1] if "Traceback (most recent call last)" in message or lines[0].startswith(("def ", "@"))
+            else lines[0])[:300]

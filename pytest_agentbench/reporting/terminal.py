@@ -4,6 +4,7 @@ $GITHUB_STEP_SUMMARY."""
 from __future__ import annotations
 
 import os
+import shlex
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,6 +12,14 @@ import pytest
 
 from ..run import host_failure
 from .tables import agent_headers, agent_rows, category_headers, category_rows
+
+TIMED_OUT_ATTR = "agentbench_timed_out"  # on the call report of an item whose agent hit its time limit
+
+
+def resume_command(group) -> str:
+    """The command that finishes an interrupted run group (its agent, seeds, tasks and selection come
+    from the group)."""
+    return f"pytest --resume {shlex.quote(str(group))}"
 
 
 def text_lines(summary: Mapping[str, Any]) -> list[str]:
@@ -49,7 +58,16 @@ class TerminalSummary:
             with open(step_summary, "a", encoding="utf-8") as f:
                 f.write(markdown(summary, self.run.state.group.name) + "\n")
 
-    def pytest_terminal_summary(self, terminalreporter) -> None:
+    def pytest_report_teststatus(self, report: pytest.TestReport):
+        # Counted as failed, as the summary counts it, but named for what happened.
+        if report.failed and getattr(report, TIMED_OUT_ATTR, False):
+            return "failed", "T", "TIMED OUT"
+        if report.failed and report.when == "???" and self.run.is_task(report.nodeid):
+            # xdist's report of an item whose worker crashed: an error, as JUnit and the summary count it
+            return "error", "E", "ERROR"
+        return None
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus) -> None:
         summary = self.run.finished_summary()
         if summary is None:
             return
@@ -60,3 +78,6 @@ class TerminalSummary:
         terminalreporter.write_line(f"results: {group}")
         if self.run.unsaid_write_error is not None:
             terminalreporter.write_line(host_failure(self.run.unsaid_write_error, group, group), red=True)
+        elif exitstatus == pytest.ExitCode.INTERRUPTED:
+            terminalreporter.write_line(f"agentbench: the run was interrupted; to finish it: {resume_command(group)}",
+                                        yellow=True)

@@ -226,6 +226,10 @@ class SandboxEngine(abc.ABC):
     def load_image(self, src: Path) -> list[str]:
         """Load an image archive written by `export_image` (by this or another engine); returns its tags."""
 
+    def image_id(self, ref: str) -> str | None:
+        """The image's content-addressed id (`sha256:...`), or None when the engine lacks it."""
+        return None
+
     def list_images(self, prefix: str) -> list[dict]:
         """The images whose tag starts with `prefix`: dicts of tags, id, created, size."""
         return []

@@ -24,6 +24,7 @@ from docker.utils.socket import STDOUT, frames_iter
 from ..masking import StreamMask, mask
 from ..trajectory import TrajectoryRecorder
 from . import ownership
+from .build_output import BuildOutput
 from .base import BuildError, EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
 from .head_tail import HeadTail
 from .untrusted_archive import OutputTally, unpack
@@ -398,16 +399,15 @@ class DockerEngine(SandboxEngine):
     def build_image(self, context: Path, tag: str, *, buildargs: Mapping[str, str] | None = None,
                     dockerfile: str = "Dockerfile", labels: Mapping[str, str] | None = None,
                     log: Callable[[str], None] | None = None) -> None:
-        tail: list[str] = []  # the last lines of the build's output, to show with an error
+        output = BuildOutput()  # which step runs, and its last lines, to show with an error
         try:
             for event in self.client.api.build(path=str(context), tag=tag, dockerfile=dockerfile,
                                                buildargs=dict(buildargs or {}), labels=dict(labels or {}),
                                                rm=True, forcerm=True, decode=True, pull=False):
                 if "error" in event:
-                    raise BuildError(f"building {tag} from {context}: {event['error'].strip()}\n"
-                                     + "".join(tail[-20:]))
+                    raise BuildError(output.failure(f"building {tag} from {context}", event["error"]))
                 if event.get("stream"):
-                    tail.append(event["stream"])
+                    output.add(event["stream"])
                     if log:
                         log(event["stream"])
         except docker.errors.APIError as e:
@@ -426,6 +426,12 @@ class DockerEngine(SandboxEngine):
     def load_image(self, src: Path) -> list[str]:
         with open(src, "rb") as f:
             return [tag for image in self.client.images.load(f) for tag in image.tags]
+
+    def image_id(self, ref: str) -> str | None:
+        try:
+            return self.client.images.get(ref).id
+        except docker.errors.ImageNotFound:
+            return None
 
     def list_images(self, prefix: str) -> list[dict]:
         return [{"tags": img.tags, "id": img.short_id, "created": img.attrs.get("Created"),

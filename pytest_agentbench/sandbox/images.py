@@ -68,10 +68,26 @@ def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str]
     if engine.image_exists(tag):
         return tag
     with build_lock(tag):
+        failed = _failure_note(tag, getattr(engine, "run_id", None))
+        if failed.is_file():  # shown in full once, where it failed: not again per item and worker
+            headline = failed.read_text(encoding="utf-8").splitlines()[0]
+            raise BuildError(f"{tag} did not build earlier in this run (its build output is shown once, "
+                             f"with the first item that needed it): {headline}")
         if not engine.image_exists(tag):
-            engine.build_image(recipe.context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
-                               labels={"agentbench.image": recipe.name}, log=log)
+            try:
+                engine.build_image(recipe.context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
+                                   labels={"agentbench.image": recipe.name}, log=log)
+            except BuildError as e:
+                failed.write_text(str(e), encoding="utf-8")
+                raise
     return tag
+
+
+def _failure_note(tag: str, run_id: str | None) -> Path:
+    """Where a run notes that an image failed to build, beside the image's lock (this run's only: the
+    next run tries again)."""
+    key = hashlib.sha256(f"{tag}\0{run_id}".encode()).hexdigest()[:24]
+    return Path(tempfile.gettempdir()) / "agentbench-locks" / f"{key}.failed"
 
 
 def ensure_base_image(engine: SandboxEngine, from_image: str | None = None,

@@ -43,6 +43,16 @@ def test_k_and_m_select_by_id_and_by_declared_markers(pytester, specs):
     by_m = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs", "-m", "data_science",
                                          "--strict-markers")
     assert collected(by_m) == ["task_specs/other/gamma/task.yaml::gamma"]
+    as_shown = pytester.runpytest_subprocess("--collect-only", "-q", "task_specs", "-m", "data-science and task",
+                                             "--strict-markers")  # the category as reports show it; the kind
+    assert collected(as_shown) == ["task_specs/other/gamma/task.yaml::gamma"]
+
+
+def test_pytest_markers_lists_the_specs_markers(pytester, specs):
+    specs("gamma", category="data-science")
+    listed = pytester.runpytest_subprocess("--markers", "task_specs").stdout.str()
+    for name in ("data-science", "data_science", "easy", "task"):
+        assert f"@pytest.mark.{name}: task specs'" in listed
 
 
 def test_split_keeps_only_listed_ids(pytester, specs):
@@ -71,6 +81,24 @@ def test_a_broken_spec_fails_alone_and_the_rest_still_run(pytester, specs):
         "*no agent given: pass --agent=ID*",
     ])
     assert "Interrupted" not in result.stdout.str()
+
+
+@pytest.mark.parametrize("workers", [[], ["-n", "2"]], ids=["one-process", "xdist"])
+def test_without_an_agent_nothing_is_evaluated_and_the_run_does_not_pass(pytester, specs, workers):
+    specs("alpha", "beta")
+    result = pytester.runpytest_subprocess("task_specs", *workers)
+    result.assert_outcomes(skipped=2)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # CI must not turn green on nothing
+    result.stdout.fnmatch_lines(["*agentbench: nothing was evaluated: no --agent given, so the 2 task item(s) "
+                                 "were skipped; pass --agent=ID*"])
+
+
+def test_a_project_test_beside_skipped_tasks_keeps_its_own_verdict(pytester, specs):
+    specs("alpha")
+    pytester.makepyfile(test_own="def test_own():\n    pass\n")
+    result = pytester.runpytest_subprocess("task_specs", "test_own.py")
+    result.assert_outcomes(passed=1, skipped=1)
+    assert result.ret == pytest.ExitCode.OK and "nothing was evaluated" not in result.stdout.str()
 
 
 def test_other_collection_errors_keep_pytest_behaviour(pytester, specs):

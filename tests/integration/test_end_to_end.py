@@ -49,8 +49,8 @@ def result_of(path: Path, task: str = "reverse-words") -> dict:
 
 def test_dummy_runs_end_to_end_and_leaves_nothing(pytester, workdir, docker_client):
     result = pytester.runpytest_subprocess("task_specs", "--agent=dummy", "-p", "no:cacheprovider")
-    result.assert_outcomes(failed=2)  # the item, and its one failed checkpoint (a subtest)
-    result.stdout.fnmatch_lines(["*checkpoint 'every word reversed': 0/5 points*"])
+    result.assert_outcomes(failed=1)  # one item, one verdict: its failed checkpoint is named in it
+    result.stdout.fnmatch_lines(["*failed checkpoints: 'every word reversed' failed, 0/5 points*"])
     saved = result_of(workdir)
     assert saved["outcome"] == "failed" and saved["agent_run"]["exit_code"] == 0
     assert [c["passed"] for c in saved["grade"]["checkpoints"]] == [True, True, False]
@@ -69,16 +69,16 @@ def test_oracle_passes_and_nop_submits_nothing(pytester, workdir):
     assert result_of(workdir)["grade"]["score"] == 1.0
     shutil.rmtree(workdir / "runs")
     nop = pytester.runpytest_subprocess("task_specs", "--agent=nop", "-p", "no:cacheprovider")
-    nop.assert_outcomes(failed=4)  # the item and its three checkpoints
-    nop.stdout.fnmatch_lines(["*checkpoint 'submission exists': 0/1 points: no submission.csv*"])
+    nop.assert_outcomes(failed=1)  # the item, not its three checkpoints too
+    nop.stdout.fnmatch_lines(["*'submission exists' failed, 0/1 points: no submission.csv*"])
 
 
 def test_the_time_limit_kills_the_agent_and_says_timed_out(pytester, workdir, docker_client):
     start = time.monotonic()
     result = pytester.runpytest_subprocess("task_specs", "--agent=sleeper", "--time-limit=2",
                                            "-p", "no:cacheprovider")
-    result.assert_outcomes(failed=4)
-    result.stdout.fnmatch_lines(["*the agent timed out: killed at its 2 s limit*"])
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*reverse-words/task.yaml T *", "*timed out: the agent was killed at its 2 s limit*"])
     saved = result_of(workdir)
     assert saved["timed_out"] is True and saved["agent_run"]["exit_code"] is None
     assert 2 <= saved["agent_run"]["duration"] < 8
@@ -107,11 +107,40 @@ def test_an_unchanged_rerun_builds_no_image(pytester, workdir, docker_client):
     assert this_runs_images() == before
 
 
-def test_a_dead_docker_engine_is_a_clear_error_per_item(pytester, workdir, monkeypatch):
+def test_a_dead_docker_engine_is_one_message_at_start(pytester, workdir, monkeypatch):
     monkeypatch.setenv("DOCKER_HOST", f"unix://{workdir}/no-such-docker.sock")
-    result = pytester.runpytest_subprocess("task_specs", "--agent=nop", "-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines([f"*the Docker engine at unix://{workdir}/no-such-docker.sock does not answer*"])
+    result = pytester.runpytest_subprocess("task_specs", "--agent=nop", "--seeds=3", "-n", "2",
+                                           "-p", "no:cacheprovider")
+    output = result.stdout.str() + result.stderr.str()
+    assert result.ret == 6  # the host failed the run, before any item
+    assert output.count(f"the Docker engine at unix://{workdir}/no-such-docker.sock does not answer") == 1
+    assert "Traceback" not in output and "INTERNALERROR" not in output
+
+
+BROKEN_DOCKERFILE = """\
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE}
+RUN echo preparing
+RUN python3 -c "import sys; sys.stderr.write(chr(27) + '[31m'); sys.exit('E: no such ' + 'package')"
+"""
+
+
+def test_an_image_that_does_not_build_says_its_failing_step_once(pytester, workdir):
+    broken = workdir / "agents" / "broken"
+    broken.mkdir()
+    (broken / "config.yaml").write_text("broken:\n  start: start.sh\n")
+    (broken / "Dockerfile").write_text(BROKEN_DOCKERFILE)
+    (broken / "start.sh").write_text("exit 0\n")
+    result = pytester.runpytest_subprocess("task_specs", "--agent=broken", "--seeds=3", "-n", "2",
+                                           "-p", "no:cacheprovider")
+    output = result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(errors=3)
+    assert output.count("E: no such package") == 1  # the build's output, once for the image
+    assert re.search(r"failed at Step 4/\d: RUN python3 -c", output) and "\x1b" not in output
+    assert "Removing intermediate container" not in output and "Traceback" not in output
+    [group] = (workdir / "runs").iterdir()
+    messages = [json.loads(p.read_text())["phases"]["setup"]["message"] for p in group.glob("*/result.json")]
+    assert len(messages) == 3 and all(re.search(r"failed at Step 4/\d: RUN python3", m) for m in messages)
 
 
 def _start_pytest(workdir: Path, *args: str) -> subprocess.Popen:

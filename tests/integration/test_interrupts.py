@@ -101,13 +101,14 @@ def test_regrade_and_resume_of_a_group_need_nothing_but_the_group(project):
     regrade = run(project, "--regrade", str(group.relative_to(project)), paths=())
     assert regrade.returncode == 1, regrade.stdout[-3000:]
     assert not (project / "own-suite-ran").exists()
-    assert "4 failed" in regrade.stdout.splitlines()[-1]  # the item and its three checkpoints
+    assert "1 failed" in regrade.stdout.splitlines()[-1]  # the item; its checkpoints are not tests
     assert {k: r["grade"] for k, r in results_of(group).items()} == {k: r["grade"] for k, r in before.items()}
 
     resume = run(project, "--resume", str(group), paths=())
-    assert resume.returncode == 0, resume.stdout[-3000:]  # the one item finished earlier: skipped
+    assert resume.returncode == 5, resume.stdout[-3000:]  # the one item finished earlier: nothing evaluated
     assert not (project / "own-suite-ran").exists()
     assert "1 skipped" in resume.stdout.splitlines()[-1]
+    assert "nothing was left to resume" in resume.stdout
 
 
 def programs_started(client, run_id: str, since: float) -> list[str]:
@@ -147,6 +148,7 @@ def test_an_interrupt_stops_new_work_at_once_and_leaves_every_item_resumable(pro
     passed = sum(r["outcome"] == "passed" for r in finished.values())
     last = output.strip().splitlines()[-1]
     assert (f"{passed} passed" in last) if passed else ("no tests ran" in last), output[-2000:]
+    assert f"the run was interrupted; to finish it: pytest --resume {group}" in output
 
     resumed = run(project, "--resume", str(group), "-n", "2")
     assert resumed.returncode == 0, resumed.stdout[-3000:]
@@ -188,3 +190,17 @@ def test_a_full_disk_stops_the_run_with_one_message_and_keeps_the_results(projec
         assert len(results_of(group)) == 6
     finally:
         subprocess.run(["umount", "-l", str(runs)], check=True)
+
+
+def test_resume_keeps_the_groups_own_selection(project):
+    first = run(project, "--agent=nop", "--seeds=3", "-k", "seed0 or seed2")
+    assert first.returncode == 1, first.stdout[-3000:]  # nop submits nothing
+    [group] = (project / "runs").iterdir()
+    (group / "reverse-words_seed2" / "result.json").unlink()  # as if the run had been cut there
+
+    resumed = run(project, "--resume", str(group), paths=())
+    assert resumed.returncode == 1, resumed.stdout[-3000:]
+    # seed2 ran again; seed1, which the first run's -k left out, did not
+    assert sorted(p.parent.name for p in group.glob("*/result.json")) == ["reverse-words_seed0",
+                                                                          "reverse-words_seed2"]
+    assert "1 failed, 1 skipped, 1 deselected" in resumed.stdout.splitlines()[-1]

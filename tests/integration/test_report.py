@@ -126,10 +126,38 @@ def test_junit_keeps_score_checkpoints_and_medal_per_testcase_under_xdist(run):
     cases = {c.get("name"): c for c in ET.parse(run["path"] / "reports" / "junit.xml").iter("testcase")}
     properties = {name: {p.get("name"): p.get("value") for p in case.iter("property")}
                   for name, case in cases.items()}
-    assert properties["reverse-words[seed0]"] == {"score": "0.2857142857142857", "checkpoints": "2/3",
-                                                  "points": "2/7"}
+    assert properties["reverse-words[seed0]"] == {
+        "score": "0.2857142857142857", "checkpoints": "2/3", "points": "2/7",
+        "checkpoint: submission exists": "passed, 1/1 points: submission.csv",
+        "checkpoint: valid submission": properties["reverse-words[seed0]"]["checkpoint: valid submission"],
+        "checkpoint: every word reversed": "failed, 0/5 points: 0/5 right"}
+    assert properties["reverse-words[seed0]"]["checkpoint: valid submission"].startswith("passed, 1/1 points")
     assert properties["reverse-words[seed1]"]["medal"] == "silver"
     assert cases["reverse-words[seed2]"].find("error") is not None
+
+
+def test_junit_counts_items_as_the_terminal_and_the_summary_do(run):
+    suite = ET.parse(run["path"] / "reports" / "junit.xml").find("testsuite")
+    cases = list(suite.iter("testcase"))
+    # 3 items: 2 failed, 1 errored (its worker crashed); the checkpoints are not tests of their own
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == \
+        ("3", "2", "1", "0")
+    assert len(cases) == 3
+    assert all(len([e for e in case if e.tag in ("failure", "error", "skipped")]) == 1 for case in cases)
+    assert "2 failed, 1 error" in run["stdout"].strip().splitlines()[-1]
+
+
+def test_metadata_records_how_to_repeat_the_run_and_every_file_is_readable(run):
+    meta = json.loads((run["group"] / "metadata.json").read_text())
+    assert meta["command"]["args"][:3] == ["task_specs", "--agent=dummy", "--seeds=3"]
+    assert meta["options"]["sandbox"] == "docker" and meta["options"]["workers"] == 2
+    assert meta["selection"] == {"paths": ["task_specs"], "k": None, "m": None, "split": None}
+    assert meta["versions"]["pytest"] == pytest.__version__ and meta["versions"]["pytest-agentbench"]
+    assert "tasks_commit" in meta  # None here: the test's project is no git work tree
+    [(tag, image_id)] = meta["images"].items()
+    assert tag.startswith("agentbench/agent-dummy:") and image_id.startswith("sha256:")
+    unreadable = [str(p) for p in run["group"].rglob("*") if not p.stat().st_mode & 0o004]
+    assert unreadable == []  # as readable as the reports (the umask here is 022)
 
 
 def test_the_crashed_item_has_a_result_saying_so(run):
@@ -159,5 +187,6 @@ def test_without_an_agent_there_is_no_summary_and_no_run_group(pytester):
     project(pytester.path, "")
     result = pytester.runpytest_subprocess("task_specs", "-p", "no:cacheprovider")
     result.assert_outcomes(skipped=1)
+    assert result.ret == pytest.ExitCode.NO_TESTS_COLLECTED  # nothing was evaluated: not a pass
     assert "agentbench summary" not in result.stdout.str()
     assert not (pytester.path / "runs").exists()

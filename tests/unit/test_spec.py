@@ -29,8 +29,20 @@ def test_a_valid_spec_loads_with_its_fields(tmp_path):
     spec = load_spec(write(tmp_path, GOOD))
     assert (spec.id, spec.kind, spec.time_limit) == ("hello", "task", 30)
     assert spec.details.files[0].dest == "/home/data"
-    assert spec.marker_names() == ["fast", "smoke", "easy"]
+    assert spec.marker_names() == ["fast", "task", "smoke", "easy"]  # declared, kind, category, difficulty
     assert spec.folder == tmp_path / "hello"
+
+
+def test_markers_go_by_the_names_the_reports_show_and_difficulty_has_one_vocabulary(tmp_path):
+    spec = load_spec(write(tmp_path, GOOD.replace("category: smoke", "category: tabular-classification")
+                           .replace("difficulty: easy", "difficulty: high")))
+    assert spec.difficulty == "hard"  # MLE-bench's "high", in the words every family uses
+    assert {"tabular-classification", "tabular_classification", "hard"} <= set(spec.marker_names())
+
+
+def test_a_difficulty_outside_the_vocabulary_names_the_field_and_the_words(tmp_path):
+    with pytest.raises(SpecError, match="field 'difficulty': expected one of .'easy', 'medium', 'hard'.*got 'tricky'"):
+        load_spec(write(tmp_path, GOOD.replace("difficulty: easy", "difficulty: tricky")))
 
 
 @pytest.mark.parametrize("text, field, expected", [
