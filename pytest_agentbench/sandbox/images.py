@@ -75,10 +75,11 @@ def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str]
 
 
 def ensure_base_image(engine: SandboxEngine, from_image: str | None = None,
-                      log: Callable[[str], None] | None = None) -> str:
+                      log: Callable[[str], None] | None = None, suite: str | None = None) -> str:
     """The base image: FROM `from_image` (a registry image such as python:3.11-slim-bookworm) when
-    given, else FROM a Debian root file system built here with debootstrap."""
-    source = from_image or ensure_rootfs_image(engine, log)
+    given, else FROM a Debian root file system built here with debootstrap: of the host's release,
+    or of `suite` (an agent that needs a newer Python builds on trixie's)."""
+    source = from_image or ensure_rootfs_image(engine, log, suite)
     return ensure_image(engine, ImageRecipe("base", BASE_CONTEXT, {"FROM_IMAGE": source}), log)
 
 
@@ -102,19 +103,21 @@ class DebianSource:
     suite: str
 
 
-def host_debian_source(sources: list[Path] | None = None, os_release: Path = Path("/etc/os-release")) -> DebianSource:
-    """The Debian mirror and release this host's apt uses (never a hard-coded host)."""
+def host_debian_source(sources: list[Path] | None = None, os_release: Path = Path("/etc/os-release"),
+                       suite: str | None = None) -> DebianSource:
+    """The Debian mirror and release this host's apt uses (never a hard-coded host); with `suite`, that
+    release from the same mirror (a Debian mirror serves every release)."""
     override = os.environ.get("AGENTBENCH_DEBIAN_MIRROR")
-    suite = _codename(os_release)
+    host_suite = _codename(os_release)
     if override:
-        return DebianSource(override, os.environ.get("AGENTBENCH_DEBIAN_SUITE", suite or "stable"))
+        return DebianSource(override, suite or os.environ.get("AGENTBENCH_DEBIAN_SUITE", host_suite or "stable"))
     if sources is None:
         sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for uri, suites in _apt_entries(sources):
-        if suite in suites:
-            return DebianSource(uri, suite)
+        if host_suite in suites:
+            return DebianSource(uri, suite or host_suite)
     raise BuildError(
-        f"no Debian mirror for release {suite!r} in {', '.join(map(str, sources))}: set AGENTBENCH_DEBIAN_MIRROR "
+        f"no Debian mirror for release {host_suite!r} in {', '.join(map(str, sources))}: set AGENTBENCH_DEBIAN_MIRROR "
         f"(and AGENTBENCH_DEBIAN_SUITE), or pass --base-image with an image your engine can pull")
 
 
@@ -151,8 +154,9 @@ def rootfs_tag(source: DebianSource) -> str:
     return f"{PREFIX}rootfs:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
-def ensure_rootfs_image(engine: SandboxEngine, log: Callable[[str], None] | None = None) -> str:
-    source = host_debian_source()
+def ensure_rootfs_image(engine: SandboxEngine, log: Callable[[str], None] | None = None,
+                        suite: str | None = None) -> str:
+    source = host_debian_source(suite=suite)
     tag = rootfs_tag(source)
     if engine.image_exists(tag):
         return tag
