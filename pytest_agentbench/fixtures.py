@@ -10,6 +10,8 @@ The agent runs and grading happens during set-up, so a broken harness, image or 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -94,8 +96,21 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
 
 
 @pytest.fixture(scope="session")
-def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
-    return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
+def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, pytestconfig: pytest.Config) -> str:
+    return ensure_image(sandbox_engine, agent_recipe(agent, base_image), log=build_progress(pytestconfig))
+
+
+def build_progress(config: pytest.Config):
+    """Where an image build's progress goes (the wheels downloaded, the Dockerfile's steps): the
+    terminal, past pytest's capture (an xdist worker's stderr is the terminal's too)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def log(text: str) -> None:
+        lines = "".join(f"[agentbench build] {line}\n" for line in text.splitlines() if line.strip())
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            sys.__stderr__.write(lines)
+            sys.__stderr__.flush()
+    return log
 
 
 def agent_recipe(agent: Agent, base: str) -> ImageRecipe:
@@ -163,13 +178,14 @@ def task_services(task_context: TaskContext, task_network: str):
 
 
 @pytest.fixture
-def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run: RunState,
-                 task_context: TaskContext, task_network: str, task_services: list[Sandbox],
+def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, agent_image: str,
+                 agentbench_run: RunState, task_context: TaskContext, task_network: str, task_services: list[Sandbox],
                  task_egress: dict[str, str], task_llm):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
-    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image)) if task_image else agent_image
+    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image),
+                         log=build_progress(request.config)) if task_image else agent_image
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
         files += family.solution_files(task_context)
