@@ -37,3 +37,77 @@ def test_an_unknown_agent_lists_the_usable_ones_and_the_broken_files(agents_dir)
         get_agent(agents_dir, "nosuch")
     assert "known agents: good, right" in str(e.value)
     assert "yaml/config.yaml:4" in str(e.value) and "fields/config.yaml:1" in str(e.value)
+
+
+# An agents file written the way MLE-bench writes its own (anchors, merge keys, non-agent keys,
+# paths relative to the agents folder, secrets in kwargs).
+MLE_BENCH_STYLE = """vars:
+  steps: &steps 50
+  limit: &limit 3600
+
+defaults: &defaults
+  start: solver/start.sh
+  dockerfile: solver/Dockerfile
+  kwargs_type: omegaconf
+  env_vars: &env_vars
+    TIME_LIMIT_SECS: *limit
+    STEP_LIMIT: *steps
+
+kwargs_common: &kwargs_common
+  agent.search.debug_prob: 1
+  copy_data: False
+
+solver:
+  <<: *defaults
+  kwargs:
+    <<: *kwargs_common
+    agent.steps: *steps
+    agent.code.model: gpt-4o
+  env_vars:
+    <<: *env_vars
+    OPENAI_API_KEY: ${{ secrets.SOLVER_KEY }}
+
+solver/keyed:
+  <<: *defaults
+  kwargs:
+    api_key: ${{ secrets.SOLVER_KEY }}
+"""
+
+
+@pytest.fixture
+def mle_bench_dir(tmp_path):
+    folder = tmp_path / "solver"
+    folder.mkdir()
+    (folder / "config.yaml").write_text(MLE_BENCH_STYLE)
+    (folder / "start.sh").write_text("echo\n")
+    (folder / "Dockerfile").write_text("FROM scratch\n")
+    return tmp_path
+
+
+def test_an_mle_bench_config_loads_as_its_registry_reads_it(mle_bench_dir):
+    agent = get_agent(mle_bench_dir, "solver")
+    assert agent.config.start == "start.sh" and agent.config.dockerfile == "Dockerfile"  # in the agent's folder
+    env = agent.environment({"SOLVER_KEY": "sk-x"})
+    assert env == {"TIME_LIMIT_SECS": "3600", "STEP_LIMIT": "50", "OPENAI_API_KEY": "sk-x"}
+    assert agent.command({"SOLVER_KEY": "sk-x"}) == [
+        "bash", "/home/agent/start.sh", "agent.search.debug_prob=1", "copy_data=False", "agent.steps=50",
+        "agent.code.model=gpt-4o"]
+    # `vars:` and `kwargs_common:` hold anchors, not agents; `defaults:` is one, as in MLE-bench's registry.
+    with pytest.raises(AgentError) as e:
+        get_agent(mle_bench_dir, "vars")
+    assert "known agents: defaults, solver, solver/keyed" in str(e.value)
+
+
+def test_a_secret_in_kwargs_is_filled_and_a_missing_one_named(mle_bench_dir):
+    agent = get_agent(mle_bench_dir, "solver/keyed")
+    assert agent.secrets() == ["SOLVER_KEY"]
+    assert agent.command({"SOLVER_KEY": "sk-y"})[-1] == "api_key=sk-y"
+    with pytest.raises(AgentError, match=r"needs the secret\(s\) SOLVER_KEY \(.*config.yaml: kwargs\)"):
+        agent.environment({})
+
+
+def test_a_start_script_outside_the_agents_folder_is_refused(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "config.yaml").write_text("a:\n  start: ../b/start.sh\n")
+    with pytest.raises(AgentError, match=r"a/config.yaml:1: field 'a.start': '../b/start.sh' is outside"):
+        get_agent(tmp_path, "a")
