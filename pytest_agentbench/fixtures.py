@@ -20,8 +20,11 @@ import pytest
 
 from . import families
 from .agents import Agent
+from .briefing import agent_briefing
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
+from .gateway.recorder import read_calls
+from .gateway.turns import model_turns
 from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
 from .reporting.results import fresh_item_folder, item_folder
@@ -248,6 +251,10 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         sandbox.kill()
         llm = request.getfixturevalue("task_llm")
         result["llm"] = llm.finish() if llm else None  # before the item's network goes: the gateway is on it
+        if llm and sandbox.trajectory is not None:  # the model's turns beside the agent's commands
+            calls_file = Path(result["llm"]["calls_file"])
+            for turn in model_turns(read_calls(calls_file)) if calls_file.is_file() else []:
+                sandbox.trajectory.record("message", **turn)
         tally, over_cap = OutputTally(task_context.output_caps), None
         try:
             for path in family.outputs(task_context):
@@ -287,5 +294,6 @@ def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context:
 # --- helpers ----------------------------------------------------------------------------------------
 
 def _task_env(ctx: TaskContext) -> dict[str, str]:
-    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
+    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit),
+            **agent_briefing(ctx.time_limit, container_limits_of(ctx))}
 
