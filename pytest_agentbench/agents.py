@@ -14,7 +14,8 @@ base in the same file):
       reference_solution: false  # true only for the oracle: receives the task's solution
 
 MLE-bench's own config files load unchanged: YAML anchors and merge keys, top-level keys that are
-not agents (`vars:`, `kwargs_common:`: a mapping with none of the fields above), `start:` and
+not agents (`vars:`, `kwargs_common:`: a mapping with none of the fields above; `defaults: &defaults`:
+an anchored base without kwargs that others merge), `start:` and
 `dockerfile:` relative to the agents folder (`aide/start.sh`), and `${{ secrets.NAME }}` in kwargs
 as well as env_vars; numbers in env_vars (`TIME_LIMIT_SECS: *time_limit`) are strings to the agent.
 """
@@ -133,9 +134,10 @@ def _registry(agents_dir: Path) -> tuple[dict[str, Agent], dict[str, AgentError]
             error = AgentError(f"{config_path}: expected a mapping of agent ids to their settings")
             broken.update(dict.fromkeys(_top_level_keys(text) or [f"({config_path})"], error))
             continue
+        templates = _templates(text)
         for agent_id, settings in data.items():
             agent_id = str(agent_id)
-            if not _is_agent(settings):  # MLE-bench's `vars:`, `kwargs_common:`: anchors' holders
+            if not _is_agent(settings) or agent_id in templates:  # MLE-bench's `vars:`, `defaults:`...
                 continue
             line = _top_level_keys(text).get(agent_id)
             where = f"{config_path}:{line}" if line else str(config_path)
@@ -163,6 +165,27 @@ def _is_agent(settings) -> bool:
     then reported). Other top-level keys hold YAML anchors for the agents, as MLE-bench's files do."""
     return settings is None or (isinstance(settings, dict)
                                 and (not settings or bool(set(map(str, settings)) & set(AgentConfig.model_fields))))
+
+
+def _templates(text: str) -> set[str]:
+    """Top-level keys whose settings only serve as a base for others: anchored (`defaults: &defaults`),
+    without kwargs of their own. MLE-bench's registry would run `defaults` as an agent; here it is not
+    one, so two files that both have a `defaults:` do not clash."""
+    anchored, depth, key = {}, 0, None
+    for event in yaml.parse(text):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if depth == 1 and key is not None:  # a top-level key's value
+                if event.anchor:
+                    anchored[key] = event.anchor
+                key = None
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)) and depth == 1:
+            key = getattr(event, "value", None) if key is None else None  # a key, or a key's plain value
+    data = yaml.safe_load(text) or {}
+    return {k for k in anchored if isinstance(data.get(k), dict) and "kwargs" not in data[k]
+            and re.search(rf"<<:\s*\*{re.escape(anchored[k])}\b", text)}
 
 
 def _within_folder(settings: dict, folder: Path) -> dict:

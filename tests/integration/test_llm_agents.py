@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pytest
 
@@ -35,8 +36,9 @@ SOLUTION_SH = (TASK_SPECS / WORKPLACE / "solution.sh").read_text()
 
 
 def tool_call(text: str, command: str, n: int) -> dict:
-    return {"role": "assistant", "content": text, "tool_calls": [
-        {"id": f"call_{n}", "type": "function", "function": {"name": "bash", "arguments": json.dumps({"command": command})}}]}
+    function = {"name": "bash", "arguments": json.dumps({"command": command})}
+    return {"role": "assistant", "content": text, "tool_calls": [{"id": f"call_{n}", "type": "function",
+                                                                  "function": function}]}
 
 
 # mini-swe-agent: the n-th answer of each task's conversation (its last user message stays the task).
@@ -107,7 +109,8 @@ def run(project: Path, agent: str, provider: str) -> subprocess.CompletedProcess
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PYTEST_", "ANTHROPIC_"))}
     env.update(OPENAI_API_KEY=PROVIDER_KEY, OPENAI_BASE_URL=provider)  # the host's provider: the fake
     return subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "task_specs", f"--agent={agent}",
-                           "-n", "0", "-s"], cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+                           "-n", "0", "--junitxml=junit.xml"], cwd=project, env=env, capture_output=True, text=True,
+                          timeout=1800)
 
 
 def item_results(project: Path) -> dict[str, dict]:
@@ -120,13 +123,15 @@ def item_results(project: Path) -> dict[str, dict]:
     return found
 
 
-def timings(results: dict[str, dict]) -> str:
-    """Per item: the agent's own time and what the harness added (set-up, grading, teardown)."""
+def timings(project: Path, results: dict[str, dict]) -> str:
+    """Per item: the agent's own time and what the harness added (the item's whole time, from the JUnit
+    report, less the agent's run: containers, gateway, copying out, grading)."""
+    cases = ElementTree.parse(project / "junit.xml").iter("testcase")
+    whole = {case.get("name"): float(case.get("time")) for case in cases}
     lines = []
     for name, r in sorted(results.items()):
-        total = sum(p.get("duration") or 0 for p in r["phases"].values())
         agent = r["agent_run"]["duration"]
-        lines.append(f"{name}: agent {agent:.1f} s, harness {total - agent:.1f} s")
+        lines.append(f"{name}: agent {agent:.1f} s, harness {whole[name] - agent:.1f} s")
     return "; ".join(lines)
 
 
@@ -143,7 +148,7 @@ def check_run(project: Path, agent: str, done: subprocess.CompletedProcess, fake
         assert commands, f"{name}: no command recorded"
         assert PROVIDER_KEY not in log
     assert fake.requests  # the provider was asked, through the gateway
-    print(f"\n{agent}: {timings(results)}")
+    print(f"\n{agent}: {timings(project, results)}")
     return results
 
 

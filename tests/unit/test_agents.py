@@ -92,10 +92,31 @@ def test_an_mle_bench_config_loads_as_its_registry_reads_it(mle_bench_dir):
     assert agent.command({"SOLVER_KEY": "sk-x"}) == [
         "bash", "/home/agent/start.sh", "agent.search.debug_prob=1", "copy_data=False", "agent.steps=50",
         "agent.code.model=gpt-4o"]
-    # `vars:` and `kwargs_common:` hold anchors, not agents; `defaults:` is one, as in MLE-bench's registry.
-    with pytest.raises(AgentError) as e:
-        get_agent(mle_bench_dir, "vars")
-    assert "known agents: defaults, solver, solver/keyed" in str(e.value)
+    # `vars:`, `defaults:` and `kwargs_common:` hold the anchors the agents merge: they are not agents
+    # (MLE-bench's registry would run `defaults`; here two files may both have one).
+    for template in ("vars", "defaults", "kwargs_common"):
+        with pytest.raises(AgentError) as e:
+            get_agent(mle_bench_dir, template)
+        assert "known agents: solver, solver/keyed" in str(e.value) and "not usable" not in str(e.value)
+
+
+def test_an_anchored_agent_with_kwargs_stays_an_agent(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "config.yaml").write_text(
+        "a: &a\n  start: start.sh\n  kwargs: {steps: 5}\na/dev:\n  <<: *a\n  kwargs: {steps: 1}\n")
+    assert get_agent(tmp_path, "a").config.kwargs == {"steps": 5}
+    assert get_agent(tmp_path, "a/dev").config.kwargs == {"steps": 1}
+
+
+def test_the_bundled_agents_have_the_seeds_ids_and_variants():
+    from support import AGENTS
+
+    aide = get_agent(AGENTS, "aide/dev")
+    assert aide.folder == AGENTS / "aide" and aide.config.start == "start.sh"
+    assert "agent.steps=8" in aide.command() and "agent.code.model=gpt-4o-2024-08-06" in aide.command()
+    for agent_id in ("aide", "aide/o1-preview", "aide/gpt-4-turbo", "aide/claude-3-5-sonnet", "mini-swe-agent",
+                     "mini-swe-agent/dev"):
+        get_agent(AGENTS, agent_id).environment({})  # no provider secret: the gateway gives the token
 
 
 def test_a_secret_in_kwargs_is_filled_and_a_missing_one_named(mle_bench_dir):

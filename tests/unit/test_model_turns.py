@@ -20,7 +20,8 @@ def test_turns_of_every_api_whole_and_streamed():
         call(2, "chat", events=[
             {"choices": [{"delta": {"role": "assistant", "content": "Now "}}]},
             {"choices": [{"delta": {"content": "run."}}]},
-            {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"name": "bash", "arguments": "{\"comm"}}]}}]},
+            {"choices": [{"delta": {"tool_calls": [
+                {"index": 0, "function": {"name": "bash", "arguments": "{\"comm"}}]}}]},
             {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": "and\": \"ls\"}"}}]}}]},
             {"choices": [], "usage": {"prompt_tokens": 3}}]),
         call(3, "responses", response={"output": [
