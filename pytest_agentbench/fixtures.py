@@ -10,6 +10,8 @@ The agent runs and grading happens during set-up, so a broken harness, image or 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,8 +20,11 @@ import pytest
 
 from . import families
 from .agents import Agent
+from .briefing import agent_briefing
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
+from .gateway.recorder import read_calls
+from .gateway.turns import model_turns
 from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
 from .grading.result import Checkpoint, Grade
 from .reporting.results import fresh_item_folder, item_folder
@@ -94,8 +99,21 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
 
 
 @pytest.fixture(scope="session")
-def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
-    return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
+def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, pytestconfig: pytest.Config) -> str:
+    return ensure_image(sandbox_engine, agent_recipe(agent, base_image), log=build_progress(pytestconfig))
+
+
+def build_progress(config: pytest.Config):
+    """Where an image build's progress goes (the wheels downloaded, the Dockerfile's steps): the
+    terminal, past pytest's capture (an xdist worker's stderr is the terminal's too)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def log(text: str) -> None:
+        lines = "".join(f"[agentbench build] {line}\n" for line in text.splitlines() if line.strip())
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            sys.__stderr__.write(lines)
+            sys.__stderr__.flush()
+    return log
 
 
 def agent_recipe(agent: Agent, base: str) -> ImageRecipe:
@@ -163,13 +181,14 @@ def task_services(task_context: TaskContext, task_network: str):
 
 
 @pytest.fixture
-def task_sandbox(sandbox_engine: SandboxEngine, agent_image: str, agentbench_run: RunState,
-                 task_context: TaskContext, task_network: str, task_services: list[Sandbox],
+def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, agent_image: str,
+                 agentbench_run: RunState, task_context: TaskContext, task_network: str, task_services: list[Sandbox],
                  task_egress: dict[str, str], task_llm):
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
-    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image)) if task_image else agent_image
+    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image),
+                         log=build_progress(request.config)) if task_image else agent_image
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
         files += family.solution_files(task_context)
@@ -232,6 +251,10 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         sandbox.kill()
         llm = request.getfixturevalue("task_llm")
         result["llm"] = llm.finish() if llm else None  # before the item's network goes: the gateway is on it
+        if llm and sandbox.trajectory is not None:  # the model's turns beside the agent's commands
+            calls_file = Path(result["llm"]["calls_file"])
+            for turn in model_turns(read_calls(calls_file)) if calls_file.is_file() else []:
+                sandbox.trajectory.record("message", **turn)
         tally, over_cap = OutputTally(task_context.output_caps), None
         try:
             for path in family.outputs(task_context):
@@ -271,5 +294,6 @@ def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context:
 # --- helpers ----------------------------------------------------------------------------------------
 
 def _task_env(ctx: TaskContext) -> dict[str, str]:
-    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
+    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit),
+            **agent_briefing(ctx.time_limit, container_limits_of(ctx))}
 

@@ -11,7 +11,9 @@ A trajectory file is JSON Lines, one step per line, numbered from 1 in file orde
 
 `kind` is "exec" (a program run in the task's sandbox; `output` is its stdout and stderr
 interleaved, clipped to its first and last 100,000 characters), "message" (text an agent or model
-said; `role` and `content` instead of command/output) or "event" (anything else the harness notes,
+said; `role` and `content` instead of command/output: each call the agent made through the model
+gateway is one, with the model's `tool_calls`, `model`, the gateway's `call` number and `status`,
+written when the agent has stopped, after its commands; gateway/turns.py) or "event" (anything else the harness notes,
 with a `name`: `timed_out`, `commands_not_recorded`). Times are Unix seconds.
 
 An exec step with no `parent` is a command the harness ran (the agent's start command is one). Steps

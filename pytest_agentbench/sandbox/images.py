@@ -14,17 +14,19 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from ..files import file_lock
+from . import wheelhouse
 from .base import BuildError, SandboxEngine
 
 BASE_CONTEXT = Path(__file__).parent / "base_image"
 # What the locally built root file system holds: enough for agents' shell scripts and Python graders.
 ROOTFS_PACKAGES = ("python3", "curl", "ca-certificates", "procps", "strace")  # strace: sandbox/command_recorder.py
 PREFIX = "agentbench/"
+PACKAGES_FOR = "BASE_IMAGE"  # the build argument naming the image whose Python the wheels are for
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,14 @@ class ImageRecipe:
     context: Path
     buildargs: Mapping[str, str] = field(default_factory=dict)
     dockerfile: str = "Dockerfile"
+    packages: wheelhouse.Wheelhouse | None = None  # the context's declared Python packages, resolved
 
     def tag(self) -> str:
         h = hashlib.sha256()
         h.update(context_hash(self.context).encode())
         h.update(self.dockerfile.encode())
+        if self.packages:
+            h.update(f"\0wheels={self.packages.digest}".encode())
         for k in sorted(self.buildargs):
             h.update(f"\0{k}={self.buildargs[k]}".encode())
         return f"{PREFIX}{self.name}:{h.hexdigest()[:16]}"
@@ -63,15 +68,36 @@ def build_lock(tag: str):
 
 
 def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None = None) -> str:
-    """The recipe's tag, built first if the engine lacks it."""
+    """The recipe's tag, built first if the engine lacks it. A context that declares Python packages
+    (sandbox/wheelhouse.py) gets them resolved on the host first, for the Python of the image named
+    by its build argument BASE_IMAGE."""
+    recipe = with_packages(engine, recipe, log)
     tag = recipe.tag()
     if engine.image_exists(tag):
         return tag
     with build_lock(tag):
         if not engine.image_exists(tag):
-            engine.build_image(recipe.context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
-                               labels={"agentbench.image": recipe.name}, log=log)
+            if log:
+                log(f"building {tag} from {recipe.context}\n")
+            context = wheelhouse.staged_context(recipe.context, recipe.packages) if recipe.packages else recipe.context
+            try:
+                engine.build_image(context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
+                                   labels={"agentbench.image": recipe.name}, log=log)
+            finally:
+                if context != recipe.context:
+                    shutil.rmtree(context, ignore_errors=True)
     return tag
+
+
+def with_packages(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None) -> ImageRecipe:
+    if recipe.packages or not wheelhouse.declares_packages(recipe.context):
+        return recipe
+    parent = recipe.buildargs.get(PACKAGES_FOR)
+    if not parent:
+        raise BuildError(f"{recipe.context} declares Python packages ({wheelhouse.REQUIREMENTS}), which are "
+                         f"resolved for the image named by the build argument {PACKAGES_FOR}; it has none")
+    target = wheelhouse.image_target(engine, parent)
+    return replace(recipe, packages=wheelhouse.resolve(recipe.context, target, log))
 
 
 def ensure_base_image(engine: SandboxEngine, from_image: str | None = None,
