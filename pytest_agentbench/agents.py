@@ -12,6 +12,7 @@ base in the same file):
         OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}
       privileged: false
       reference_solution: false  # true only for the oracle: receives the task's solution
+      debian_suite: trixie       # optional: build on this Debian release's root file system
 
 MLE-bench's own config files load unchanged: YAML anchors and merge keys, top-level keys that are
 not agents (`vars:`, `kwargs_common:`: a mapping with none of the fields above; `defaults: &defaults`:
@@ -50,6 +51,9 @@ class AgentConfig(StrictModel):
     env_vars: dict[str, str | int | float | bool] = Field(default_factory=dict)
     privileged: bool = False
     reference_solution: bool = False
+    # The Debian release the agent's image builds on when not the run's (`trixie`: Python 3.13, for
+    # agents that need 3.12+); with --base-image, that image is used whatever this says.
+    debian_suite: str | None = Field(default=None, pattern=r"^[a-z]+$")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
 from .gateway.recorder import read_calls
 from .gateway.turns import model_turns
-from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
+from .families.base import (AGENT_USER, CopyIn, TaskContext, agent_base_image, base_image_of, container_limits_of,
+                            unique_name)
 from .grading.result import Checkpoint, Grade
 from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
@@ -99,8 +100,11 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
 
 
 @pytest.fixture(scope="session")
-def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, pytestconfig: pytest.Config) -> str:
-    return ensure_image(sandbox_engine, agent_recipe(agent, base_image), log=build_progress(pytestconfig))
+def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, agentbench_run: RunState,
+                pytestconfig: pytest.Config) -> str:
+    log = build_progress(pytestconfig)
+    base = agent_base_image(sandbox_engine, agent, agentbench_run.options, log)  # base_image, or the agent's Debian's
+    return ensure_image(sandbox_engine, agent_recipe(agent, base), log=log)
 
 
 def build_progress(config: pytest.Config):
