@@ -12,6 +12,13 @@ base in the same file):
         OPENAI_API_KEY: ${{ secrets.OPENAI_API_KEY }}
       privileged: false
       reference_solution: false  # true only for the oracle: receives the task's solution
+      debian_suite: trixie       # optional: build on this Debian release's root file system
+
+MLE-bench's own config files load unchanged: YAML anchors and merge keys, top-level keys that are
+not agents (`vars:`, `kwargs_common:`: a mapping with none of the fields above; `defaults: &defaults`:
+an anchored base without kwargs that others merge), `start:` and
+`dockerfile:` relative to the agents folder (`aide/start.sh`), and `${{ secrets.NAME }}` in kwargs
+as well as env_vars; numbers in env_vars (`TIME_LIMIT_SECS: *time_limit`) are strings to the agent.
 """
 
 from __future__ import annotations
@@ -41,9 +48,12 @@ class AgentConfig(StrictModel):
     dockerfile: str = "Dockerfile"
     kwargs_type: Literal["argparse", "omegaconf"] = "argparse"
     kwargs: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
-    env_vars: dict[str, str] = Field(default_factory=dict)
+    env_vars: dict[str, str | int | float | bool] = Field(default_factory=dict)
     privileged: bool = False
     reference_solution: bool = False
+    # The Debian release the agent's image builds on when not the run's (`trixie`: Python 3.13, for
+    # agents that need 3.12+); with --base-image, that image is used whatever this says.
+    debian_suite: str | None = Field(default=None, pattern=r"^[a-z]+$")
 
 
 @dataclass(frozen=True)
@@ -56,9 +66,10 @@ class Agent:
     def image_name(self) -> str:
         return "agent-" + re.sub(r"[^a-z0-9_.-]", "-", self.folder.name.lower())
 
-    def command(self) -> list[str]:
+    def command(self, environ: dict[str, str] | None = None) -> list[str]:
+        """The start command, with `${{ secrets.NAME }}` in kwargs filled from the environment."""
         args = []
-        for key, value in self.config.kwargs.items():
+        for key, value in self._filled(self.config.kwargs, "kwargs", environ).items():
             if self.config.kwargs_type == "omegaconf":
                 args.append(f"{key}={value}")
             else:
@@ -66,16 +77,23 @@ class Agent:
         return ["bash", f"/home/agent/{self.config.start}", *args]
 
     def secrets(self) -> list[str]:
-        return sorted({m for v in self.config.env_vars.values() for m in _SECRET.findall(v)})
+        values = [*self.config.env_vars.values(), *self.config.kwargs.values()]
+        return sorted({m for v in values if isinstance(v, str) for m in _SECRET.findall(v)})
 
     def environment(self, environ: dict[str, str] | None = None) -> dict[str, str]:
         """env_vars with `${{ secrets.NAME }}` filled from the environment; a missing secret is an error."""
+        self._filled(self.config.kwargs, "kwargs", environ)  # a secret kwargs lack stops the run as early
+        return {k: str(v) for k, v in self._filled(self.config.env_vars, "env_vars", environ).items()}
+
+    def _filled(self, values: dict, field: str, environ: dict[str, str] | None) -> dict:
         environ = os.environ if environ is None else environ
-        missing = [name for name in self.secrets() if not environ.get(name)]
+        needed = {m for v in values.values() if isinstance(v, str) for m in _SECRET.findall(v)}
+        missing = sorted(name for name in needed if not environ.get(name))
         if missing:
             raise AgentError(f"agent {self.id!r} needs the secret(s) {', '.join(missing)} "
-                             f"({self.folder / 'config.yaml'}: env_vars); set them in the environment")
-        return {k: _SECRET.sub(lambda m: environ[m.group(1)], v) for k, v in self.config.env_vars.items()}
+                             f"({self.folder / 'config.yaml'}: {field}); set them in the environment")
+        return {k: _SECRET.sub(lambda m: environ[m.group(1)], v) if isinstance(v, str) else v
+                for k, v in values.items()}
 
     def check_privileged(self, environ: dict[str, str] | None = None) -> None:
         environ = os.environ if environ is None else environ
@@ -120,16 +138,22 @@ def _registry(agents_dir: Path) -> tuple[dict[str, Agent], dict[str, AgentError]
             error = AgentError(f"{config_path}: expected a mapping of agent ids to their settings")
             broken.update(dict.fromkeys(_top_level_keys(text) or [f"({config_path})"], error))
             continue
+        templates = _templates(text)
         for agent_id, settings in data.items():
             agent_id = str(agent_id)
+            if not _is_agent(settings) or agent_id in templates:  # MLE-bench's `vars:`, `defaults:`...
+                continue
             line = _top_level_keys(text).get(agent_id)
             where = f"{config_path}:{line}" if line else str(config_path)
             try:
-                config = AgentConfig.model_validate(settings or {})
+                config = AgentConfig.model_validate(_within_folder(settings or {}, config_path.parent))
             except pydantic.ValidationError as e:
                 err = e.errors()[0]
                 field = ".".join(str(p) for p in (agent_id, *err["loc"]))
                 broken[agent_id] = AgentError(f"{where}: field '{field}': {err['msg']}")
+                continue
+            except ValueError as e:  # a path outside the folder
+                broken[agent_id] = AgentError(f"{where}: field '{agent_id}.{e}")
                 continue
             if agent_id in agents:
                 broken[agent_id] = AgentError(f"{where}: agent id {agent_id!r} is already defined in "
@@ -138,6 +162,52 @@ def _registry(agents_dir: Path) -> tuple[dict[str, Agent], dict[str, AgentError]
             if agent_id not in broken:
                 agents[agent_id] = Agent(agent_id, config_path.parent, config)
     return agents, broken
+
+
+def _is_agent(settings) -> bool:
+    """An agent's settings: empty, or a mapping with at least one agent field (a typo beside it is
+    then reported). Other top-level keys hold YAML anchors for the agents, as MLE-bench's files do."""
+    return settings is None or (isinstance(settings, dict)
+                                and (not settings or bool(set(map(str, settings)) & set(AgentConfig.model_fields))))
+
+
+def _templates(text: str) -> set[str]:
+    """Top-level keys whose settings only serve as a base for others: anchored (`defaults: &defaults`),
+    without kwargs of their own. MLE-bench's registry would run `defaults` as an agent; here it is not
+    one, so two files that both have a `defaults:` do not clash."""
+    anchored, depth, key = {}, 0, None
+    for event in yaml.parse(text):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if depth == 1 and key is not None:  # a top-level key's value
+                if event.anchor:
+                    anchored[key] = event.anchor
+                key = None
+            depth += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)) and depth == 1:
+            key = getattr(event, "value", None) if key is None else None  # a key, or a key's plain value
+    data = yaml.safe_load(text) or {}
+    return {k for k in anchored if isinstance(data.get(k), dict) and "kwargs" not in data[k]
+            and re.search(rf"<<:\s*\*{re.escape(anchored[k])}\b", text)}
+
+
+def _within_folder(settings: dict, folder: Path) -> dict:
+    """`start` and `dockerfile` as paths inside the agent's folder: MLE-bench writes them relative to the
+    agents folder (`aide/start.sh`), this project relative to the agent's own (`start.sh`)."""
+    settings = dict(settings)
+    for field in ("start", "dockerfile"):
+        value = settings.get(field)
+        if not isinstance(value, str):
+            continue
+        path = Path(value)
+        if path.parts and path.parts[0] == folder.name and not (folder / path).exists() \
+                and (folder.parent / path).exists():
+            path = Path(*path.parts[1:])
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError(f"{field}': {value!r} is outside the agent's folder {folder}")
+        settings[field] = path.as_posix()
+    return settings
 
 
 def _top_level_keys(text: str) -> dict[str, int]:

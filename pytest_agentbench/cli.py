@@ -12,6 +12,7 @@ from .agents import AgentError, get_agent
 from .families.competition.competition import (
     DEFAULT_COMPETITIONS_ROOT, CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition,
 )
+from .families.base import agent_base_image
 from .grading.result import GraderError
 from .reporting.run_group import report_command
 from .registry import RegistryError
@@ -131,11 +132,14 @@ def _engine(args) -> SandboxEngine:
 def _images(args) -> int:
     engine = _engine(args)
     if args.action == "build":
-        base = ensure_base_image(engine, args.base_image, log=lambda s: print(s, end=""))
+        options, log = {"base_image": args.base_image}, lambda s: print(s, end="")
+        base = ensure_base_image(engine, args.base_image, log=log)
+        options["base_image_tag"] = base
         print(f"base image: {base}")
         for agent_id in args.agent:
             agent = get_agent(Path(args.agents_dir), agent_id)
-            tag = ensure_image(engine, ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": base},
+            agent_base = agent_base_image(engine, agent, options, log)  # the run's, or its Debian release's
+            tag = ensure_image(engine, ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": agent_base},
                                                    agent.config.dockerfile), log=lambda s: print(s, end=""))
             print(f"agent image for {agent_id}: {tag}")
         return 0

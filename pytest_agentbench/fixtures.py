@@ -10,6 +10,8 @@ The agent runs and grading happens during set-up, so a broken harness, image or 
 
 from __future__ import annotations
 
+import contextlib
+import sys
 import time
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -18,9 +20,11 @@ import pytest
 
 from . import families
 from .agents import Agent
+from .briefing import agent_briefing
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
-from .families.base import AGENT_USER, CopyIn, TaskContext, base_image_of, container_limits_of, unique_name
+from .families.base import (AGENT_USER, CopyIn, TaskContext, agent_base_image, base_image_of, container_limits_of,
+                            unique_name)
 from .grading.result import Checkpoint, Grade
 from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
@@ -95,10 +99,26 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
 
 
 @pytest.fixture
-def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str) -> str:
+def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, agentbench_run: RunState,
+                pytestconfig: pytest.Config) -> str:
     # Per item, not per session: a session fixture's failure is raised again, build output and all, for
     # every item; ensure_image says a failed build in full once, then in one line (one API call per item).
-    return ensure_image(sandbox_engine, agent_recipe(agent, base_image))
+    log = build_progress(pytestconfig)
+    base = agent_base_image(sandbox_engine, agent, agentbench_run.options, log)  # base_image, or the agent's Debian's
+    return ensure_image(sandbox_engine, agent_recipe(agent, base), log=log)
+
+
+def build_progress(config: pytest.Config):
+    """Where an image build's progress goes (the wheels downloaded, the Dockerfile's steps): the
+    terminal, past pytest's capture (an xdist worker's stderr is the terminal's too)."""
+    capture = config.pluginmanager.getplugin("capturemanager")
+
+    def log(text: str) -> None:
+        lines = "".join(f"[agentbench build] {line}\n" for line in text.splitlines() if line.strip())
+        with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
+            sys.__stderr__.write(lines)
+            sys.__stderr__.flush()
+    return log
 
 
 def agent_recipe(agent: Agent, base: str) -> ImageRecipe:
@@ -172,7 +192,8 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
     """The agent's container, idle with the task's files in place, removed when the item ends."""
     family = families.get(task_context.spec.kind)
     task_image = family.task_image(task_context)
-    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image)) if task_image else agent_image
+    image = ensure_image(sandbox_engine, agent_recipe(task_context.agent, task_image),
+                         log=build_progress(request.config)) if task_image else agent_image
     request.node.stash[RESULT_KEY]["image"] = image
     files: list[CopyIn] = family.agent_files(task_context)
     if task_context.agent.config.reference_solution:
@@ -286,5 +307,6 @@ def task_grade(request: pytest.FixtureRequest, task_outputs: Path, task_context:
 # --- helpers ----------------------------------------------------------------------------------------
 
 def _task_env(ctx: TaskContext) -> dict[str, str]:
-    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit)}
+    return {"TASK_ID": ctx.spec.id, "TIME_LIMIT_SECS": str(ctx.time_limit),
+            **agent_briefing(ctx.time_limit, container_limits_of(ctx))}
 

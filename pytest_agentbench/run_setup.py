@@ -71,8 +71,9 @@ def make_run_state(config: pytest.Config) -> RunState:
         path = Path(opt("agentbench_container_config"))
         try:
             container_config = ContainerConfig.from_mapping(json.loads(path.read_text()))
-            if container_config.nano_cpus and workerinput is None and agent and mode != "regrade":
-                from .sandbox import get_engine, limits  # asks the engine: only when CPUs are given
+            if (container_config.nano_cpus or container_config.runtime) and workerinput is None and agent \
+                    and mode != "regrade":
+                from .sandbox import get_engine, limits  # asks the engine: only when CPUs or a runtime are given
 
                 try:
                     limits.check_against(container_config, get_engine(opt("agentbench_sandbox"))("configure"))

@@ -23,3 +23,7 @@ fi
 
 # The base image: debootstrap + import the first time (about a minute), a no-op after that.
 .venv/bin/agentbench images build
+
+# The LLM agents' images (tests/integration/test_llm_agents.py runs them): their packages are
+# downloaded on the host into a wheelhouse cache, then built once; a no-op after that.
+.venv/bin/agentbench images build --agent mini-swe-agent --agent aide --agent opendevin

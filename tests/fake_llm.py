@@ -13,12 +13,12 @@ To grade by hand against it as the tests do (it says yes to the oracle's documen
         .venv/bin/pytest --agent=oracle -n 2 task_specs/company
 
 ``POST /v1/chat/completions`` (and ``/chat/completions``) answers with the reply of the first rule
-that matches the last user message, else ``default``, in OpenAI's
+that matches the last user message (the last message, when none is the user's), else ``default``, in OpenAI's
 response shape with ``usage`` counted as whitespace-separated words (plus ``cached_tokens`` of them
 reported as cached, when set). With ``"stream": true`` the reply comes as server-sent chunks, one
 per word, and a last usage chunk when ``stream_options.include_usage`` asks for it.
-``POST /v1/responses`` answers the Responses API's way (``input``: a string or messages), streamed
-as its events when asked. A rule's reply may be a dict: the assistant message itself (tool calls).
+``POST /v1/responses`` answers the Responses API's way (``input``: a string or messages; a reply's
+tool calls become ``function_call`` items), streamed as its events when asked. A rule's reply may be a dict: the assistant message itself (tool calls).
 ``usages`` lists the usage of every answer, in order; ``fail_status`` set makes every call fail
 with that HTTP status. The server binds 0.0.0.0 on a
 free port, as an endpoint on a developer's machine often does (the tests check that no container
@@ -83,7 +83,8 @@ class FakeLLM:
             self.default = default
 
     def reply_for(self, messages: list[dict[str, Any]]) -> str | dict[str, Any]:
-        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+        # The last user message; a prompt given as a system message alone (AIDE's) is its own text.
+        last_user = next((m for m in reversed(messages) if m.get("role") == "user"), messages[-1] if messages else {})
         text = _content_text(last_user.get("content"))
         return next((reply for reply in (rule(text) for rule in self.rules) if reply is not None), self.default)
 
@@ -228,12 +229,18 @@ class FakeLLM:
         reply = self.reply_for(messages)
         text = _content_text(reply.get("content")) if isinstance(reply, dict) else reply
         usage = self._usage(" ".join(_content_text(m.get("content")) for m in messages), text)
+        n = len(self.requests)
+        output = [{"type": "message", "id": f"msg_fake{n}", "status": "completed", "role": "assistant",
+                   "content": [{"type": "output_text", "text": text, "annotations": []}]}]
+        # A reply's tool calls (chat completions' shape) become the Responses API's function calls.
+        output += [{"type": "function_call", "id": f"fc_fake{n}_{i}", "call_id": call.get("id", f"call_{n}_{i}"),
+                    "name": call["function"]["name"], "arguments": call["function"]["arguments"],
+                    "status": "completed"}
+                   for i, call in enumerate(reply.get("tool_calls") or [] if isinstance(reply, dict) else [])]
         return {
-            "id": f"resp_fake{len(self.requests)}", "object": "response", "created_at": int(time.time()),
+            "id": f"resp_fake{n}", "object": "response", "created_at": int(time.time()),
             "status": "completed", "model": body.get("model", "fake"),
-            "output": [{"type": "message", "id": f"msg_fake{len(self.requests)}", "status": "completed",
-                        "role": "assistant",
-                        "content": [{"type": "output_text", "text": text, "annotations": []}]}],
+            "output": output,
             "usage": {"input_tokens": usage["prompt_tokens"], "output_tokens": usage["completion_tokens"],
                       "total_tokens": usage["total_tokens"],
                       "input_tokens_details": {"cached_tokens": (usage.get("prompt_tokens_details") or {})

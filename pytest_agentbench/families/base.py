@@ -79,11 +79,31 @@ def unique_name(role: str, ctx: TaskContext) -> str:
 
 def base_image_of(ctx: TaskContext) -> str:
     """The run's base image, for service and grader containers (built if this process has not yet)."""
-    if not ctx.options.get("base_image_tag"):
+    return run_base_image(ctx.engine, ctx.options)
+
+
+def run_base_image(engine, options: dict) -> str:
+    """The run's base image: --base-image's, else the host's Debian release's (built once per process)."""
+    if not options.get("base_image_tag"):
         from ..sandbox.images import ensure_base_image
 
-        ctx.options["base_image_tag"] = ensure_base_image(ctx.engine, ctx.options.get("base_image"))
-    return ctx.options["base_image_tag"]
+        options["base_image_tag"] = ensure_base_image(engine, options.get("base_image"))
+    return options["base_image_tag"]
+
+
+def agent_base_image(engine, agent, options: dict, log=None) -> str:
+    """What the agent's image (and a task's own image, which the agent's builds on) starts from: the
+    run's base image, or a base of the Debian release the agent asks for (config.yaml `debian_suite`)
+    unless the run names its own with --base-image."""
+    suite = agent.config.debian_suite
+    if not suite or options.get("base_image"):
+        return run_base_image(engine, options)
+    key = f"base_image_tag:{suite}"
+    if not options.get(key):
+        from ..sandbox.images import ensure_base_image
+
+        options[key] = ensure_base_image(engine, None, log, suite=suite)
+    return options[key]
 
 
 def container_limits_of(ctx: TaskContext) -> ContainerConfig:

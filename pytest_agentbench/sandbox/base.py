@@ -258,6 +258,11 @@ class SandboxEngine(abc.ABC):
 
         return os.cpu_count() or 1, os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
 
+    def runtimes(self) -> list[str] | None:
+        """The container runtimes the engine knows (a container config's `runtime` must be one), or None
+        when the engine cannot say."""
+        return None
+
     def disk_limit_unsupported(self, image: str) -> str | None:
         """Why a container's root file system cannot be given a size limit here; None if it can."""
         return "this sandbox engine has no disk limit"

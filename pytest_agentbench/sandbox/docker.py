@@ -262,6 +262,9 @@ class DockerEngine(SandboxEngine):
         info = self.client.info()
         return int(info["NCPU"]), int(info["MemTotal"])
 
+    def runtimes(self) -> list[str]:
+        return sorted(self.client.info().get("Runtimes") or {})
+
     def disk_limit_unsupported(self, image: str) -> str | None:
         """Docker caps a root file system (storage-opt size) on btrfs, zfs, devicemapper, and on overlay2
         only over xfs mounted with pquota, which `docker info` does not show: a container created (not

@@ -14,17 +14,19 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from ..files import file_lock
+from . import wheelhouse
 from .base import BuildError, SandboxEngine
 
 BASE_CONTEXT = Path(__file__).parent / "base_image"
 # What the locally built root file system holds: enough for agents' shell scripts and Python graders.
 ROOTFS_PACKAGES = ("python3", "curl", "ca-certificates", "procps")
 PREFIX = "agentbench/"
+PACKAGES_FOR = "BASE_IMAGE"  # the build argument naming the image whose Python the wheels are for
 
 
 @dataclass(frozen=True)
@@ -35,11 +37,14 @@ class ImageRecipe:
     context: Path
     buildargs: Mapping[str, str] = field(default_factory=dict)
     dockerfile: str = "Dockerfile"
+    packages: wheelhouse.Wheelhouse | None = None  # the context's declared Python packages, resolved
 
     def tag(self) -> str:
         h = hashlib.sha256()
         h.update(context_hash(self.context).encode())
         h.update(self.dockerfile.encode())
+        if self.packages:
+            h.update(f"\0wheels={self.packages.digest}".encode())
         for k in sorted(self.buildargs):
             h.update(f"\0{k}={self.buildargs[k]}".encode())
         return f"{PREFIX}{self.name}:{h.hexdigest()[:16]}"
@@ -63,7 +68,10 @@ def build_lock(tag: str):
 
 
 def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None = None) -> str:
-    """The recipe's tag, built first if the engine lacks it."""
+    """The recipe's tag, built first if the engine lacks it. A context that declares Python packages
+    (sandbox/wheelhouse.py) gets them resolved on the host first, for the Python of the image named
+    by its build argument BASE_IMAGE."""
+    recipe = with_packages(engine, recipe, log)
     tag = recipe.tag()
     if engine.image_exists(tag):
         return tag
@@ -74,12 +82,18 @@ def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str]
             raise BuildError(f"{tag} did not build earlier in this run (its build output is shown once, "
                              f"with the first item that needed it): {headline}")
         if not engine.image_exists(tag):
+            if log:
+                log(f"building {tag} from {recipe.context}\n")
+            context = wheelhouse.staged_context(recipe.context, recipe.packages) if recipe.packages else recipe.context
             try:
-                engine.build_image(recipe.context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
+                engine.build_image(context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
                                    labels={"agentbench.image": recipe.name}, log=log)
             except BuildError as e:
                 failed.write_text(str(e), encoding="utf-8")
                 raise
+            finally:
+                if context != recipe.context:
+                    shutil.rmtree(context, ignore_errors=True)
     return tag
 
 
@@ -90,11 +104,23 @@ def _failure_note(tag: str, run_id: str | None) -> Path:
     return Path(tempfile.gettempdir()) / "agentbench-locks" / f"{key}.failed"
 
 
+def with_packages(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None) -> ImageRecipe:
+    if recipe.packages or not wheelhouse.declares_packages(recipe.context):
+        return recipe
+    parent = recipe.buildargs.get(PACKAGES_FOR)
+    if not parent:
+        raise BuildError(f"{recipe.context} declares Python packages ({wheelhouse.REQUIREMENTS}), which are "
+                         f"resolved for the image named by the build argument {PACKAGES_FOR}; it has none")
+    target = wheelhouse.image_target(engine, parent)
+    return replace(recipe, packages=wheelhouse.resolve(recipe.context, target, log))
+
+
 def ensure_base_image(engine: SandboxEngine, from_image: str | None = None,
-                      log: Callable[[str], None] | None = None) -> str:
+                      log: Callable[[str], None] | None = None, suite: str | None = None) -> str:
     """The base image: FROM `from_image` (a registry image such as python:3.11-slim-bookworm) when
-    given, else FROM a Debian root file system built here with debootstrap."""
-    source = from_image or ensure_rootfs_image(engine, log)
+    given, else FROM a Debian root file system built here with debootstrap: of the host's release,
+    or of `suite` (an agent that needs a newer Python builds on trixie's)."""
+    source = from_image or ensure_rootfs_image(engine, log, suite)
     return ensure_image(engine, ImageRecipe("base", BASE_CONTEXT, {"FROM_IMAGE": source}), log)
 
 
@@ -118,19 +144,21 @@ class DebianSource:
     suite: str
 
 
-def host_debian_source(sources: list[Path] | None = None, os_release: Path = Path("/etc/os-release")) -> DebianSource:
-    """The Debian mirror and release this host's apt uses (never a hard-coded host)."""
+def host_debian_source(sources: list[Path] | None = None, os_release: Path = Path("/etc/os-release"),
+                       suite: str | None = None) -> DebianSource:
+    """The Debian mirror and release this host's apt uses (never a hard-coded host); with `suite`, that
+    release from the same mirror (a Debian mirror serves every release)."""
     override = os.environ.get("AGENTBENCH_DEBIAN_MIRROR")
-    suite = _codename(os_release)
+    host_suite = _codename(os_release)
     if override:
-        return DebianSource(override, os.environ.get("AGENTBENCH_DEBIAN_SUITE", suite or "stable"))
+        return DebianSource(override, suite or os.environ.get("AGENTBENCH_DEBIAN_SUITE", host_suite or "stable"))
     if sources is None:
         sources = [Path("/etc/apt/sources.list"), *sorted(Path("/etc/apt/sources.list.d").glob("*"))]
     for uri, suites in _apt_entries(sources):
-        if suite in suites:
-            return DebianSource(uri, suite)
+        if host_suite in suites:
+            return DebianSource(uri, suite or host_suite)
     raise BuildError(
-        f"no Debian mirror for release {suite!r} in {', '.join(map(str, sources))}: set AGENTBENCH_DEBIAN_MIRROR "
+        f"no Debian mirror for release {host_suite!r} in {', '.join(map(str, sources))}: set AGENTBENCH_DEBIAN_MIRROR "
         f"(and AGENTBENCH_DEBIAN_SUITE), or pass --base-image with an image your engine can pull")
 
 
@@ -167,8 +195,9 @@ def rootfs_tag(source: DebianSource) -> str:
     return f"{PREFIX}rootfs:{hashlib.sha256(key.encode()).hexdigest()[:16]}"
 
 
-def ensure_rootfs_image(engine: SandboxEngine, log: Callable[[str], None] | None = None) -> str:
-    source = host_debian_source()
+def ensure_rootfs_image(engine: SandboxEngine, log: Callable[[str], None] | None = None,
+                        suite: str | None = None) -> str:
+    source = host_debian_source(suite=suite)
     tag = rootfs_tag(source)
     if engine.image_exists(tag):
         return tag

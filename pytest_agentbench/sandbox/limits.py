@@ -40,10 +40,16 @@ def in_force(given: ContainerConfig, engine: SandboxEngine, workers: int, image:
 
 def check_against(given: ContainerConfig, engine: SandboxEngine) -> None:
     """ValueError if a value given cannot work on this engine's machine (Docker would refuse every container)."""
-    cpus, _ = engine.capacity()
+    cpus, _ = engine.capacity() if given.nano_cpus else (0, 0)
     if given.nano_cpus and given.nano_cpus > cpus * 1e9:
         raise ValueError(f"key 'nano_cpus': got {given.nano_cpus:g}; expected at most {cpus * 10**9} "
                          f"(the Docker engine's machine has {cpus} CPUs)")
+    known = engine.runtimes() if given.runtime else None
+    if known is not None and given.runtime not in known:
+        # MLE-bench's default container config asks for sysbox-runc, which few engines have installed.
+        raise ValueError(f"key 'runtime': got {given.runtime!r}, which the Docker engine does not have "
+                         f"(it has {', '.join(known) or 'none'}); install that runtime and register it "
+                         f"with the engine (dockerd --add-runtime), or leave 'runtime' out")
 
 
 def record(limits: ContainerConfig, disk_note: str | None = None) -> dict:

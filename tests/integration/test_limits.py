@@ -132,3 +132,15 @@ def test_a_fork_bomb_and_a_memory_hog_are_contained_and_the_next_item_passes(pyt
     assert result_of(group, "z-good")["outcome"] == "passed"
     assert result_of(group, "z-good")["limits"]["pids"] == 64
     result.assert_outcomes(passed=1, failed=2)  # the two attack items
+
+
+def test_a_runtime_the_engine_lacks_stops_the_run_before_any_item(pytester, project):
+    # MLE-bench's default container config asks for sysbox-runc, which this engine does not have.
+    project("z-good")
+    (pytester.path / "cc.json").write_text('{"runtime": "sysbox-runc", "shm_size": "4G"}')
+    result = pytester.runpytest_subprocess("task_specs", "--agent=attacker", "-p", "no:cacheprovider", "-n", "0",
+                                           "--container-config=cc.json")
+    assert result.ret == 4
+    result.stderr.fnmatch_lines(["*--container-config cc.json: key 'runtime': got 'sysbox-runc', which the Docker "
+                                 "engine does not have (it has *runc*); install that runtime*"])
+    assert not list(pytester.path.glob("runs/*/*/result.json"))

@@ -41,8 +41,8 @@ from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .tac import judge, scoring
-from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, CopyIn, Family, TaskContext, base_image_of,
-                   container_limits_of, unique_name)
+from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, CopyIn, Family, TaskContext, agent_base_image,
+                   base_image_of, container_limits_of, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
@@ -125,7 +125,8 @@ class WorkplaceFamily(Family):
             (context / "Dockerfile").write_text(on_base_image(dockerfile, BASE_ARG))
             name = "task-" + re.sub(r"[^a-z0-9._-]", "-", ctx.spec.id.lower())
             try:
-                return ensure_image(ctx.engine, ImageRecipe(name, context, {BASE_ARG: base_image_of(ctx)}))
+                base = agent_base_image(ctx.engine, ctx.agent, ctx.options)  # the agent's image builds on it
+                return ensure_image(ctx.engine, ImageRecipe(name, context, {BASE_ARG: base}))
             except BuildError as e:  # name the task's file, not the staged copy; say what it was not given
                 raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
                                  f"rubric, solution, scenarios and init scripts): {e}") from None
