@@ -1,8 +1,8 @@
 #!/bin/bash
 # AIDE on one task, as MLE-bench's aide/start.sh runs it: the task's instructions, the agent's notes
 # (hardware, time limit in words, steps: HARDWARE, TIME_LIMIT, STEP_LIMIT), then the description,
-# into one file that AIDE reads; its logs go to $LOGS_DIR and the submission its code writes
-# (./working/submission.csv) lands in $SUBMISSION_DIR as it is written.
+# into one file that AIDE reads; its logs go to $LOGS_DIR/<index>-exp/ (best_solution.py also to
+# $CODE_DIR) and the submission its code writes (./working/submission.csv) lands in $SUBMISSION_DIR.
 set -euo pipefail
 cd "${AGENT_DIR:-/home/agent}"
 
@@ -13,10 +13,10 @@ fi
 export HARDWARE=${HARDWARE:-a CPU} TIME_LIMIT=${TIME_LIMIT:-${TIME_LIMIT_SECS:-?} seconds} STEP_LIMIT=${STEP_LIMIT:-?}
 
 if [ -f /home/instructions.txt ]; then  # a competition, or a task with a description
-  cp /home/instructions.txt full_instructions.txt
+  cat /home/instructions.txt > full_instructions.txt  # not cp: the copy would be read-only as the original
   data_dir=/home/data
 elif [ -f /instruction/task.md ]; then  # a workplace task: its files are the data
-  cp /instruction/task.md full_instructions.txt
+  cat /instruction/task.md > full_instructions.txt
   data_dir=/workspace
 else
   echo "aide/start.sh: no task found (/home/instructions.txt or /instruction/task.md)" >&2
@@ -30,12 +30,39 @@ if [ -f /home/data/description.md ]; then
   cat /home/data/description.md >> full_instructions.txt
 fi
 
-# AIDE names its run "<index>-<exp_name>"; in a fresh workspace the index is 0. The code it writes
-# saves ./working/submission.csv: that path is made a link to the submission folder beforehand.
+# The code AIDE writes saves ./working/submission.csv in its run's workspace ("<index>-exp", the index
+# being AIDE's to choose). A watcher copies it to the submission folder whenever it changes (a link
+# would not do: AIDE's data preview reads every CSV of the workspace), so a run cut at the time limit
+# keeps its last submission.
 workspace=${AGENT_DIR:-/home/agent}/workspaces
-mkdir -p "$workspace/0-exp/working"
-ln -sfn "${SUBMISSION_DIR:-/home/submission}/submission.csv" "$workspace/0-exp/working/submission.csv"
+submission=${SUBMISSION_DIR:-/home/submission}/submission.csv
+copy_submission='
+import glob, os, shutil, sys, time
+workspace, submission, watch = sys.argv[1], sys.argv[2], sys.argv[3] == "watch"
+seen = None
+while True:
+    for path in glob.glob(os.path.join(workspace, "*-exp", "working", "submission.csv")):
+        try:
+            stamp = (os.stat(path).st_mtime_ns, os.stat(path).st_size)
+            if stamp != seen:
+                shutil.copyfile(path, submission + ".part")
+                os.replace(submission + ".part", submission)
+                seen = stamp
+        except OSError:
+            pass
+    if not watch:
+        break
+    time.sleep(1)
+'
+python3 -c "$copy_submission" "$workspace" "$submission" watch &
+watcher=$!
 
+status=0
 python3 aide_gateway.py data_dir="$data_dir" desc_file="$PWD/full_instructions.txt" exp_name=exp \
-  log_dir="${LOGS_DIR:-/home/logs}" workspace_dir="$workspace" "$@"
-cp "${LOGS_DIR:-/home/logs}/0-exp/best_solution.py" "${CODE_DIR:-/home/code}/" 2>/dev/null || true
+  log_dir="${LOGS_DIR:-/home/logs}" workspace_dir="$workspace" "$@" || status=$?
+kill "$watcher" 2>/dev/null || true
+python3 -c "$copy_submission" "$workspace" "$submission" once
+for best in "${LOGS_DIR:-/home/logs}"/*-exp/best_solution.py; do
+  [ -f "$best" ] && cp "$best" "${CODE_DIR:-/home/code}/"
+done
+exit $status

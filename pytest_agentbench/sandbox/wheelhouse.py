@@ -124,7 +124,9 @@ def image_target(engine: SandboxEngine, image: str) -> Target:
     if target.implementation != "cpython":
         raise BuildError(f"image {image} runs {target.implementation}; the wheelhouse serves CPython only")
     record.parent.mkdir(parents=True, exist_ok=True)
-    record.write_text(json.dumps(target.__dict__))
+    partial = record.with_name(f"{record.name}.{os.getpid()}")  # another worker may read it meanwhile
+    partial.write_text(json.dumps(target.__dict__))
+    partial.replace(record)
     return target
 
 

@@ -74,7 +74,10 @@ def mini_rules():
     return [answer]
 
 
-# AIDE's code stage: a plan, then one fenced program it runs in its interpreter.
+# AIDE's code stage: a plan, then one fenced program it runs in its interpreter. The competition's
+# program saves ./working/submission.csv, as AIDE's prompt asks: the start script links it.
+AIDE_COMPETITION_CODE = SOLUTION_PY.replace('os.environ.get("SUBMISSION_DIR", "/home/submission")', '"./working"')
+assert AIDE_COMPETITION_CODE != SOLUTION_PY
 AIDE_WORKPLACE_CODE = f"""import subprocess
 tests = ["python3", "-m", "unittest", "-v"]
 if subprocess.run(tests, cwd="/workspace/stats_lib").returncode != 0:  # fixed once, by the first step
@@ -91,7 +94,7 @@ def aide_rules():
             return {"role": "assistant", "content": "", "tool_calls": [
                 {"id": "call_review", "type": "function",
                  "function": {"name": "submit_review", "arguments": json.dumps(review)}}]}
-        code = SOLUTION_PY if "COMPETITION INSTRUCTIONS" in text else AIDE_WORKPLACE_CODE
+        code = AIDE_COMPETITION_CODE if "COMPETITION INSTRUCTIONS" in text else AIDE_WORKPLACE_CODE
         return f"I fit a simple, well-calibrated model and write the predictions.\n\n```python\n{code}\n```\n"
     return [answer]
 
@@ -179,7 +182,8 @@ def test_aide_solves_a_competition_and_a_workplace_task(project, fake_llm):
     assert all("input" in r for r in fake_llm.requests)
     iris = results["iris-species"]
     assert (iris["dir"] / "submission" / "submission.csv").is_file()
-    assert (iris["dir"] / "logs" / "0-exp" / "best_solution.py").is_file()
+    assert list(iris["dir"].glob("logs/*-exp/best_solution.py"))
+    assert (iris["dir"] / "code" / "best_solution.py").is_file()
     turns = [s for s in iris["steps"] if s["kind"] == "model"]
     assert any(t.get("tool_calls") and t["tool_calls"][0]["name"] == "submit_review" for t in turns)
     assert any("```python" in t["output"] for t in turns)

@@ -98,3 +98,26 @@ def test_a_package_no_index_has_names_the_folder_file_and_package(engine, base_i
     message = str(error.value)
     assert f"{folder}: requirements.txt: no wheel of 'agentbench-no-such-package==1.0' for Python 3." in message
 
+
+
+def test_a_source_package_is_never_built_on_the_host(engine, base_image_tag, tmp_path, monkeypatch):
+    # An agent folder asks for a package whose setup.py would run code on the host (which holds the
+    # provider key): only wheels are fetched, so it is an error and the code never runs.
+    marker = tmp_path / "setup-py-ran-on-the-host"
+    source = tmp_path / "src" / "hostile-1.0"
+    source.mkdir(parents=True)
+    (source / "setup.py").write_text(f"open({str(marker)!r}, 'w').write('ran')\n"
+                                     "from setuptools import setup\nsetup(name='hostile', version='1.0')\n")
+    index = tmp_path / "index"
+    index.mkdir()
+    subprocess.run(["tar", "-czf", str(index / "hostile-1.0.tar.gz"), "-C", str(source.parent), "hostile-1.0"],
+                   check=True)
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(index))
+    folder = tmp_path / "agent"
+    folder.mkdir()
+    (folder / "Dockerfile").write_text(DOCKERFILE)
+    (folder / "requirements.txt").write_text("hostile==1.0\n")
+    with pytest.raises(BuildError, match=r"no wheel of 'hostile==1.0'"):
+        ensure_image(engine, ImageRecipe("agent-hostile", folder, {"BASE_IMAGE": base_image_tag}))
+    assert not marker.exists()
