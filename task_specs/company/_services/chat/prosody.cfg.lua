@@ -1,5 +1,5 @@
 -- A chat server for one item: plain HTTP on the item's private network, no TLS, no federation.
-local domain = os.getenv("CHAT_DOMAIN") or "the-agent-company.com"
+local domain = Lua.os.getenv("CHAT_DOMAIN") or "the-agent-company.com"
 plugin_paths = { "/usr/share/prosody-modules", "/usr/lib/prosody/modules" }
 modules_enabled = { "roster", "saslauth", "disco", "ping", "mam", "offline", "http", "rest" }
 modules_disabled = { "s2s", "tls" }
