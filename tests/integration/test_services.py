@@ -5,13 +5,17 @@ log, and nothing of a stack outlives its run."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import docker
 import pytest
 
+from pytest_agentbench.sandbox.docker import DockerEngine
 from support import AGENTS, TASK_SPECS, add_agent, labelled
 
 pytestmark = pytest.mark.docker
@@ -47,10 +51,12 @@ def project(pytester, base_image_tag, monkeypatch):
     (task / "grade.py").write_text("from pytest_agentbench.grading.result import Checkpoint\n\n"
                                    "def grade(outputs):\n"
                                    "    return [Checkpoint('marked', int((outputs / 'submission' / 'me').is_file()), 1)]\n")
-    dockerfile = (TASK_SPECS / "company" / "sde-push-discount-fix" / "Dockerfile").read_text()
+    # The service tasks' tools (git, psql), as their Dockerfile installs them after its FROM line.
+    tools = (TASK_SPECS / "company" / "sde-push-discount-fix" / "Dockerfile").read_text().split("\nFROM ", 1)[1]
     add_agent(pytester.path, "marker", MARKER_AGENT)
     agent_dockerfile = pytester.path / "agents" / "marker" / "Dockerfile"
-    agent_dockerfile.write_text(agent_dockerfile.read_text() + "USER root\n" + dockerfile.split("\n", 3)[3])
+    head, copy = agent_dockerfile.read_text().split("COPY", 1)  # the tools first: their layer is the tasks'
+    agent_dockerfile.write_text(head + tools.split("\n", 1)[1] + "COPY" + copy)
     return pytester.path
 
 
@@ -105,3 +111,42 @@ def test_a_service_never_healthy_fails_its_item_with_its_log(pytester, project):
     assert "service 'db' never became healthy" in error and "broken-db: cannot open its data" in error
     assert not (item / "agent.log").exists()  # the agent never started
     assert labelled(docker.from_env(), result["run_id"]) == []
+
+
+KILLED_RUN = """
+import sys, time
+from pathlib import Path
+from pytest_agentbench.sandbox.base import ContainerConfig
+from pytest_agentbench.sandbox.docker import DockerEngine
+from pytest_agentbench.services.compose import load_stack
+from pytest_agentbench.services.stack import start_stack
+
+engine = DockerEngine(sys.argv[1])
+network = engine.create_network("agentbench-net-killed-" + sys.argv[1], internal=True)
+start_stack(load_stack(Path(sys.argv[2])), engine, network=network, prefix="agentbench-svc-killed-" + sys.argv[1],
+            base_image=sys.argv[3], limits=ContainerConfig())
+print("up", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_stack_left_by_a_killed_run_is_reaped_volumes_too(tmp_path, base_image_tag):
+    """kill -9 runs no teardown: the labels on the stack's containers and volumes let the next run's
+    reaper remove them."""
+    (tmp_path / "idle").mkdir()
+    (tmp_path / "idle" / "Dockerfile").write_text("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCMD [\"sleep\", \"infinity\"]\n")
+    (tmp_path / "compose.yaml").write_text("services:\n  store:\n    build: ./idle\n    volumes: [data:/data]\n"
+                                           "volumes:\n  data:\n")
+    run_id = f"killed{os.getpid()}"
+    run = subprocess.Popen([sys.executable, "-c", KILLED_RUN, run_id, str(tmp_path / "compose.yaml"), base_image_tag],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        assert run.stdout.readline().strip() == "up"
+        client = docker.from_env()
+        left = labelled(client, run_id)
+        assert any(o.startswith("volume ") for o in left) and any(o.startswith("container ") for o in left)
+    finally:
+        run.kill()
+        run.wait()
+    DockerEngine("reaper").reap()
+    assert labelled(client, run_id) == []
