@@ -114,9 +114,11 @@ def start_stack(stack: Stack, engine: SandboxEngine, *, network: str, prefix: st
                         lambda n: _start(stack.services[n], engine, images[n], network, prefix, volumes, limits,
                                          running), wave)):
                     running.sandboxes[name] = sandbox
-                list(pool.map(lambda n: _wait_healthy(stack, n, running.sandboxes[n]), wave))
-                for name in wave:
+                def ready(name: str) -> None:
+                    _wait_healthy(stack, name, running.sandboxes[name])
                     running.timings[name] = round(time.monotonic() - started, 3)
+
+                list(pool.map(ready, wave))
         for wave in stack.start_order():
             for name in wave:
                 _init(stack, stack.services[name], running.sandboxes[name])
