@@ -113,6 +113,25 @@ def test_a_service_never_healthy_fails_its_item_with_its_log(pytester, project):
     assert labelled(docker.from_env(), result["run_id"]) == []
 
 
+
+def test_a_service_that_stops_while_the_agent_works_errors_its_item_with_its_log(pytester, project):
+    task = project / "task_specs" / "marks"
+    (task / "brittle").mkdir()
+    (task / "brittle" / "Dockerfile").write_text(
+        "ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\n"
+        "CMD [\"sh\", \"-c\", \"echo brittle: up; sleep 2; echo brittle: out of memory; exit 3\"]\n")
+    (task / "compose.yaml").write_text("services:\n  db:\n    build: ./brittle\n")
+    add_agent(project, "sleeper", "sleep 8\n")
+    run = pytester.runpytest_subprocess("task_specs", "--agent=sleeper", "-p", "no:cacheprovider")
+    run.assert_outcomes(errors=1)
+    [item] = item_dirs(project)
+    result = json.loads((item / "result.json").read_text())
+    assert result["services"]["crashed"]["db"]["exit_status"] == 3
+    assert "service 'db' stopped while the agent worked (exit status 3)" in json.dumps(result)
+    assert "brittle: out of memory" in result["services"]["crashed"]["db"]["log_tail"]
+    assert (item / "agent.log").exists()  # the agent ran: the crash came after
+
+
 KILLED_RUN = """
 import sys, time
 from pathlib import Path
