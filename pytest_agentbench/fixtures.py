@@ -23,8 +23,8 @@ from .agents import Agent
 from .briefing import agent_briefing
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
-from .families.base import (AGENT_USER, CopyIn, TaskContext, agent_base_image, base_image_of, container_limits_of,
-                            unique_name)
+from .families.base import (AGENT_USER, SERVICES_DIR, CopyIn, TaskContext, agent_base_image, base_image_of,
+                            container_limits_of, unique_name)
 from .grading.result import Checkpoint, Grade
 from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
@@ -36,6 +36,7 @@ from .sandbox.head_tail import HeadTail
 from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
 from .sandbox.untrusted_archive import OutputCapExceeded, OutputTally
+from .services.stack import ServiceError, crashed, start_stack
 from .spec import TaskSpec
 from .trajectory import TrajectoryRecorder
 from .usage import agent_usage
@@ -177,12 +178,27 @@ def task_egress(sandbox_engine: SandboxEngine, task_context: TaskContext, task_n
 
 
 @pytest.fixture
-def task_services(task_context: TaskContext, task_network: str):
-    """The task's service containers, started and ready (empty for tasks that need none)."""
+def task_services(request: pytest.FixtureRequest, task_context: TaskContext, task_network: str):
+    """The task's service containers, started and ready (empty for tasks that need none): the family's
+    own, and those of the task's compose.yaml (a fresh stack per item, its volumes removed with it)."""
     services = families.get(task_context.spec.kind).start_services(task_context)
-    yield services
+    stack = None
+    if task_context.spec.services is not None:
+        try:
+            stack = start_stack(task_context.spec.services, task_context.engine, network=task_network,
+                                prefix=unique_name("svc", task_context), base_image=base_image_of(task_context),
+                                limits=container_limits_of(task_context))
+        except BaseException:
+            for service in services:
+                task_context.engine.discard(service)
+            raise
+        task_context.services = stack
+        request.node.stash[RESULT_KEY]["services"] = {"ready_seconds": stack.timings}
+    yield services + (list(stack.sandboxes.values()) if stack else [])
     for service in services:
         task_context.engine.discard(service)
+    if stack is not None:
+        stack.remove()
 
 
 @pytest.fixture
@@ -201,7 +217,8 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
     files.append(CopyIn(*recorder_file()))
     spec = SandboxSpec(image=image, name=unique_name("agent", task_context), network=task_network,
                        env={**task_egress, **family.agent_env(task_context), **_task_env(task_context),
-                            **(task_llm.env if task_llm else {})},
+                            **(task_llm.env if task_llm else {}),
+                            **(task_context.services.stack.agent_env if task_context.services else {})},
                        config=replace(container_limits_of(task_context),
                                       privileged=task_context.agent.config.privileged))
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
@@ -275,16 +292,24 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         except OutputCapExceeded as e:
             over_cap = str(e)
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
+        stack = task_context.services
+        if stack is not None:  # what the services hold now the agent has stopped, for the evaluator
+            result["services"].update(read=stack.collect(task_context.item_dir / SERVICES_DIR), crashed=crashed(stack))
         # Grading works from the copied outputs: a slow grader must not hold the item's containers
         # (removal is idempotent; the fixtures' own teardown finds them gone).
         task_context.engine.discard(sandbox)
         if not family.grading_uses_task_network:
             for service in request.getfixturevalue("task_services"):
                 task_context.engine.discard(service)
+            if stack is not None:
+                stack.remove()
             if task_context.egress is not None:  # on the item's network: it goes first
                 task_context.engine.discard(task_context.egress.proxy)
                 task_context.engine.discard_network(task_context.egress.network)
             task_context.engine.discard_network(request.getfixturevalue("task_network"))
+    for name, crash in ((result.get("services") or {}).get("crashed") or {}).items():
+        raise ServiceError(f"service {name!r} stopped while the agent worked (exit status {crash['exit_status']})"
+                           f"\n--- log tail of {name} ---\n{crash['log_tail']}")
     result["usage"] = gateway_usage(result.get("llm")) or agent_usage(
         families.get(task_context.spec.kind).usage_file(task_context))
     if llm and llm.replay_miss:

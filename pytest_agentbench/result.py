@@ -45,6 +45,7 @@ class ItemResult(BaseModel):
     limits: dict[str, Any] | None = None
     agent_run: dict[str, Any] | None = None  # AgentRun.to_dict()
     outputs: dict[str, Any] | None = None  # OutputTally.to_dict() and over_cap
+    services: dict[str, Any] | None = None  # compose stack: seconds until ready, what was read, crashes
     usage: dict[str, Any] | None = None  # usage.agent_usage()
     grade: dict[str, Any] | None = None  # Grade.to_dict()
     regraded_from: dict[str, Any] | None = None  # --regrade: the grade it replaced

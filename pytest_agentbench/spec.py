@@ -72,6 +72,7 @@ class TaskSpec:
     grader_time_limit: int = 600
     max_output_bytes: int | None = None  # None: the run's cap (--max-output-bytes or the default)
     max_output_files: int | None = None
+    services: Any = None  # the compose.yaml beside the spec (services.compose.Stack), whatever the kind
 
     @property
     def folder(self) -> Path:
@@ -161,12 +162,16 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
     details = _validate(path, family.fields, {k: v for k, v in data.items() if k not in generic_keys or k in own},
                         text)
     family.check_folder(path)
+    from .services.compose import COMPOSE_FILE, load_stack  # here: it imports this module
+
+    compose = path.parent / COMPOSE_FILE
     return TaskSpec(path=path, id=generic.id, kind=generic.kind, name=generic.name or generic.id,
                     category=generic.category, difficulty=_difficulty(path, generic.difficulty, text),
                     markers=tuple(generic.markers),
                     time_limit=generic.time_limit, details=details,
                     max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files,
-                    grader_time_limit=generic.grader_time_limit)
+                    grader_time_limit=generic.grader_time_limit,
+                    services=load_stack(compose) if compose.is_file() else None)
 
 
 def _validate(path: Path, model: type[BaseModel], data: dict, text: str) -> Any:

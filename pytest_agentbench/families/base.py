@@ -25,6 +25,7 @@ from ..spec import TaskSpec
 
 AGENT_UID = 1000  # `nonroot` in the base image
 AGENT_USER = "nonroot"
+SERVICES_DIR = "services"  # in an item's folder: what its services held after the agent stopped
 LOGS_DIR = "/home/logs"  # the agent's $LOGS_DIR (set in the base image)
 
 
@@ -53,6 +54,7 @@ class TaskContext:
     network: str | None = None
     egress: Any = None  # the item's egress proxy (sandbox.egress.Egress), when the task allows the internet
     sandbox: Sandbox | None = None  # the agent's container (stopped once grading starts)
+    services: Any = None  # the task's compose stack, running (services.stack.RunningStack)
     trajectory_path: Path | None = None
     state: dict[str, Any] = field(default_factory=dict)  # what a family keeps between its steps
 

@@ -110,6 +110,9 @@ class SandboxSpec:
     extra_hosts: dict[str, str] = field(default_factory=dict)
     extra_networks: dict[str, list[str]] = field(default_factory=dict)  # more networks: name -> aliases there
     sysctls: dict[str, str] = field(default_factory=dict)  # the container's own kernel settings (net.*)
+    image_command: bool = False  # True: run the image's own command (a service) when `command` is None
+    volumes: dict[str, tuple[str, bool]] = field(default_factory=dict)  # volume name -> (target, read only)
+    tmpfs: dict[str, str] = field(default_factory=dict)  # target -> mount options ("size=64m")
 
 
 class Sandbox(abc.ABC):
@@ -152,6 +155,14 @@ class Sandbox(abc.ABC):
     @abc.abstractmethod
     def wait_for_output(self, text: str, timeout: float) -> bool:
         """Block until the main process prints `text` (a readiness line); False at `timeout`."""
+
+    def exit_status(self) -> int | None:
+        """The main process's exit status once it has ended; None while it runs."""
+        return None
+
+    def log_tail(self, lines: int = 40) -> str:
+        """The last `lines` lines the main process printed (a service's log, for an error message)."""
+        return ""
 
     @abc.abstractmethod
     def kill(self) -> None:
@@ -200,6 +211,10 @@ class SandboxEngine(abc.ABC):
     @abc.abstractmethod
     def remove_volume(self, name: str) -> None:
         """Delete the volume; idempotent."""
+
+    def discard_volume(self, name: str) -> None:
+        """Remove a volume once the sandboxes discarded before it are gone."""
+        self.remove_volume(name)
 
     # images -------------------------------------------------------------------------------------
     @abc.abstractmethod

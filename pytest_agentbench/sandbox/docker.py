@@ -183,6 +183,19 @@ class DockerSandbox(Sandbox):
         threading.Thread(target=follow, name=f"logs-{self.name}", daemon=True).start()
         return seen.wait(timeout)
 
+    def exit_status(self) -> int | None:
+        try:
+            state = self.engine.client.api.inspect_container(self.container.id)["State"]
+        except docker.errors.NotFound:
+            return -1
+        return None if state.get("Running") else state.get("ExitCode")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return mask(self.container.logs(tail=lines).decode("utf-8", "replace"))
+        except docker.errors.APIError:
+            return ""
+
     def kill(self) -> None:
         self.killed = True
         try:
@@ -213,6 +226,9 @@ class DockerEngine(SandboxEngine):
 
     def discard_network(self, name: str) -> None:
         self._later(self.remove_network, name)
+
+    def discard_volume(self, name: str) -> None:
+        self._later(self.remove_volume, name)
 
     def drain(self) -> None:
         for spare in self._spare_networks.values():
@@ -338,7 +354,8 @@ class DockerEngine(SandboxEngine):
     def start(self, spec: SandboxSpec, *, files=(), trajectory=None) -> DockerSandbox:
         cfg = spec.config
         kwargs = dict(
-            image=spec.image, command=spec.command or IDLE_COMMAND, name=spec.name, labels=self.labels(),
+            image=spec.image, name=spec.name, labels=self.labels(),
+            command=spec.command or (None if spec.image_command else IDLE_COMMAND),
             environment=spec.env, user=spec.user, working_dir=spec.workdir,
             # An init as PID 1 reaps children and makes the idle process stop at once on a signal.
             init=True, detach=True, privileged=cfg.privileged, extra_hosts=spec.extra_hosts or None,
@@ -349,6 +366,9 @@ class DockerEngine(SandboxEngine):
             pids_limit=cfg.pids_limit, memswap_limit=cfg.mem_limit,
             storage_opt={"size": str(cfg.disk_limit)} if cfg.disk_limit else None,
             sysctls=spec.sysctls or None,
+            volumes={name: {"bind": target, "mode": "ro" if ro else "rw"}
+                     for name, (target, ro) in spec.volumes.items()} or None,
+            tmpfs=spec.tmpfs or None,
         )
         if cfg.gpus:
             kwargs["device_requests"] = [DeviceRequest(count=cfg.gpus, capabilities=[["gpu"]])]

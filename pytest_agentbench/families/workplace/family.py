@@ -41,7 +41,7 @@ from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .tac import judge, scoring
-from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, CopyIn, Family, TaskContext, agent_base_image,
+from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
                    base_image_of, container_limits_of, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
@@ -49,7 +49,7 @@ GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfi
 EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
-HIDDEN = {"checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
+HIDDEN = {"compose.yaml", "services", "checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
           "populate_data.py", "post_init.py", "post_init.sh", "utils", "__pycache__"}
 TAC_SPEC_FILE = "task.md"  # a TheAgentCompany folder's instruction, its spec when it has no task.yaml
 TAC_CATEGORIES = ("sde", "hr", "pm", "admin", "ds", "finance", "ml", "research", "bm", "qa", "other")
@@ -94,10 +94,10 @@ class WorkplaceFamily(Family):
 
     def prepare(self, ctx: TaskContext) -> None:
         services = dependencies(ctx.spec.folder)
-        if services:
+        if services and ctx.spec.services is None:  # TheAgentCompany's names, with no compose.yaml to run
             import pytest
 
-            pytest.skip(f"needs the services {', '.join(services)}, which this version does not start yet")
+            pytest.skip(f"needs the services {', '.join(services)} and declares none in a compose.yaml")
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
         folder = ctx.spec.folder
@@ -150,6 +150,8 @@ class WorkplaceFamily(Family):
         restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
                    if (ctx.item_dir / Path(p).name).exists()]
         grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"), *grader_modules()]
+        if (ctx.item_dir / SERVICES_DIR).is_dir():  # what the services held after the agent (tac/services.py)
+            grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"/grader/{SERVICES_DIR}"))
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
         # No network and no key: the judge is asked from here, over the runner's own exec streams.

@@ -1,0 +1,191 @@
+"""Running a compose stack (services/compose.py) for one item, through the sandbox interface.
+
+Per item: fresh volumes and containers on the item's private network, each service reachable by its
+name and aliases; images built FROM the run's base image (no registry); health checks run by the
+harness (Docker's own would need the engine to run them and us to poll it anyway), so a service that
+never becomes healthy fails its item when its check gives up, with its log's tail. Everything carries
+the run's labels, so the reaper removes what a killed run leaves, volumes included.
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
+from ..sandbox.images import ImageRecipe, ensure_image
+from ..sandbox.untrusted_archive import OutputCapExceeded, OutputCaps, OutputTally
+from .compose import Service, Stack
+
+LOG_TAIL_LINES = 40
+INIT_TIME_LIMIT = 300  # seconds for each x-agentbench init command
+COLLECT_TIME_LIMIT = 120  # seconds for each x-agentbench collect command
+COLLECT_CAPS = OutputCaps(max_bytes=256 * 2**20, max_files=10_000)  # what one service's collection brings back
+COLLECT_DIR = "/tmp/agentbench-collect"  # in the service's container
+
+
+class ServiceError(RuntimeError):
+    """A service did not start, exited, or never became healthy: names the service and shows its log."""
+
+
+@dataclass
+class RunningStack:
+    stack: Stack
+    engine: SandboxEngine
+    sandboxes: dict[str, Sandbox] = field(default_factory=dict)
+    volumes: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)  # service -> seconds until ready
+
+    def collect(self, dest: Path) -> dict:
+        """Run every service's x-agentbench `collect` commands (the agent has stopped) and bring their
+        outputs back as data to dest/<service>/<name>; returns what was read, per service."""
+        record: dict[str, dict] = {}
+        for name, service in sorted(self.stack.services.items()):
+            if not service.collect:
+                continue
+            sandbox = self.sandboxes[name]
+            record[name] = {}
+            for file, command in service.collect.items():
+                done = sandbox.exec(["sh", "-c", f"mkdir -p {COLLECT_DIR} && ( {command} ) "
+                                                 f"> {COLLECT_DIR}/{file} 2> {COLLECT_DIR}/{file}.err"],
+                                    timeout=COLLECT_TIME_LIMIT, record=False)
+                record[name][file] = {"command": command, "exit_code": done.exit_code, "timed_out": done.timed_out}
+            out = dest / name
+            shutil.rmtree(out, ignore_errors=True)
+            tally = OutputTally(COLLECT_CAPS)
+            try:  # as data: the agent may have shaped what the service holds
+                sandbox.copy_out(COLLECT_DIR, dest, tally)
+            except OutputCapExceeded as e:
+                record[name]["over_cap"] = str(e)
+            if (dest / Path(COLLECT_DIR).name).is_dir():
+                (dest / Path(COLLECT_DIR).name).rename(out)
+            for file, entry in record[name].items():
+                if file == "over_cap":
+                    continue
+                path, err = out / file, out / f"{file}.err"
+                entry["bytes"] = path.stat().st_size if path.is_file() else None
+                if entry["exit_code"] != 0 and err.is_file():
+                    entry["stderr"] = err.read_text(errors="replace")[-2000:]
+        return record
+
+    def remove(self) -> None:
+        """Containers first, then their volumes (the engine may do both in the background, in order)."""
+        for sandbox in self.sandboxes.values():
+            self.engine.discard(sandbox)
+        for volume in self.volumes:
+            self.engine.discard_volume(volume)
+
+
+def service_images(stack: Stack, engine: SandboxEngine, base_image: str) -> dict[str, str]:
+    """Each service's image: built FROM the base image (build arg BASE_IMAGE), or given by `image`,
+    which must be on the engine already (no registry is reached)."""
+    images = {}
+    for name, service in sorted(stack.services.items()):
+        if service.build is not None:
+            recipe = ImageRecipe(f"service-{service.build.context.name}", service.build.context,
+                                 {"BASE_IMAGE": base_image, **service.build.args}, service.build.dockerfile)
+            images[name] = ensure_image(engine, recipe)
+        elif engine.image_exists(service.image):
+            images[name] = service.image
+        else:
+            raise ServiceError(f"{stack.path}: service {name!r}: image {service.image!r} is not on the engine, and "
+                               f"no registry is reached: give the service a `build` folder instead")
+    return images
+
+
+def start_stack(stack: Stack, engine: SandboxEngine, *, network: str, prefix: str, base_image: str,
+                limits: ContainerConfig) -> RunningStack:
+    """Start every service of `stack` on `network` in depends_on order, wait until each is healthy,
+    run the init commands; on any failure remove what was started and raise ServiceError."""
+    images = service_images(stack, engine, base_image)
+    running = RunningStack(stack, engine)
+    started = time.monotonic()
+    try:
+        volumes = {name: engine.create_volume(f"{prefix}-{name}") for name in stack.volumes}
+        running.volumes = list(volumes.values())
+        with ThreadPoolExecutor(max_workers=max(1, len(stack.services))) as pool:
+            for wave in stack.start_order():
+                # A wave's services wait only for what they depend on (earlier waves): start together.
+                for name, sandbox in zip(wave, pool.map(
+                        lambda n: _start(stack.services[n], engine, images[n], network, prefix, volumes, limits,
+                                         running), wave)):
+                    running.sandboxes[name] = sandbox
+                def ready(name: str) -> None:
+                    _wait_healthy(stack, name, running.sandboxes[name])
+                    running.timings[name] = round(time.monotonic() - started, 3)
+
+                list(pool.map(ready, wave))
+        for wave in stack.start_order():
+            for name in wave:
+                _init(stack, stack.services[name], running.sandboxes[name])
+        running.timings["ready"] = round(time.monotonic() - started, 3)
+    except BaseException:
+        running.remove()
+        raise
+    return running
+
+
+def _start(service: Service, engine: SandboxEngine, image: str, network: str, prefix: str,
+           volumes: dict[str, str], limits: ContainerConfig, running: RunningStack) -> Sandbox:
+    spec = SandboxSpec(image=image, name=f"{prefix}-{service.name}", env=dict(service.environment),
+                       network=network, aliases=[service.name, *service.aliases], user=service.user,
+                       workdir=service.working_dir, command=service.command, image_command=True, config=limits,
+                       volumes={volumes[v]: mount for v, mount in service.volumes.items()}, tmpfs=dict(service.tmpfs))
+    sandbox = engine.start(spec, files=[(src, dest, 0, None) for src, dest in service.files])
+    running.sandboxes.setdefault(service.name, sandbox)  # removed with the stack even if a later step fails
+    return sandbox
+
+
+def _wait_healthy(stack: Stack, name: str, sandbox: Sandbox) -> None:
+    """Docker's health-check rules, run from here: failures count only after `start_period`, and
+    `retries` failures in a row make the service unhealthy. A service that exits fails at once."""
+    check = stack.services[name].healthcheck
+    if check is None:
+        _fail_if_exited(stack, name, sandbox)
+        return
+    start, failures, last = time.monotonic(), 0, ""
+    while True:
+        _fail_if_exited(stack, name, sandbox)
+        result = sandbox.exec(check.test, timeout=check.timeout, record=False)
+        if result.exit_code == 0:
+            return
+        last = result.output.strip()[-500:] or ("timed out" if result.timed_out else f"exit {result.exit_code}")
+        in_start_period = time.monotonic() - start < check.start_period
+        if not in_start_period:
+            failures += 1
+            if failures >= check.retries:
+                raise ServiceError(
+                    f"{stack.path}: service {name!r} never became healthy ({check.retries} failed checks after "
+                    f"a start period of {check.start_period:g} s, {time.monotonic() - start:.1f} s in all); its "
+                    f"last check, {shlex.join(check.test)}, said: {last}\n--- log tail of {name} ---\n"
+                    f"{sandbox.log_tail(LOG_TAIL_LINES)}")
+        time.sleep(check.start_interval if in_start_period else check.interval)
+
+
+def _fail_if_exited(stack: Stack, name: str, sandbox: Sandbox) -> None:
+    status = sandbox.exit_status()
+    if status is not None:
+        raise ServiceError(f"{stack.path}: service {name!r} exited with status {status} before it was ready"
+                           f"\n--- log tail of {name} ---\n{sandbox.log_tail(LOG_TAIL_LINES)}")
+
+
+def _init(stack: Stack, service: Service, sandbox: Sandbox) -> None:
+    for command in service.init:
+        done = sandbox.exec(["sh", "-c", command], timeout=INIT_TIME_LIMIT, record=False)
+        if done.exit_code != 0:
+            why = "timed out" if done.timed_out else f"exited with status {done.exit_code}"
+            raise ServiceError(f"{stack.path}: service {service.name!r}: init command {command!r} {why}:\n"
+                               f"{done.output[-2000:]}")
+
+
+def crashed(running: RunningStack) -> dict[str, dict]:
+    """The services whose main process has ended (a crash while the agent worked): their exit status
+    and log tail."""
+    return {name: {"exit_status": status, "log_tail": sandbox.log_tail(LOG_TAIL_LINES)}
+            for name, sandbox in sorted(running.sandboxes.items()) if (status := sandbox.exit_status()) is not None}
+
+
