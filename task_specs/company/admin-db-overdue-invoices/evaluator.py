@@ -30,7 +30,10 @@ def grade_checkpoint2():
     changed = sorted(i for i, status in UNCHANGED.items() if got.get(i) != status)
     if changed:
         logging.info("changed or deleted: invoices %s", changed)
-    return grade_checkpoint1() and not changed
+    if any(got.get(i) != "overdue" for i in OVERDUE):
+        logging.info("not every overdue invoice is marked yet")
+        return False
+    return not changed
 
 
 def grade_checkpoints(trajectory=""):

@@ -10,7 +10,10 @@ from common import grader
 @grader
 def grade_checkpoint1():
     """The agent wrote to the manager, Rachel."""
-    return bool(chat_messages(sender="agent", to="rachel"))
+    wrote = bool(chat_messages(sender="agent", to="rachel"))
+    if not wrote:
+        logging.info("no chat message from agent to rachel")
+    return wrote
 
 
 @grader

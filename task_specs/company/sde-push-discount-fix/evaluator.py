@@ -25,7 +25,10 @@ def grade_checkpoint1():
     pushed = [c for c in git_commits() if c["parents"]]
     if not pushed:
         logging.info("no commit was pushed to the shop repository")
-    return any(c["subject"].strip() for c in pushed)
+    with_message = any(c["subject"].strip() for c in pushed)
+    if pushed and not with_message:
+        logging.info("the pushed commits have no message")
+    return with_message
 
 
 @grader
