@@ -11,6 +11,7 @@ The agent runs and grading happens during set-up, so a broken harness, image or 
 from __future__ import annotations
 
 import contextlib
+import re
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -109,13 +110,20 @@ def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, ag
     return ensure_image(sandbox_engine, agent_recipe(agent, base), log=log)
 
 
+# The lines that say how far a build is: not the steps' own output (a failed build's is shown once,
+# with its error, by images.py), which would be thousands of apt and pip lines, escape codes and all.
+PROGRESS_LINE = re.compile(r"(Step \d+/\d+ :|building |packages for |debootstrap |Successfully built )")
+
+
 def build_progress(config: pytest.Config):
     """Where an image build's progress goes (the wheels downloaded, the Dockerfile's steps): the
     terminal, past pytest's capture (an xdist worker's stderr is the terminal's too)."""
     capture = config.pluginmanager.getplugin("capturemanager")
 
     def log(text: str) -> None:
-        lines = "".join(f"[agentbench build] {line}\n" for line in text.splitlines() if line.strip())
+        lines = "".join(f"[agentbench build] {line}\n" for line in text.splitlines() if PROGRESS_LINE.match(line))
+        if not lines:
+            return
         with capture.global_and_fixture_disabled() if capture else contextlib.nullcontext():
             sys.__stderr__.write(lines)
             sys.__stderr__.flush()

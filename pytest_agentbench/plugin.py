@@ -170,6 +170,8 @@ def _mask_report(report: pytest.TestReport) -> None:
         if masked != text:
             report.longrepr = masked
     report.sections = masking.mask(report.sections)
+    # A checkpoint's property quotes its message, which can quote the agent's submission.
+    report.user_properties = [(name, masking.mask(value)) for name, value in report.user_properties]
 
 
 def _phase(report: pytest.TestReport) -> dict:

@@ -119,7 +119,7 @@ def test_an_unknown_agent_is_an_error_listing_the_known_ones(pytester, specs):
     specs("alpha")
     result = pytester.runpytest_subprocess("task_specs", "--agent=nosuch", f"--agents-dir={AGENTS}")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines([f"*unknown agent 'nosuch' (looked in {AGENTS}); known agents: aide, *dummy, mini-swe-agent, *nop, oracle*"])
+    result.stderr.fnmatch_lines([f"*unknown agent 'nosuch' (looked in {AGENTS}); known agents: aide, *dummy, mini-swe-agent, *nop, opendevin, *oracle*"])
 
 
 def test_an_unknown_sandbox_engine_stops_the_run_at_start_naming_the_known_ones(pytester, specs):

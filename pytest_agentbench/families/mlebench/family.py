@@ -91,7 +91,7 @@ class MLEBenchFamily(CompetitionFamily):
         if not isinstance(config, dict) or not isinstance(config.get("dataset"), dict):
             raise SpecError(path, "not an MLE-bench competition config (no 'dataset' mapping)")
         return {"kind": self.name, "id": config.get("id"), "name": config.get("name"),
-                "difficulty": package.complexity(str(config.get("id"))),  # -m low: their Lite set
+                "difficulty": package.complexity(str(config.get("id"))),  # -m easy: their Lite set (low)
                 "competition_type": config.get("competition_type", "simple"),
                 "answers": config["dataset"].get("answers"),
                 "sample_submission": config["dataset"].get("sample_submission")}
