@@ -1,7 +1,7 @@
 """The host's end of a relay's stream (relay.py has the frames): requests in, answers out, many at once.
 
-Each request the relay sends becomes a task on one asyncio loop (a thread of the pytest worker), so a
-slow or streaming call never holds up the others; the answers go back as frames tagged with the
+Each request the relay sends becomes a task on the process's loop for model calls (event_loop.py), so
+a slow or streaming call never holds up the others; the answers go back as frames tagged with the
 request's id, through a writer that serialises them onto the relay's stdin.
 """
 
@@ -13,6 +13,7 @@ import threading
 from typing import Awaitable, Callable
 
 from .errors import GatewayError
+from .event_loop import model_loop
 
 Handler = Callable[[dict, "Reply"], Awaitable[None]]
 
@@ -53,8 +54,7 @@ class Channel:
         self._send: Callable[[bytes], None] | None = None
         self._lock = threading.Lock()
         self._tasks: dict[int, asyncio.Task] = {}  # requests being answered, by id: a cancel finds them
-        self.loop = asyncio.new_event_loop()
-        threading.Thread(target=self.loop.run_forever, name="llm-gateway-loop", daemon=True).start()
+        self.loop = model_loop()
 
     def connect(self, send: Callable[[bytes], None]) -> None:
         """`send` writes bytes to the relay's stdin."""
@@ -103,16 +103,15 @@ class Channel:
             self._tasks.pop(request["id"], None)
 
     def close(self) -> None:
-        """Stop the loop, its tasks cancelled first (litellm leaves a logging task running on it)."""
-        async def shutdown() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        """Cancel the requests still being answered: their relay is gone. (The loop goes on: the
+        process's other model calls use it.)"""
+        async def cancel() -> None:
+            tasks = list(self._tasks.values())
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
 
-        if self.loop.is_running():
-            try:
-                asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(5)
-            except Exception:  # noqa: BLE001 - a task that will not end: the loop stops anyway
-                pass
-            self.loop.call_soon_threadsafe(self.loop.stop)
+        try:
+            asyncio.run_coroutine_threadsafe(cancel(), self.loop).result(5)
+        except Exception:  # noqa: BLE001 - a task that will not end: nobody waits for it
+            pass

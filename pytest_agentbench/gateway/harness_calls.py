@@ -3,34 +3,22 @@ by the same meter, recorded in the same calls.jsonl form and answered from it un
 replayed run grades as the recorded one did with no provider. They are accounted apart from the
 agent's: their own folder, their own figures, no agent budget.
 
-The graders that ask run in the item's thread, outside the worker's gateway loop: calls go to one
-event loop of this process, in a thread of its own.
+The graders that ask run in the item's thread: their calls go to the process's loop for model calls
+(event_loop.py), the one the worker's gateway answers on.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from pathlib import Path
 from typing import Any, Mapping
 
+from .event_loop import model_loop
 from .item import ItemGateway
 from .meter import Meter
 from .provider import LiteLLMProvider
 from .recorder import CALLS_FILE
 from .replay import Replay
-
-_loop: asyncio.AbstractEventLoop | None = None
-_loop_lock = threading.Lock()
-
-
-def _running_loop() -> asyncio.AbstractEventLoop:
-    global _loop
-    with _loop_lock:
-        if _loop is None:
-            _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="agentbench-harness-llm", daemon=True).start()
-        return _loop
 
 
 class HarnessModel:
@@ -49,5 +37,5 @@ class HarnessModel:
     def complete(self, body: dict, timeout: float | None = None) -> tuple[dict, float | None]:
         """A chat completion from any thread: the answer and its cost (None: unknown); raises
         GatewayError with the reason."""
-        response, call = asyncio.run_coroutine_threadsafe(self.item.ask("chat", body), _running_loop()).result(timeout)
+        response, call = asyncio.run_coroutine_threadsafe(self.item.ask("chat", body), model_loop()).result(timeout)
         return response, call.cost_usd
