@@ -70,6 +70,8 @@ def _judge_call(call: Mapping[str, Any]) -> dict[str, Any]:
             "cost": "" if call.get("cost_usd") is None else f"${call['cost_usd']:.5f}"}
 
 
+# .ab-log stacks its one child from the bottom (column-reverse), so the box opens scrolled to the log's end,
+# where an agent's last lines and its error are, with no script.
 REPORT_CSS = """
 .ab-summary table{border-collapse:collapse;margin:.4em 0 1em}
 .ab-summary th,.ab-summary td{border:1px solid #ccc;padding:3px 8px;text-align:left;font-size:13px}
@@ -80,7 +82,7 @@ REPORT_CSS = """
 .ab-bar em{position:absolute;left:6px;top:0;font-style:normal;font-size:11px;line-height:16px}
 .ab-detail table{border-collapse:collapse;margin:4px 0}
 .ab-detail th,.ab-detail td{border:1px solid #ccc;padding:2px 6px;font-size:12px}
-.ab-log{max-height:24em;overflow:auto;background:#222;color:#eee;padding:6px;font-size:12px;white-space:pre-wrap}
+.ab-log{max-height:24em;overflow:auto;background:#222;color:#eee;padding:6px;font-size:12px;white-space:pre-wrap;display:flex;flex-direction:column-reverse}
 """
 
 
@@ -122,7 +124,7 @@ def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str
         parts.append("<h4>LLM judge</h4>" + _html_table(["prompt", "answer", "tokens (in+out)", "cost"], [
             [j["prompt"], j["answer"], j["tokens"], j["cost"]] for j in detail["judge"]]))
     if detail.get("log_tail"):
-        parts.append(f"<h4>agent.log (last lines)</h4><pre class='ab-log'>{escape(detail['log_tail'])}</pre>")
+        parts.append(f"<h4>agent.log (last lines)</h4><pre class='ab-log'><span>{escape(detail['log_tail'])}</span></pre>")
     return "<div class='ab-detail'>" + "".join(parts) + "</div>"
 
 

@@ -57,6 +57,7 @@ def test_an_unknown_competition_is_a_clear_error():
     done = agentbench("grade-sample", "x.csv", "no-such-competition")
     assert done.returncode == 2
     assert "unknown competition 'no-such-competition'" in done.stderr
+    assert "--competitions DIR" in done.stderr  # the way to point at one's own competitions folder
 
 
 def test_a_dead_docker_engine_is_a_clear_error(tmp_path):

@@ -145,7 +145,9 @@ def load_config(comp_dir: str | Path) -> CompetitionConfig:
 def competition_dir(competition_id: str, competitions_root: str | Path = DEFAULT_COMPETITIONS_ROOT) -> Path:
     path = Path(competitions_root) / competition_id
     if not (path / SPEC_FILE).is_file():
-        raise CompetitionError(f"unknown competition {competition_id!r}: no {path / SPEC_FILE}")
+        # Name the option: a user grading their own competition folder needs to know where ids are looked up.
+        raise CompetitionError(f"unknown competition {competition_id!r}: no {path / SPEC_FILE}; competitions are "
+                               f"looked up under {competitions_root} (--competitions DIR names another folder)")
     return path
 
 

@@ -12,11 +12,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .competition import CompetitionConfig, CompetitionError
+from .competition import LEADERBOARD_FILE, CompetitionConfig, CompetitionError, load_leaderboard
+from .medals import LeaderboardOrderError, infer_is_lower_better, medal_thresholds
 from .competition import grade_submission, prepare_competition, score_submission
 from . import reporting, submission_format
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import SandboxSpec
+from ...spec import SpecError
 from ..base import (
     AGENT_UID, CopyIn, Family, TaskContext, base_image_of, container_limits_of, grader_limits, unique_name,
 )
@@ -45,6 +47,22 @@ class CompetitionFamily(Family):
     category_fields = staticmethod(reporting.category_fields)
     junit_properties = staticmethod(reporting.junit_properties)
     write_group_files = staticmethod(reporting.write_group_files)
+
+    def check_folder(self, spec_path: Path) -> None:
+        # The leaderboard is the author's file: a board out of order is found at collection, before any agent
+        # runs, not by the grader after the agent spent its time.
+        board = spec_path.parent / LEADERBOARD_FILE
+        if not board.is_file():
+            raise SpecError(spec_path, f"a competition needs its leaderboard: {board} (teamName,score, best first)")
+        try:
+            scores = load_leaderboard(spec_path.parent)
+            medal_thresholds(scores, infer_is_lower_better(scores))
+        except CompetitionError as e:
+            raise SpecError(board, str(e).removeprefix(f"{board}: ")) from None
+        except LeaderboardOrderError as e:
+            raise SpecError(board, str(e), line=e.position + 1) from None  # line 1 is the header
+        except ValueError as e:
+            raise SpecError(board, str(e)) from None
 
     def prepare(self, ctx: TaskContext) -> None:
         try:

@@ -99,13 +99,20 @@ def rank(score: float | None, thresholds: Thresholds, is_lower_better: bool) -> 
     )
 
 
+class LeaderboardOrderError(ValueError):
+    """A leaderboard not sorted best first; `position` (1-based) is the first score out of order."""
+
+    def __init__(self, message: str, position: int):
+        super().__init__(message)
+        self.position = position
+
+
 def _check_order(scores: list[float], is_lower_better: bool) -> None:
     # A board out of order would give wrong thresholds without any other sign; say where it breaks.
     for i in range(1, len(scores)):
         prev, cur = scores[i - 1], scores[i]
         if (cur < prev) if is_lower_better else (cur > prev):
             direction = "lower" if is_lower_better else "higher"
-            raise ValueError(
+            raise LeaderboardOrderError(
                 f"the leaderboard is not sorted best first ({direction} is better): "
-                f"position {i + 1} scores {cur}, after {prev} at position {i}"
-            )
+                f"position {i + 1} scores {cur}, after {prev} at position {i}", i + 1)

@@ -3,7 +3,7 @@
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
-from pytest_agentbench.families.competition.submission_format import InvalidSubmissionError, validate_frame
+from pytest_agentbench.grading import InvalidSubmissionError, validate_frame
 
 
 def grade(submission: pd.DataFrame, answers: pd.DataFrame) -> float:

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from pytest_agentbench.families.competition.submission_format import validate_frame
+from pytest_agentbench.grading import validate_frame
 
 
 def grade(submission: pd.DataFrame, answers: pd.DataFrame) -> float:

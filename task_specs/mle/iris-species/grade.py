@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from pytest_agentbench.families.competition.submission_format import InvalidSubmissionError, validate_frame
+from pytest_agentbench.grading import InvalidSubmissionError, validate_frame
 
 CLASSES = ["setosa", "versicolor", "virginica"]
 EPS = 1e-15

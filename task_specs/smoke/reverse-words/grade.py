@@ -3,7 +3,7 @@
 import csv
 from pathlib import Path
 
-from pytest_agentbench.grading.result import Checkpoint
+from pytest_agentbench.grading import Checkpoint
 
 
 def grade(outputs: Path, task_dir: Path) -> list[Checkpoint]:
