@@ -13,6 +13,8 @@ base in the same file):
       privileged: false
       reference_solution: false  # true only for the oracle: receives the task's solution
       debian_suite: trixie       # optional: build on this Debian release's root file system
+      build_sources:             # optional: host folders added to the image's build context
+        MLAgentBench: MLAGENTBENCH_SOURCE   # folder name in the context: the variable naming its path
 
 MLE-bench's own config files load unchanged: YAML anchors and merge keys, top-level keys that are
 not agents (`vars:`, `kwargs_common:`: a mapping with none of the fields above; `defaults: &defaults`:
@@ -27,7 +29,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import pydantic
 import yaml
@@ -43,6 +45,10 @@ class AgentError(Exception):
     """An agent that cannot be used as asked: the message says which and why."""
 
 
+class AgentSourceMissing(AgentError):
+    """An agent whose image needs a source checkout the user has not named: its items are skipped."""
+
+
 class AgentConfig(StrictModel):
     start: str = "start.sh"
     dockerfile: str = "Dockerfile"
@@ -54,6 +60,11 @@ class AgentConfig(StrictModel):
     # The Debian release the agent's image builds on when not the run's (`trixie`: Python 3.13, for
     # agents that need 3.12+); with --base-image, that image is used whatever this says.
     debian_suite: str | None = Field(default=None, pattern=r"^[a-z]+$")
+    # Folders of the host's that the image is built from beside the agent's folder (a project that is
+    # not published as a package: MLAgentBench), each named by an environment variable the user sets:
+    # {folder name in the build context: variable}.
+    build_sources: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")],
+                        Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]] = Field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -94,6 +105,25 @@ class Agent:
                              f"({self.folder / 'config.yaml'}: {field}); set them in the environment")
         return {k: _SECRET.sub(lambda m: environ[m.group(1)], v) if isinstance(v, str) else v
                 for k, v in values.items()}
+
+    def sources(self, environ: dict[str, str] | None = None) -> dict[str, Path]:
+        """The host folders `build_sources` names, by their name in the build context. An unset variable
+        is AgentSourceMissing (the agent cannot be built here: its items are skipped); a path that is
+        not a folder is AgentError."""
+        environ = os.environ if environ is None else environ
+        found = {}
+        for name, variable in sorted(self.config.build_sources.items()):
+            where = f"{self.folder / 'config.yaml'}: build_sources.{name}"
+            value = environ.get(variable, "").strip()
+            if not value:
+                raise AgentSourceMissing(f"agent {self.id!r} is built from a local checkout of {name}: set "
+                                         f"{variable}=PATH to build it ({where})")
+            path = Path(value).expanduser().resolve()
+            if not path.is_dir():
+                raise AgentError(f"{variable}={value}: not a folder (agent {self.id!r} is built from a "
+                                 f"checkout of {name} there; {where})")
+            found[name] = path
+        return found
 
     def check_privileged(self, environ: dict[str, str] | None = None) -> None:
         environ = os.environ if environ is None else environ

@@ -12,12 +12,12 @@ from .agents import AgentError, get_agent
 from .families.competition.competition import (
     DEFAULT_COMPETITIONS_ROOT, CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition,
 )
-from .families.base import agent_base_image
+from .families.base import agent_base_image, agent_recipe
 from .grading.result import GraderError
 from .reporting.run_group import report_command
 from .registry import RegistryError
 from .sandbox import BuildError, EngineUnavailable, SandboxEngine, get_engine
-from .sandbox.images import PREFIX, ImageRecipe, ensure_base_image, ensure_image
+from .sandbox.images import PREFIX, ensure_base_image, ensure_image
 from .spec import load_split
 
 
@@ -139,8 +139,7 @@ def _images(args) -> int:
         for agent_id in args.agent:
             agent = get_agent(Path(args.agents_dir), agent_id)
             agent_base = agent_base_image(engine, agent, options, log)  # the run's, or its Debian release's
-            tag = ensure_image(engine, ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": agent_base},
-                                                   agent.config.dockerfile), log=lambda s: print(s, end=""))
+            tag = ensure_image(engine, agent_recipe(agent, agent_base), log=log)
             print(f"agent image for {agent_id}: {tag}")
         return 0
     for image in engine.list_images(PREFIX):

@@ -20,12 +20,12 @@ from pathlib import Path
 import pytest
 
 from . import families
-from .agents import Agent
+from .agents import Agent, AgentSourceMissing
 from .briefing import agent_briefing
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
-from .families.base import (AGENT_USER, SERVICES_DIR, CopyIn, TaskContext, agent_base_image, base_image_of,
-                            container_limits_of, unique_name)
+from .families.base import (AGENT_USER, SERVICES_DIR, CopyIn, TaskContext, agent_base_image, agent_recipe,
+                            base_image_of, container_limits_of, unique_name)
 from .grading.result import Checkpoint, Grade
 from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
@@ -34,7 +34,7 @@ from .sandbox import get_engine, limits
 from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.egress import start_egress
 from .sandbox.head_tail import HeadTail
-from .sandbox.images import ImageRecipe, ensure_base_image, ensure_image
+from .sandbox.images import ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
 from .sandbox.untrusted_archive import OutputCapExceeded, OutputTally
 from .services.stack import ServiceError, crashed, start_stack
@@ -106,6 +106,10 @@ def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, ag
     # Per item, not per session: a session fixture's failure is raised again, build output and all, for
     # every item; ensure_image says a failed build in full once, then in one line (one API call per item).
     log = build_progress(pytestconfig)
+    try:
+        agent.sources()
+    except AgentSourceMissing as e:  # an agent built from a checkout the user has not named
+        pytest.skip(str(e))
     base = agent_base_image(sandbox_engine, agent, agentbench_run.options, log)  # base_image, or the agent's Debian's
     return ensure_image(sandbox_engine, agent_recipe(agent, base), log=log)
 
@@ -128,11 +132,6 @@ def build_progress(config: pytest.Config):
             sys.__stderr__.write(lines)
             sys.__stderr__.flush()
     return log
-
-
-def agent_recipe(agent: Agent, base: str) -> ImageRecipe:
-    """The agent's image on `base`: the run's base image, or a task's own image."""
-    return ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": base}, agent.config.dockerfile)
 
 
 # --- per item ---------------------------------------------------------------------------------------

@@ -27,3 +27,7 @@ fi
 # The LLM agents' images (tests/integration/test_llm_agents.py runs them): their packages are
 # downloaded on the host into a wheelhouse cache, then built once; a no-op after that.
 .venv/bin/agentbench images build --agent mini-swe-agent --agent aide --agent opendevin
+# mlagentbench is built from a local checkout of MLAgentBench (not on PyPI): only when one is named.
+if [ -n "${MLAGENTBENCH_SOURCE:-}" ]; then
+  .venv/bin/agentbench images build --agent mlagentbench
+fi

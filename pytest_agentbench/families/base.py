@@ -93,6 +93,15 @@ def run_base_image(engine, options: dict) -> str:
     return options["base_image_tag"]
 
 
+def agent_recipe(agent: Agent, base: str, environ: Mapping[str, str] | None = None):
+    """The agent's image on `base` (the run's base image, or a task's own image): its folder, plus the
+    source checkouts its config names (AgentSourceMissing when one is not set)."""
+    from ..sandbox.images import ImageRecipe
+
+    return ImageRecipe(agent.image_name, agent.folder, {"BASE_IMAGE": base}, agent.config.dockerfile,
+                       sources=agent.sources(environ))
+
+
 def agent_base_image(engine, agent, options: dict, log=None) -> str:
     """What the agent's image (and a task's own image, which the agent's builds on) starts from: the
     run's base image, or a base of the Debian release the agent asks for (config.yaml `debian_suite`)

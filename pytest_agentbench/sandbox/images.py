@@ -38,6 +38,8 @@ class ImageRecipe:
     buildargs: Mapping[str, str] = field(default_factory=dict)
     dockerfile: str = "Dockerfile"
     packages: wheelhouse.Wheelhouse | None = None  # the context's declared Python packages, resolved
+    # Host folders added to the context under these names (an agent's source checkout; .git left out).
+    sources: Mapping[str, Path] = field(default_factory=dict)
 
     def tag(self) -> str:
         h = hashlib.sha256()
@@ -45,16 +47,22 @@ class ImageRecipe:
         h.update(self.dockerfile.encode())
         if self.packages:
             h.update(f"\0wheels={self.packages.digest}".encode())
+        for name in sorted(self.sources):
+            h.update(f"\0source={name}:{context_hash(self.sources[name])}".encode())
         for k in sorted(self.buildargs):
             h.update(f"\0{k}={self.buildargs[k]}".encode())
         return f"{PREFIX}{self.name}:{h.hexdigest()[:16]}"
+
+
+NOT_CONTEXT = ("__pycache__", ".git")  # never part of a build context: caches, a checkout's history
 
 
 def context_hash(context: Path) -> str:
     """A hash of every file's path, mode and bytes under `context` (sorted: order-independent)."""
     h = hashlib.sha256()
     context = Path(context)
-    for path in sorted(p for p in context.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+    for path in sorted(p for p in context.rglob("*")
+                       if p.is_file() and not set(NOT_CONTEXT) & set(p.relative_to(context).parts)):
         rel = path.relative_to(context).as_posix()
         h.update(f"{rel}\0{path.stat().st_mode & 0o777}\0".encode())
         h.update(hashlib.sha256(path.read_bytes()).digest())
@@ -84,7 +92,7 @@ def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str]
         if not engine.image_exists(tag):
             if log:
                 log(f"building {tag} from {recipe.context}\n")
-            context = wheelhouse.staged_context(recipe.context, recipe.packages) if recipe.packages else recipe.context
+            context = staged_context(recipe)
             try:
                 engine.build_image(context, tag, buildargs=recipe.buildargs, dockerfile=recipe.dockerfile,
                                    labels={"agentbench.image": recipe.name}, log=log)
@@ -95,6 +103,26 @@ def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str]
                 if context != recipe.context:
                     shutil.rmtree(context, ignore_errors=True)
     return tag
+
+
+def staged_context(recipe: ImageRecipe) -> Path:
+    """The folder the engine builds from: the recipe's own, or, when it declares packages or adds
+    sources, a copy with the wheels and the sources beside its files (the caller removes it)."""
+    if not recipe.packages and not recipe.sources:
+        return recipe.context
+    if recipe.packages:
+        stage = wheelhouse.staged_context(recipe.context, recipe.packages)
+    else:
+        wheelhouse.cache_root().mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix="context.", dir=wheelhouse.cache_root()))
+        shutil.copytree(recipe.context, stage, dirs_exist_ok=True, ignore=shutil.ignore_patterns(*NOT_CONTEXT))
+    for name, source in sorted(recipe.sources.items()):
+        if (stage / name).exists():
+            shutil.rmtree(stage, ignore_errors=True)
+            raise BuildError(f"{recipe.context}: the source {name!r} ({source}) would replace {name!r} of the "
+                             f"build context: name it otherwise")
+        shutil.copytree(source, stage / name, symlinks=True, ignore=shutil.ignore_patterns(*NOT_CONTEXT))
+    return stage
 
 
 def _failure_note(tag: str, run_id: str | None) -> Path:

@@ -1,5 +1,7 @@
 """The agent registry: a broken config.yaml makes only its own agents unusable, and says where it is broken."""
 
+import re
+
 import pytest
 
 from pytest_agentbench.agents import AgentError, get_agent
@@ -132,3 +134,39 @@ def test_a_start_script_outside_the_agents_folder_is_refused(tmp_path):
     (tmp_path / "a" / "config.yaml").write_text("a:\n  start: ../b/start.sh\n")
     with pytest.raises(AgentError, match=r"a/config.yaml:1: field 'a.start': '../b/start.sh' is outside"):
         get_agent(tmp_path, "a")
+
+
+def test_an_agent_built_from_a_checkout_names_the_variable_that_gives_it(tmp_path):
+    from pytest_agentbench.agents import AgentSourceMissing
+
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "config.yaml").write_text("a:\n  build_sources:\n    Project: PROJECT_SOURCE\n")
+    (tmp_path / "checkout").mkdir()
+    agent = get_agent(tmp_path, "a")
+    assert agent.sources({"PROJECT_SOURCE": str(tmp_path / "checkout")}) == {"Project": tmp_path / "checkout"}
+    with pytest.raises(AgentSourceMissing, match=r"set PROJECT_SOURCE=PATH to build it \(.*a/config.yaml: "
+                                                 r"build_sources.Project\)"):
+        agent.sources({})
+    with pytest.raises(AgentError, match=r"PROJECT_SOURCE=/nowhere: not a folder"):
+        agent.sources({"PROJECT_SOURCE": "/nowhere"})
+
+
+@pytest.mark.parametrize("text, field", [
+    ("a:\n  build_sources:\n    ../up: PROJECT_SOURCE\n", "a.build_sources.../up.[key]"),
+    ("a:\n  build_sources:\n    Project: not a variable\n", "a.build_sources.Project"),
+])
+def test_a_build_source_must_be_a_folder_name_and_a_variable(tmp_path, text, field):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "config.yaml").write_text(text)
+    with pytest.raises(AgentError, match=re.escape(f"field '{field}'")):
+        get_agent(tmp_path, "a")
+
+
+def test_the_bundled_mlagentbench_is_built_from_the_checkout_mlagentbench_source_names():
+    from support import AGENTS
+
+    agent = get_agent(AGENTS, "mlagentbench/dev")
+    assert agent.config.build_sources == {"MLAgentBench": "MLAGENTBENCH_SOURCE"}
+    command = agent.command()
+    assert command[command.index("--max-steps") + 1] == "8" and "--llm-name" in command
+    get_agent(AGENTS, "mlagentbench").environment({})  # no provider secret: the gateway gives the token
