@@ -157,6 +157,8 @@ def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_
     ctx = TaskContext(spec=task_spec, agent=agent, item_dir=item_dir, engine=sandbox_engine,
                       options=agentbench_run.options, trajectory_path=item_dir / "trajectory.jsonl")
     request.node.stash[RESULT_KEY].update(folder=str(item_dir), limits=agentbench_run.options["limits"])
+    if agentbench_run.options.get("engines"):  # which of the run's engines: its failures may be the engine's
+        request.node.stash[RESULT_KEY]["engine"] = sandbox_engine.name
     families.get(task_spec.kind).prepare(ctx)
     return ctx
 
