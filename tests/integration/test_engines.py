@@ -156,3 +156,19 @@ def test_an_engine_that_stops_fails_only_its_items(project, second_engine, docke
     assert cleanup.returncode == 0, cleanup.stderr
     assert f"on {second_engine.address}" in cleanup.stdout
     nothing_left(run_id, second_engine, docker_client)
+
+
+def test_gpu_items_go_only_to_engines_labelled_for_them(project, second_engine):
+    for name in ("t0", "t2"):  # the first items of the first engine's workers, were it not for their marker
+        spec = project / "task_specs" / name / "task.yaml"
+        spec.write_text(spec.read_text() + "markers: [gpu]\n")
+    (project / "engines.yaml").write_text(
+        "engines:\n  - address: unix:///var/run/docker.sock\n    slots: 2\n"
+        f"  - address: {second_engine.address}\n    slots: 2\n    labels: {{gpu: true}}\n")
+    done = subprocess.run([sys.executable, "-m", "pytest", "task_specs", "-p", "no:cacheprovider", "-n", "4",
+                           "--engines-file", "engines.yaml", "--agent=napper"],
+                          cwd=project, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-4000:]
+    engines = {r["task_id"]: r["engine"] for r in results(project)}
+    assert len(engines) == ITEMS
+    assert engines["t0"] == engines["t2"] == second_engine.address, engines
