@@ -4,6 +4,7 @@ iptables rules of its own, so nothing it does touches the machine's shared engin
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tempfile
@@ -41,7 +42,9 @@ class SecondEngine:
              "--exec-root", str(self.root / "exec"), "--pidfile", str(self.root / "docker.pid"),
              # No docker0 and no iptables rules: nothing it sets up can clash with the shared engine's.
              "--bridge=none", "--iptables=false", "--ip-masq=false",
-             "--default-address-pool", "base=10.210.0.0/16,size=24"],
+             # Its own range, apart from the shared engine's 172.16.0.0/12 and from another test
+             # process's second engine (a suite under -n may start one per worker).
+             "--default-address-pool", f"base=10.{210 + os.getpid() % 40}.0.0/16,size=24"],
             stdout=log, stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
         wait_for(lambda: self.answers() or self.proc.poll() is not None, 60,
                  f"the second engine at {self.address} ({self.root / 'dockerd.log'})")
