@@ -544,7 +544,9 @@ def client_for(address: str | None, timeout: int = 120) -> docker.DockerClient:
 
     context = ContextAPI.get_context(address)
     if context is None:
-        raise docker.errors.DockerException(f"no docker context named {address!r} (docker context ls lists them)")
+        raise docker.errors.DockerException(
+            f"no docker context named {address!r} (docker context ls lists them; docker-py reads contexts only "
+            f"where a config.json is, in $DOCKER_CONFIG or ~/.docker: `docker context use default` writes one)")
     return docker.DockerClient(base_url=context.Host, tls=context.TLSConfig, timeout=timeout,
                                use_ssh_client=(context.Host or "").startswith("ssh://"))
 

@@ -172,3 +172,20 @@ def test_gpu_items_go_only_to_engines_labelled_for_them(project, second_engine):
     engines = {r["task_id"]: r["engine"] for r in results(project)}
     assert len(engines) == ITEMS
     assert engines["t0"] == engines["t2"] == second_engine.address, engines
+
+
+def test_a_docker_context_names_an_engine(second_engine, tmp_path, monkeypatch):
+    from pytest_agentbench.sandbox import EngineUnavailable
+    from pytest_agentbench.sandbox.docker import DockerEngine
+
+    config = tmp_path / "docker-config"  # the CLI's and docker-py's contexts, not the machine's
+    config.mkdir()
+    (config / "config.json").write_text("{}")  # docker-py finds contexts beside a config.json only
+    monkeypatch.setenv("DOCKER_CONFIG", str(config))
+    subprocess.run(["docker", "context", "create", "second", "--docker", f"host={second_engine.address}"],
+                   check=True, capture_output=True)
+    engine = DockerEngine("tests", address="second")
+    engine.ping()
+    assert engine.client.info()["DockerRootDir"] == str(second_engine.root / "data")
+    with pytest.raises(EngineUnavailable, match="the Docker engine at nowhere does not answer.*no docker context named"):
+        DockerEngine("tests", address="nowhere").ping()
