@@ -16,7 +16,10 @@ from .families.base import agent_base_image, agent_recipe
 from .grading.result import GraderError
 from .reporting.run_group import report_command
 from .registry import RegistryError
-from .sandbox import BuildError, EngineUnavailable, SandboxEngine, get_engine
+from pytest import UsageError
+
+from .engines import from_options
+from .sandbox import BuildError, EngineUnavailable, SandboxEngine, engine_at, get_engine
 from .sandbox.images import PREFIX, ensure_base_image, ensure_image
 from .spec import load_split
 
@@ -40,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     cleanup = sub.add_parser("cleanup", help="remove containers, networks, volumes left by runs")
     cleanup.add_argument("--all", action="store_true",
                          help="remove every agentbench object, including those of runs still going")
+    cleanup.add_argument("--engines", metavar="URL,URL,...",
+                         help="clean these Docker engines, as pytest's --engines (default: DOCKER_HOST's)")
+    cleanup.add_argument("--engines-file", metavar="FILE", help="clean the engines listed here, as pytest's")
     cleanup.set_defaults(func=_cleanup)
 
     report = sub.add_parser("report", help="rebuild a run group's summary.json, submission.jsonl, "
@@ -149,10 +155,31 @@ def _images(args) -> int:
 
 
 def _cleanup(args) -> int:
-    engine = _engine(args)
-    removed = engine.cleanup_all() if args.all else engine.reap()
-    print(f"removed {removed} object(s)" + ("" if args.all else " left by runs whose process is gone"))
-    return 0
+    """Every engine named (or DOCKER_HOST's); one that does not answer is said and the others cleaned."""
+    try:
+        entries = from_options(args.engines, args.engines_file)
+    except UsageError as e:
+        print(f"agentbench cleanup: {e}", file=sys.stderr)
+        return 2
+    if not entries:
+        engines = [_engine(args)]
+    else:
+        try:
+            engines = [engine_at(args.sandbox, "cli", e.address) for e in entries]
+        except ValueError as e:
+            raise UnknownEngine(str(e)) from None
+    failed = 0
+    for engine in engines:
+        try:
+            engine.ping()
+            removed = engine.cleanup_all() if args.all else engine.reap()
+        except EngineUnavailable as e:
+            print(f"agentbench cleanup: {e}", file=sys.stderr)
+            failed += 1
+            continue
+        where = f" on {engine.name}" if entries else ""
+        print(f"removed {removed} object(s){where}" + ("" if args.all else " left by runs whose process is gone"))
+    return 2 if failed else 0
 
 
 if __name__ == "__main__":

@@ -30,7 +30,7 @@ from .grading.result import Checkpoint, Grade
 from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
-from .sandbox import get_engine, limits
+from .sandbox import limits, process_engine
 from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.egress import start_egress
 from .sandbox.head_tail import HeadTail
@@ -69,7 +69,7 @@ def agentbench_run(pytestconfig: pytest.Config) -> RunState:
 @pytest.fixture(scope="session")
 def sandbox_engine(agentbench_run: RunState) -> SandboxEngine:
     """The container engine, checked to answer; objects left by dead runs are reaped first."""
-    engine = get_engine(agentbench_run.options.get("sandbox", "docker"))(agentbench_run.run_id)
+    engine = process_engine(agentbench_run.options, agentbench_run.run_id)
     engine.ping()
     engine.reap()
     yield engine
@@ -95,7 +95,8 @@ def container_limits(sandbox_engine: SandboxEngine, agentbench_run: RunState, ba
     """The run's container config with pids, memory, CPU and (where the storage driver allows) disk
     limits filled in: what every agent, grader and service container of the run gets."""
     config, record = limits.in_force(agentbench_run.container_config, sandbox_engine,
-                                     agentbench_run.options.get("workers") or 1, base_image)
+                                     agentbench_run.options.get("engine_workers") or agentbench_run.options.get("workers")
+                                     or 1, base_image)
     agentbench_run.options.update(container_limits=config, limits=record)  # families' containers too
     return config
 
@@ -116,7 +117,7 @@ def agent_image(sandbox_engine: SandboxEngine, agent: Agent, base_image: str, ag
 
 # The lines that say how far a build is: not the steps' own output (a failed build's is shown once,
 # with its error, by images.py), which would be thousands of apt and pip lines, escape codes and all.
-PROGRESS_LINE = re.compile(r"(Step \d+/\d+ :|building |packages for |debootstrap |Successfully built )")
+PROGRESS_LINE = re.compile(r"(Step \d+/\d+ :|building |shipping |packages for |debootstrap |Successfully built )")
 
 
 def build_progress(config: pytest.Config):
@@ -155,6 +156,8 @@ def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_
     ctx = TaskContext(spec=task_spec, agent=agent, item_dir=item_dir, engine=sandbox_engine,
                       options=agentbench_run.options, trajectory_path=item_dir / "trajectory.jsonl")
     request.node.stash[RESULT_KEY].update(folder=str(item_dir), limits=agentbench_run.options["limits"])
+    if agentbench_run.options.get("engines"):  # which of the run's engines: its failures may be the engine's
+        request.node.stash[RESULT_KEY]["engine"] = sandbox_engine.name
     families.get(task_spec.kind).prepare(ctx)
     return ctx
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pydantic import ByteSize, TypeAdapter
 
-from . import collect, families, hookspecs, masking, progress, resume, scheduling, session
+from . import collect, engines, families, hookspecs, masking, progress, resume, scheduling, session
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY, SpecErrorsDoNotStopTheRun
 from . import result as item_result
 from .fixtures import *  # noqa: F401,F403  (the fixture chain, registered with the plugin)
@@ -23,7 +23,7 @@ from .registry import RegistryError
 from .reporting.pytest_plugin import ReportPlugin
 from .reporting.terminal import TIMED_OUT_ATTR
 from .run import HOST_ERRNOS, RUN_KEY, stop_for_host_failure
-from .run_setup import check_engine, check_run_dir, make_run_state
+from .run_setup import check_engine, check_run_dir, make_run_state, worker_engine
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
@@ -74,6 +74,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         installed = families.registered()
     except RegistryError as e:  # a broken family package: its name and why, not our traceback
         raise pytest.UsageError(str(e)) from None
+    engines.add_options(group)
     for family in installed.values():
         family.addoption(group)
     llm_settings.add_options(group)
@@ -123,6 +124,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(module, f"agentbench-{module.__name__.rsplit('.', 1)[-1]}")
     config.pluginmanager.register(SpecErrorsDoNotStopTheRun(), "agentbench-spec-errors")
     config.pluginmanager.register(session.EvaluationTally(config), "agentbench-evaluated")
+    if state.options.get("engines"):
+        config.pluginmanager.register(engines.EngineHealth(config), "agentbench-engine-health")
     config.pluginmanager.register(ReportPlugin(config), "agentbench-report")
     if getattr(config, "workerinput", {}).get(scheduling.WORKERINPUT_KEY):
         config.pluginmanager.register(scheduling.AsTheyCome(), "agentbench-as-they-come")
@@ -135,6 +138,7 @@ def pytest_xdist_make_scheduler(config: pytest.Config, log):
 
 def pytest_configure_node(node) -> None:  # xdist controller, per worker
     node.workerinput["agentbench"] = node.config.stash[RUN_KEY].to_workerinput()
+    node.workerinput[engines.ENGINE_KEY] = worker_engine(node.config.stash[RUN_KEY], node.gateway.id)
     node.workerinput[scheduling.WORKERINPUT_KEY] = scheduling.first_free_slot(node.config)
 
 

@@ -42,6 +42,7 @@ class ItemResult(BaseModel):
     # The item's steps (the stash's parts).
     folder: str | None = None
     image: str | None = None  # the image the agent's container ran (its id is in metadata.json)
+    engine: str | None = None  # the Docker engine it ran on, in a run that names its engines (--engines)
     limits: dict[str, Any] | None = None
     agent_run: dict[str, Any] | None = None  # AgentRun.to_dict()
     outputs: dict[str, Any] | None = None  # OutputTally.to_dict() and over_cap

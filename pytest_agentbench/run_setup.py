@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from . import families, masking
+from . import engines as engines_mod, families, masking
 from .agents import AgentError
 from .gateway import settings as llm_settings
 from .reporting import results
@@ -87,6 +87,7 @@ def make_run_state(config: pytest.Config) -> RunState:
         llm = llm_settings.from_options(opt)
     except ValueError as e:
         raise pytest.UsageError(str(e)) from None
+    engines = _engines(config, workerinput)
     if workerinput is not None:  # an xdist worker joins the controller's run
         run_id, group = workerinput["agentbench"]["run_id"], Path(workerinput["agentbench"]["group"])
     else:
@@ -100,7 +101,35 @@ def make_run_state(config: pytest.Config) -> RunState:
                              "max_output_bytes": opt("agentbench_max_output_bytes"),
                              "max_output_files": opt("agentbench_max_output_files"),
                              "grader_time_limit": opt("agentbench_grader_time_limit"),
-                             "workers": _workers(config), "llm": llm, **_family_options(config)})
+                             "workers": _workers(config), "llm": llm, **engines, **_family_options(config)})
+
+
+def _engines(config: pytest.Config, workerinput: dict | None) -> dict:
+    """The run's engines (plain data: the worker's copy comes from the controller): `engines`, every
+    engine's entry; `engine`, this process's; `engine_workers`, how many workers share it (its CPUs and
+    memory are split among them, sandbox/limits.py)."""
+    if workerinput is not None:
+        return workerinput.get(engines_mod.ENGINE_KEY) or {}
+    entries = engines_mod.from_options(config.getoption("agentbench_engines"),
+                                       config.getoption("agentbench_engines_file"))
+    if not entries:
+        return {}
+    if config.getoption("agentbench_sandbox") != "docker":
+        raise pytest.UsageError("--engines and --engines-file name Docker engines: they need --sandbox docker")
+    workers = _workers(config) if getattr(config.option, "numprocesses", None) else 0
+    assigned = engines_mod.assign(entries, max(workers, 1))
+    return {"engines": [e.to_dict() for e in entries], "engine": assigned[0].to_dict(),
+            "assigned": [e.to_dict() for e in assigned]}
+
+
+def worker_engine(state: RunState, worker_id: str) -> dict:
+    """What the controller tells worker `worker_id` about the engines (engines.py)."""
+    options = state.options
+    if not options.get("engines"):
+        return {}
+    mine = options["assigned"][engines_mod.worker_number(worker_id)]
+    return {"engines": options["engines"], "engine": mine,
+            "engine_workers": sum(1 for e in options["assigned"] if e == mine)}
 
 
 def _family_options(config: pytest.Config) -> dict:
@@ -130,10 +159,11 @@ def check_engine(config: pytest.Config, state: RunState) -> None:
     if hasattr(config, "workerinput") or state.agent is None or state.mode == "regrade" \
             or config.option.collectonly:
         return
-    from .sandbox import EngineUnavailable, get_engine
+    from .sandbox import EngineUnavailable, run_engines
 
     try:
-        get_engine(state.options["sandbox"])(state.run_id).ping()
+        for engine in run_engines(state.options, state.run_id):
+            engine.ping()
     except EngineUnavailable as e:
         pytest.exit(f"agentbench: {e}", returncode=HOST_FAILURE)
 

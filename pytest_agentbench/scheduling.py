@@ -7,6 +7,10 @@ given and xdist's default `--dist load`, the controller gives a worker one item 
 none (FirstFreeSlotScheduling), and the worker runs each item as soon as it holds it
 (`run_items_as_they_come`). Other `--dist` modes keep xdist's own scheduling.
 
+In a run over several engines (engines.py) a worker takes only items its engine can run (one that
+needs a GPU goes to an engine labelled gpu, while the run has one answering), and a worker whose
+engine has stopped answering takes none: the others run the rest.
+
 The price: a collector's fixtures (module- or class-scoped, in a user's conftest.py) that the next item
 does not share are torn down when that item arrives, not at the end of the one before, and an error
 there is reported on the worker's output, not as the earlier item's teardown error.
@@ -20,7 +24,7 @@ import time
 import pytest
 from xdist.scheduler import LoadScheduling
 
-from . import private_api
+from . import engines, private_api
 from .run import RUN_KEY
 
 
@@ -45,16 +49,38 @@ class FirstFreeSlotScheduling(LoadScheduling):
                 return
             self.collection = next(iter(self.node2collection.values()))
             self.pending[:] = range(len(self.collection))
+            self.gpu_items = engines.gpu_items(self.config.stash[RUN_KEY].run_id)
         for node in self.nodes:
             self.check_schedule(node)
 
     def check_schedule(self, node, duration: float = 0) -> None:
+        # The others too: a worker left idle (no item its engine may run) gets one once it may.
+        for each in [node, *(n for n in self.nodes if n is not node)]:
+            self._feed(each)
+
+    def _feed(self, node) -> None:
         if node.shutting_down:
             return
-        if not self.pending:
+        if not self.pending or _engine_of(node).get("address") in self.config.stash.get(engines.GONE_KEY, ()):
             node.shutdown()  # it ends once its item (if any) is done
         elif not self.node2pending[node]:
-            self._send_tests(node, 1)
+            runnable = [i for i in self.pending if self._may_run(node, i)]
+            if runnable:
+                self.pending.remove(runnable[0])
+                self.node2pending[node].append(runnable[0])
+                node.send_runtest_some([runnable[0]])
+
+    def _may_run(self, node, index: int) -> bool:
+        """A GPU item only on a GPU engine, while one answers (else anywhere: it fails saying why)."""
+        if self.collection[index] not in getattr(self, "gpu_items", ()) or _engine_of(node).get("labels", {}).get("gpu"):
+            return True
+        gone = self.config.stash.get(engines.GONE_KEY, ())
+        return not any(_engine_of(n).get("labels", {}).get("gpu") and _engine_of(n).get("address") not in gone
+                       and not n.shutting_down for n in self.nodes)
+
+
+def _engine_of(node) -> dict:
+    return (node.workerinput.get(engines.ENGINE_KEY) or {}).get("engine") or {}
 
 
 class AsTheyCome:

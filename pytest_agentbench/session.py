@@ -39,13 +39,14 @@ def _reap_dead_owners(config: pytest.Config) -> None:
     state = config.stash[RUN_KEY]
     if state.agent is None or state.mode == "regrade":
         return
-    from .sandbox import get_engine
+    from .sandbox import run_engines
 
-    try:
-        get_engine(state.options["sandbox"])(state.run_id).reap()
-    except Exception as e:  # noqa: BLE001 - the sweep at the end retries; the run goes on
-        config.get_terminal_writer().line(f"agentbench: could not remove a dead worker's containers: {e}",
-                                          yellow=True)
+    for engine in run_engines(state.options, state.run_id):
+        try:
+            engine.reap()
+        except Exception as e:  # noqa: BLE001 - the sweep at the end retries; the run goes on
+            config.get_terminal_writer().line(f"agentbench: could not remove a dead worker's containers "
+                                              f"on {engine.name}: {e}", yellow=True)
 
 
 class EvaluationTally:
@@ -137,18 +138,19 @@ def _end_of_run(config: pytest.Config) -> None:
         _write_metadata(config)
         return
     # Runs after xdist has shut its workers down: whatever they could not remove goes now.
-    from .sandbox import get_engine
+    from .sandbox import run_engines
 
-    engine = None
-    try:
-        engine = get_engine(state.options["sandbox"])(state.run_id)
-        engine.ping()
-        for _ in range(3):  # a request in flight when a worker died may land just after a sweep
-            if not engine.sweep(state.run_id):
-                break
-    except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
-        config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id}: {e}", yellow=True)
-        engine = None
+    engine = None  # the first engine that answers: it names the images items ran on (all engines hold them)
+    for each in run_engines(state.options, state.run_id):
+        try:
+            each.ping()
+            for _ in range(3):  # a request in flight when a worker died may land just after a sweep
+                if not each.sweep(state.run_id):
+                    break
+            engine = engine or each
+        except Exception as e:  # the engine being gone is reported by the items; do not mask the exit code
+            config.get_terminal_writer().line(f"agentbench: could not sweep run {state.run_id} on {each.name}: {e}",
+                                              yellow=True)
     if state.group.exists():
         try:
             _write_metadata(config, engine)

@@ -175,7 +175,16 @@ class Sandbox(abc.ABC):
 
 class SandboxEngine(abc.ABC):
     """A container engine holding this run's images, networks, volumes and sandboxes, all labelled with
-    the run. Made with the run's id: `Engine(run_id)`."""
+    the run. Made with the run's id: `Engine(run_id)`; in a run over several engines (engines.py), also
+    with `address=` (which engine) and `home=` (the engine images are built on, then shipped here)."""
+
+    address: str | None = None
+    home: "SandboxEngine | None" = None  # None: images are built on this engine itself
+
+    @property
+    def name(self) -> str:
+        """The engine as the user named it, for messages."""
+        return self.address or type(self).__name__
 
     @abc.abstractmethod
     def ping(self) -> None:
@@ -240,6 +249,22 @@ class SandboxEngine(abc.ABC):
     @abc.abstractmethod
     def load_image(self, src: Path) -> list[str]:
         """Load an image archive written by `export_image` (by this or another engine); returns its tags."""
+
+    def ship_image(self, ref: str, to: "SandboxEngine") -> None:
+        """Copy the image `ref` from this engine to the engine `to` (an image archive between them)."""
+        import tempfile
+
+        with tempfile.TemporaryDirectory(prefix="agentbench-ship-") as work:
+            self.export_image(ref, Path(work) / "image.tar")
+            to.load_image(Path(work) / "image.tar")
+
+    def answers(self) -> bool:
+        """Whether the engine answers now (a quick check, after an error: is the engine gone?)."""
+        try:
+            self.ping()
+            return True
+        except Exception:  # noqa: BLE001 - any failure means: not answering
+            return False
 
     def image_id(self, ref: str) -> str | None:
         """The image's content-addressed id (`sha256:...`), or None when the engine lacks it."""

@@ -210,9 +210,13 @@ class DockerSandbox(Sandbox):
 class DockerEngine(SandboxEngine):
     """This run's view of one Docker engine; every object it creates carries the run's owner labels."""
 
-    def __init__(self, run_id: str, client: docker.DockerClient | None = None):
+    def __init__(self, run_id: str, client: docker.DockerClient | None = None, address: str | None = None,
+                 home: str | None = None):
         self.run_id = run_id
         self._client = client
+        self.address = address  # a DOCKER_HOST-style URL or a docker context; None: DOCKER_HOST or the default
+        # The engine images are built on and shipped from (sandbox/images.py); None: this one builds its own.
+        self.home = DockerEngine(run_id, address=home) if home and home != address else None
         self._removals: queue.Queue | None = None
         self._disk_note: str | None = None  # why containers get no disk limit here ("": they do)
         self._spare_networks: dict[bool, Future] = {}
@@ -260,10 +264,14 @@ class DockerEngine(SandboxEngine):
     def client(self) -> docker.DockerClient:
         if self._client is None:
             try:
-                self._client = docker.from_env(timeout=120)
+                self._client = client_for(self.address)
             except docker.errors.DockerException as e:
-                raise EngineUnavailable(_unavailable(e)) from None
+                raise EngineUnavailable(_unavailable(e, self.address)) from None
         return self._client
+
+    @property
+    def name(self) -> str:
+        return self.address or os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
 
     def labels(self) -> dict[str, str]:
         return ownership.owner_labels(self.run_id)
@@ -272,7 +280,15 @@ class DockerEngine(SandboxEngine):
         try:
             self.client.ping()
         except (docker.errors.DockerException, OSError) as e:
-            raise EngineUnavailable(_unavailable(e)) from None
+            raise EngineUnavailable(_unavailable(e, self.address)) from None
+
+    def answers(self) -> bool:
+        """Whether the engine answers within seconds (a fresh connection: the run's may wait 120 s)."""
+        try:
+            client_for(self.address, timeout=5).ping()
+            return True
+        except Exception:  # noqa: BLE001 - any failure means: not answering
+            return False
 
     def capacity(self) -> tuple[int, int]:
         info = self.client.info()
@@ -450,6 +466,17 @@ class DockerEngine(SandboxEngine):
         with open(src, "rb") as f:
             return [tag for image in self.client.images.load(f) for tag in image.tags]
 
+    def ship_image(self, ref: str, to: SandboxEngine) -> None:
+        """`docker save` streamed into the other engine's `docker load`: nothing touches the disk here."""
+        if not isinstance(to, DockerEngine):
+            return super().ship_image(ref, to)
+        try:
+            for event in to.client.api.load_image(self.client.api.get_image(ref, chunk_size=1 << 20)):
+                if "error" in event:
+                    raise BuildError(f"shipping {ref} from {self.name} to {to.name}: {event['error']}")
+        except docker.errors.APIError as e:
+            raise BuildError(f"shipping {ref} from {self.name} to {to.name}: {e.explanation or e}") from None
+
     def image_id(self, ref: str) -> str | None:
         try:
             return self.client.images.get(ref).id
@@ -504,7 +531,29 @@ class DockerEngine(SandboxEngine):
         return self._remove(list(self._owned()))
 
 
-def _unavailable(e: Exception) -> str:
+def client_for(address: str | None, timeout: int = 120) -> docker.DockerClient:
+    """A client of the engine at `address`: a DOCKER_HOST-style URL (unix://, tcp:// with TLS from
+    DOCKER_TLS_VERIFY and DOCKER_CERT_PATH as the docker CLI reads them, ssh:// through the system's ssh),
+    a docker context's name, or None for DOCKER_HOST or the default socket."""
+    if address is None:
+        return docker.from_env(timeout=timeout)
+    if "://" in address:
+        return docker.from_env(timeout=timeout, environment={**os.environ, "DOCKER_HOST": address},
+                               use_ssh_client=address.startswith("ssh://"))
+    from docker.context import ContextAPI
+
+    context = ContextAPI.get_context(address)
+    if context is None:
+        raise docker.errors.DockerException(
+            f"no docker context named {address!r} (docker context ls lists them; docker-py reads contexts only "
+            f"where a config.json is, in $DOCKER_CONFIG or ~/.docker: `docker context use default` writes one)")
+    return docker.DockerClient(base_url=context.Host, tls=context.TLSConfig, timeout=timeout,
+                               use_ssh_client=(context.Host or "").startswith("ssh://"))
+
+
+def _unavailable(e: Exception, address: str | None = None) -> str:
+    if address:
+        return f"the Docker engine at {address} does not answer ({e})"
     where = os.environ.get("DOCKER_HOST") or "unix:///var/run/docker.sock"
     return (f"the Docker engine at {where} does not answer ({e}). Start it (as root: "
             f"scripts/docker-up.sh, or `dockerd &`) or point DOCKER_HOST at a running engine.")

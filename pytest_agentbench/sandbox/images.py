@@ -2,7 +2,10 @@
 
 Every image is tagged by a hash of what goes into it (build context, build arguments, the image it
 starts from), so an unchanged rerun builds nothing; a file lock makes concurrent xdist workers build
-each image once while the others wait for it.
+each image once while the others wait for it. In a run over several engines (engines.py) images are
+built on the home engine only and shipped to each other engine that lacks the tag (docker save into
+docker load, no registry), under a lock per image and engine: each engine gets each image once, and
+a rerun ships nothing.
 """
 
 from __future__ import annotations
@@ -83,6 +86,8 @@ def ensure_image(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str]
     tag = recipe.tag()
     if engine.image_exists(tag):
         return tag
+    if engine.home is not None:
+        return ship(engine.home, engine, ensure_image(engine.home, recipe, log), log)
     with build_lock(tag):
         failed = _failure_note(tag, getattr(engine, "run_id", None))
         if failed.is_file():  # shown in full once, where it failed: not again per item and worker
@@ -125,6 +130,17 @@ def staged_context(recipe: ImageRecipe) -> Path:
     return stage
 
 
+def ship(home: SandboxEngine, engine: SandboxEngine, tag: str, log: Callable[[str], None] | None = None) -> str:
+    """The image `tag`, on `engine` from `home` unless it is there already; concurrent workers that
+    need it on the same engine wait for the one shipping it."""
+    with build_lock(f"{tag}\0{engine.name}"):
+        if not engine.image_exists(tag):
+            if log:
+                log(f"shipping {tag} from {home.name} to {engine.name}\n")
+            home.ship_image(tag, engine)
+    return tag
+
+
 def _failure_note(tag: str, run_id: str | None) -> Path:
     """Where a run notes that an image failed to build, beside the image's lock (this run's only: the
     next run tries again)."""
@@ -148,6 +164,8 @@ def ensure_base_image(engine: SandboxEngine, from_image: str | None = None,
     """The base image: FROM `from_image` (a registry image such as python:3.11-slim-bookworm) when
     given, else FROM a Debian root file system built here with debootstrap: of the host's release,
     or of `suite` (an agent that needs a newer Python builds on trixie's)."""
+    if engine.home is not None:  # the home engine builds it; the root file system it holds is not shipped apart
+        return ship(engine.home, engine, ensure_base_image(engine.home, from_image, log, suite), log)
     source = from_image or ensure_rootfs_image(engine, log, suite)
     return ensure_image(engine, ImageRecipe("base", BASE_CONTEXT, {"FROM_IMAGE": source}), log)
 
@@ -229,6 +247,8 @@ def ensure_rootfs_image(engine: SandboxEngine, log: Callable[[str], None] | None
     tag = rootfs_tag(source)
     if engine.image_exists(tag):
         return tag
+    if engine.home is not None:
+        return ship(engine.home, engine, ensure_rootfs_image(engine.home, log, suite), log)
     with build_lock(tag):
         if not engine.image_exists(tag):
             _debootstrap_import(engine, source, tag, log)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
-from ..sandbox.images import ImageRecipe, ensure_image
+from ..sandbox.images import ImageRecipe, ensure_image, ship
 from ..sandbox.untrusted_archive import OutputCapExceeded, OutputCaps, OutputTally
 from .compose import Service, Stack
 
@@ -91,8 +91,11 @@ def service_images(stack: Stack, engine: SandboxEngine, base_image: str) -> dict
             images[name] = ensure_image(engine, recipe)
         elif engine.image_exists(service.image):
             images[name] = service.image
+        elif engine.home is not None and engine.home.image_exists(service.image):  # a run over several engines
+            images[name] = ship(engine.home, engine, service.image)
         else:
-            raise ServiceError(f"{stack.path}: service {name!r}: image {service.image!r} is not on the engine, and "
+            raise ServiceError(f"{stack.path}: service {name!r}: image {service.image!r} is not on the engine "
+                               f"{engine.name}, and "
                                f"no registry is reached: give the service a `build` folder instead")
     return images
 
