@@ -29,12 +29,11 @@ class SecondEngine:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
+        """Start it, or start it again after stop(). Again, without its network store: dockerd 20.10
+        restarting over its store deletes the host's docker0 (the shared engine's default bridge,
+        which its image builds use), and panics over a network it was creating when it stopped."""
+        (self.root / "data" / "network" / "files" / "local-kv.db").unlink(missing_ok=True)
         self._start()
-        if self.proc.poll() is not None and "reservePools" in (self.root / "dockerd.log").read_text():
-            # dockerd 20.10 panics on restart over a network it was creating when it stopped (its
-            # store holds the network's config without its addresses): start again without that store.
-            (self.root / "data" / "network" / "files" / "local-kv.db").unlink(missing_ok=True)
-            self._start()
         if self.proc.poll() is not None:
             raise RuntimeError(f"the second engine did not start: {self.root / 'dockerd.log'}")
 

@@ -30,16 +30,19 @@ ITEMS = 6
 
 
 @pytest.fixture(scope="module")
-def second_engine(request):
+def second_engine():
     if shutil.which("dockerd") is None or os.geteuid() != 0:
         pytest.skip("starting a second Docker engine needs dockerd and root")
     had_docker0 = _has_link("docker0")
     engine = SecondEngine()
-    request.addfinalizer(engine.remove)  # whatever happens: stopped, and its data root gone
-    engine.start()
-    # The shared engine's default bridge, which its image builds use, is still there.
-    assert _has_link("docker0") == had_docker0
-    return engine
+    try:
+        engine.start()
+        yield engine
+    finally:
+        engine.remove()  # whatever happens: stopped, and its data root gone
+    # The shared engine's default bridge, which its image builds use, outlived the second engine's
+    # starts and stops.
+    assert _has_link("docker0") == had_docker0, "the second engine took the host's docker0 away"
 
 
 def _has_link(name: str) -> bool:
