@@ -25,11 +25,14 @@ from markupsafe import Markup
 from ..files import write_text_atomic
 from ..masking import mask
 from .page import detail_html, escape, item_detail, summary_html, _html_table
-from .summary import per_task
+from .summary import NOT_RUN, per_task
 from .tables import COLUMNS, TASK_HEADERS, cells, metric_cell, sort_values, task_rows, task_score
 
 _TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("pytest_agentbench.reporting", "templates"),
                                 autoescape=True, keep_trailing_newline=True)
+
+
+OUTCOMES = ["passed", "failed", "error", "skipped", NOT_RUN]  # what the outcome filter offers
 
 
 def items_folder(page: Path) -> Path:
@@ -57,7 +60,7 @@ def write_group_page(page: Path, title: str, summary: Mapping[str, Any], results
     html = _TEMPLATES.get_template("page.html").render(
         title=title, summary=Markup(summary_html(summary)), count=len(rows), items_dir=folder.name,
         tasks=Markup(_html_table(TASK_HEADERS, task_rows(per_task(items)))),
-        outcomes=sorted({v["outcome"] for v in items}),
+        outcomes=OUTCOMES,
         headers=Markup("".join(f"<span>{escape(h)}</span>" for h in COLUMNS.values())),
         rows=Markup("\n".join(rows)), keys=Markup(_json(keys)))
     write_text_atomic(page, mask(html))
@@ -110,8 +113,9 @@ def _compare_cell(task: Mapping[str, Any] | None, best: bool) -> str:
         f"<br>{escape(task_score(task))} <small>{escape(metric_cell({**task, 'score': task['score']['mean']}))}</small>"
     points = "" if task["points"] is None else f"<br>{task['points']:g}/{task['total']:g} points"
     medals = f"<br>{escape(', '.join(task['medals']))}" if task["medals"] else ""
-    return (f"<span class='{'best' if best else ''}'>{task['passed']}/{task['seeds']} passed"
-            f"{score}{points}{medals}</span>")
+    best_mark = " <em>(best)</em>" if best else ""
+    return (f"<span>{task['passed']}/{task['seeds']} passed<span class='{'best' if best else ''}'>"
+            f"{score}{best_mark}{points}{medals}</span></span>")
 
 
 def _best(by_group: Mapping[int, Mapping[str, Any]]) -> int | None:
