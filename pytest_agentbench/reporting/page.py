@@ -75,8 +75,8 @@ REPORT_CSS = """
 .ab-chart{display:grid;grid-template-columns:max-content 1fr;gap:4px 10px;max-width:720px;font-size:13px}
 .ab-bar{background:#eee;height:16px;position:relative}
 .ab-bar span{display:block;height:100%}
-.ab-bar .score{background:#4a90d9}.ab-bar .medal{background:#d4a017}
-.ab-bar em{position:absolute;left:6px;top:0;font-style:normal;font-size:11px;line-height:16px}
+.ab-bar .score{background:#7fb2e5}.ab-bar .medal{background:#d4a017}
+.ab-bar em{position:absolute;left:6px;top:0;font-style:normal;font-size:11px;line-height:16px;color:#000}
 .ab-detail table{border-collapse:collapse;margin:4px 0}
 .ab-detail th,.ab-detail td{border:1px solid #ccc;padding:2px 6px;font-size:12px}
 .ab-log{max-height:24em;overflow:auto;background:#222;color:#eee;padding:6px;font-size:12px;white-space:pre-wrap}

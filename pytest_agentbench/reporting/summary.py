@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 NOT_RUN = "not run"
+MESSAGE_CHARS = 300  # an item's one-line message in tables; its details have it all
 UNCATEGORIZED = "uncategorized"
 _NAME = re.compile(r"(?P<task>.+?)\[seed(?P<seed>\d+)\]")
 
@@ -289,5 +290,6 @@ def _message(result: Mapping[str, Any]) -> str:
         return ""
     # A traceback's last line says what went wrong; an error's own text (a failed build and its
     # output lines) says it in its first.
-    return (lines[-1] if "Traceback (most recent call last)" in message or lines[0].startswith(("def ", "@"))
-            else lines[0])[:300]
+    line = (lines[-1] if "Traceback (most recent call last)" in message or lines[0].startswith(("def ", "@"))
+            else lines[0])
+    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS].rsplit(" ", 1)[0] + " …"  # whole words

@@ -94,3 +94,10 @@ def test_a_rebuilt_page_drops_the_item_scripts_of_the_page_before(group):  # noq
         (group / f"t_seed{seed}" / "result.json").unlink()
     page = report_files.rebuild(group)
     assert [p.name for p in items_folder(page).iterdir()] == ["0.js"]
+
+
+def test_a_long_message_is_cut_between_words():
+    words = " ".join(f"word{i}" for i in range(100))
+    message = item_view({"outcome": "failed", "phases": {"call": {"outcome": "failed", "message": words}}})["message"]
+    assert len(message) <= 302 and message.endswith(" …") and message[:-2] in words
+    assert words.startswith(message[:-2] + " ")  # a whole word before the cut
