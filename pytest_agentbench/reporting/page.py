@@ -96,8 +96,8 @@ def summary_html(summary: Mapping[str, Any]) -> str:
                     bars.append(f"<div>{escape(label)} ({name})</div><div class='ab-bar' title='{escape(name)}'>"
                                 f"<span class='{css}' style='width:{width:.1f}%'></span><em>{c[key]:.2f}</em></div>")
     return (f"<section class='ab-summary'><style>{REPORT_CSS}</style>"
-            f"<h3>Agents</h3>{_html_table(agent_headers(), agent_rows(summary))}"
-            f"<h3>Per category</h3>{_html_table(category_headers(), category_rows(summary))}"
+            f"<h3>Agents</h3>{html_table(agent_headers(), agent_rows(summary))}"
+            f"<h3>Per category</h3>{html_table(category_headers(), category_rows(summary))}"
             f"<div class='ab-chart'>{''.join(bars)}</div></section>")
 
 
@@ -108,7 +108,7 @@ def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str
     parts += [f"<p class='ab-message'>{escape(detail['message'])}</p>"] if detail.get("message") else []
     parts += [f"<p class='ab-note'>{escape(note)}</p>" for note in detail.get("notes") or []]
     if detail.get("checkpoints"):
-        parts.append(_html_table(["checkpoint", "points", "passed", "message"], [
+        parts.append(html_table(["checkpoint", "points", "passed", "message"], [
             [c["name"] or "", f"{c['points'] or 0:g}/{c['total'] or 0:g}", "yes" if c["passed"] else "no",
              c["message"] or ""] for c in detail["checkpoints"]]))
     if link_base is not None:
@@ -117,9 +117,9 @@ def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str
         parts.append(f"<p>{' · '.join(links)}</p>" if links else "")
     if detail.get("submission"):
         sub = detail["submission"]
-        parts.append(f"<h4>{escape(sub['name'])} (first rows)</h4>" + _html_table(sub["rows"][0], sub["rows"][1:]))
+        parts.append(f"<h4>{escape(sub['name'])} (first rows)</h4>" + html_table(sub["rows"][0], sub["rows"][1:]))
     if detail.get("judge"):
-        parts.append("<h4>LLM judge</h4>" + _html_table(["prompt", "answer", "tokens (in+out)", "cost"], [
+        parts.append("<h4>LLM judge</h4>" + html_table(["prompt", "answer", "tokens (in+out)", "cost"], [
             [j["prompt"], j["answer"], j["tokens"], j["cost"]] for j in detail["judge"]]))
     if detail.get("files"):
         parts.append(files_html(detail["files"]))
@@ -238,7 +238,7 @@ def href(path: str, base: Path) -> str:
     return quote(os.path.relpath(path, base))
 
 
-def _html_table(headers: list[str], rows: list[list[str]]) -> str:
+def html_table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"

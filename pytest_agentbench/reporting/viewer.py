@@ -24,7 +24,7 @@ from markupsafe import Markup
 
 from ..files import write_text_atomic
 from ..masking import mask
-from .page import detail_html, escape, item_detail, summary_html, _html_table
+from .page import detail_html, escape, item_detail, summary_html, html_table
 from .summary import NOT_RUN, per_task
 from .tables import COLUMNS, TASK_HEADERS, cells, metric_cell, sort_values, task_rows, task_score
 
@@ -59,7 +59,7 @@ def write_group_page(page: Path, title: str, summary: Mapping[str, Any], results
         keys.append(sort_values(view))
     html = _TEMPLATES.get_template("page.html").render(
         title=title, summary=Markup(summary_html(summary)), count=len(rows), items_dir=folder.name,
-        tasks=Markup(_html_table(TASK_HEADERS, task_rows(per_task(items)))),
+        tasks=Markup(html_table(TASK_HEADERS, task_rows(per_task(items)))),
         outcomes=OUTCOMES,
         headers=Markup("".join(f"<span>{escape(h)}</span>" for h in COLUMNS.values())),
         rows=Markup("\n".join(rows)), keys=Markup(_json(keys)))

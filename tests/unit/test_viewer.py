@@ -101,3 +101,20 @@ def test_a_long_message_is_cut_between_words():
     message = item_view({"outcome": "failed", "phases": {"call": {"outcome": "failed", "message": words}}})["message"]
     assert len(message) <= 302 and message.endswith(" …") and message[:-2] in words
     assert words.startswith(message[:-2] + " ")  # a whole word before the cut
+
+
+def test_the_transcript_html_escapes_commands_outputs_and_model_turns():
+    markup = "<img src=x onerror=alert(1)>"
+    found = {"steps": [viewer_data._shown(s, 0.0) for s in (
+        {"step": 1, "kind": "exec", "start": 0.0, "end": 1.0, "command": f"echo '{markup}'", "exit_code": 2,
+         "output": markup},
+        {"step": 2, "kind": "model", "start": 0.5, "end": 0.7, "model": markup, "parent": 1,
+         "input": [{"role": "user", "content": markup}], "output": markup,
+         "tool_calls": [{"name": markup, "arguments": markup}]},
+        {"step": 3, "kind": "event", "start": 0.9, "name": "timed_out", "reason": markup})], "more": 2,
+        "unreadable": 0}
+    from pytest_agentbench.reporting.page import transcript_html
+
+    html = transcript_html(found)
+    assert "<img" not in html and html.count("&lt;img src=x onerror=alert(1)&gt;") == 8
+    assert "exit 2" in html and "margin-left:1.2em" in html and "2 more steps in trajectory.jsonl" in html
