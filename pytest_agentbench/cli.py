@@ -14,7 +14,7 @@ from .families.competition.competition import (
 )
 from .families.base import agent_base_image, agent_recipe
 from .grading.result import GraderError
-from .reporting.run_group import report_command
+from .reporting.run_group import compare_command, report_command
 from .registry import RegistryError
 from pytest import UsageError
 
@@ -53,6 +53,13 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("group", type=Path, metavar="GROUP")
     report.add_argument("--html", type=Path, metavar="FILE", help="where to write the page (default: GROUP/report.html)")
     report.set_defaults(func=lambda args: report_command(args.group, args.html))
+
+    compare = sub.add_parser("compare", help="run groups side by side per task (agents, or runs of one agent), "
+                                             "in one static folder")
+    compare.add_argument("groups", type=Path, nargs="+", metavar="GROUP")
+    compare.add_argument("-o", "--output", type=Path, default=Path("reports/compare"), metavar="DIR",
+                         help="where to write index.html and its index_items/ (default: reports/compare)")
+    compare.set_defaults(func=lambda args: compare_command(args.groups, args.output))
 
     prepare = sub.add_parser("prepare", help="prepare competitions' data (cached and checksummed)")
     which = prepare.add_mutually_exclusive_group(required=True)

@@ -29,6 +29,10 @@ class Grade:
     passed: bool  # the family's bar for the item to pass
     summary: str = ""  # one line: why it passed or not
     details: dict[str, Any] = field(default_factory=dict)  # family-specific report (JSON-safe)
+    # What `score` measures, for people comparing scores: a metric's name and its direction (None: the
+    # family's partial credit, higher is better).
+    metric: str | None = None
+    lower_is_better: bool | None = None
 
     @property
     def points(self) -> float:
@@ -41,7 +45,7 @@ class Grade:
     def to_dict(self) -> dict[str, Any]:
         return {"score": self.score, "passed": self.passed, "summary": self.summary, "points": self.points,
                 "total": self.total, "checkpoints": [c.to_dict() for c in self.checkpoints],
-                "details": self.details}
+                "details": self.details, "metric": self.metric, "lower_is_better": self.lower_is_better}
 
 
 class GraderError(Exception):

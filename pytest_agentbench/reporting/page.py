@@ -1,24 +1,21 @@
-"""The group's page (report.html, `agentbench report`: templates/page.html, jinja2) and the HTML pieces
-pytest-html's page shares with it: the summary (tables and a bar chart), and an item's details (message,
-checkpoints, the tail of agent.log, the submission's first rows, the LLM judge's calls)."""
+"""The HTML pieces the run viewer (viewer.py) and pytest-html's page share: the summary (tables and a bar
+chart), and an item's details (score and metric, message, checkpoints, the submission's first rows, the
+LLM judge's calls, the tail of agent.log; in the viewer also the files produced and the transcript)."""
 
 from __future__ import annotations
 
 import csv
 import html
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import jinja2
-from markupsafe import Markup
-
 from ..masking import mask
 from .summary import families, item_view, shared
-from .tables import COLUMNS, agent_headers, agent_rows, category_headers, category_rows, cells
+from .tables import agent_headers, agent_rows, category_headers, category_rows, metric_cell
+from .transcript import produced_files, transcript
 
 
 LOG_TAIL_LINES = 25
@@ -30,17 +27,19 @@ PREVIEW_COLUMNS = 12
 
 
 PREVIEW_CELL = 40
-_TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("pytest_agentbench.reporting", "templates"),
-                                autoescape=True, keep_trailing_newline=True)
 
 
-def item_detail(result: Mapping[str, Any], message: str | None = None) -> dict[str, Any]:
-    """What an item's expanded row shows, read from its folder (JSON-safe: it crosses from xdist workers).
+def item_detail(result: Mapping[str, Any], message: str | None = None, full: bool = False) -> dict[str, Any]:
+    """What an item's expanded row shows, read from its folder (JSON-safe: it crosses from xdist workers);
+    `full` (the run viewer) adds its transcript and the files it produced.
     Masked: it quotes the agent's files (the submission's first rows), which the agent may fill with keys."""
     folder = Path(result["folder"]) if result.get("folder") else None
     checkpoints = ((result.get("grade") or {}).get("checkpoints")) or []
     view = item_view(result)
+    viewer = {"score": score_line(view), "transcript": transcript(folder / "trajectory.jsonl"),
+              "files": produced_files(folder)} if full and folder else {}
     return mask({
+        **viewer,
         "message": view["message"] if message is None else message,
         "notes": [n for n in (view["usage_ignored"], _outputs_note(result.get("outputs"))) if n],
         "checkpoints": [{k: c.get(k) for k in ("name", "points", "total", "passed", "message")} for c in checkpoints],
@@ -78,8 +77,8 @@ REPORT_CSS = """
 .ab-chart{display:grid;grid-template-columns:max-content 1fr;gap:4px 10px;max-width:720px;font-size:13px}
 .ab-bar{background:#eee;height:16px;position:relative}
 .ab-bar span{display:block;height:100%}
-.ab-bar .score{background:#4a90d9}.ab-bar .medal{background:#d4a017}
-.ab-bar em{position:absolute;left:6px;top:0;font-style:normal;font-size:11px;line-height:16px}
+.ab-bar .score{background:#7fb2e5}.ab-bar .medal{background:#d4a017}
+.ab-bar em{position:absolute;left:6px;top:0;font-style:normal;font-size:11px;line-height:16px;color:#000}
 .ab-detail table{border-collapse:collapse;margin:4px 0}
 .ab-detail th,.ab-detail td{border:1px solid #ccc;padding:2px 6px;font-size:12px}
 .ab-log{max-height:24em;overflow:auto;background:#222;color:#eee;padding:6px;font-size:12px;white-space:pre-wrap;display:flex;flex-direction:column-reverse}
@@ -99,18 +98,19 @@ def summary_html(summary: Mapping[str, Any]) -> str:
                     bars.append(f"<div>{escape(label)} ({name})</div><div class='ab-bar' title='{escape(name)}'>"
                                 f"<span class='{css}' style='width:{width:.1f}%'></span><em>{c[key]:.2f}</em></div>")
     return (f"<section class='ab-summary'><style>{REPORT_CSS}</style>"
-            f"<h3>Agents</h3>{_html_table(agent_headers(), agent_rows(summary))}"
-            f"<h3>Per category</h3>{_html_table(category_headers(), category_rows(summary))}"
+            f"<h3>Agents</h3>{html_table(agent_headers(), agent_rows(summary))}"
+            f"<h3>Per category</h3>{html_table(category_headers(), category_rows(summary))}"
             f"<div class='ab-chart'>{''.join(bars)}</div></section>")
 
 
 def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str:
     """An item's expanded row: its message, checkpoints, the tail of agent.log, the submission's first
     rows; with `link_base` (the page's folder), links to agent.log and trajectory.jsonl too."""
-    parts = [f"<p class='ab-message'>{escape(detail['message'])}</p>"] if detail.get("message") else []
+    parts = [f"<p class='ab-score'>{escape(detail['score'])}</p>"] if detail.get("score") else []
+    parts += [f"<p class='ab-message'>{escape(detail['message'])}</p>"] if detail.get("message") else []
     parts += [f"<p class='ab-note'>{escape(note)}</p>" for note in detail.get("notes") or []]
     if detail.get("checkpoints"):
-        parts.append(_html_table(["checkpoint", "points", "passed", "message"], [
+        parts.append(html_table(["checkpoint", "points", "passed", "message"], [
             [c["name"] or "", f"{c['points'] or 0:g}/{c['total'] or 0:g}", "yes" if c["passed"] else "no",
              c["message"] or ""] for c in detail["checkpoints"]]))
     if link_base is not None:
@@ -119,13 +119,87 @@ def detail_html(detail: Mapping[str, Any], link_base: Path | None = None) -> str
         parts.append(f"<p>{' · '.join(links)}</p>" if links else "")
     if detail.get("submission"):
         sub = detail["submission"]
-        parts.append(f"<h4>{escape(sub['name'])} (first rows)</h4>" + _html_table(sub["rows"][0], sub["rows"][1:]))
+        parts.append(f"<h4>{escape(sub['name'])} (first rows)</h4>" + html_table(sub["rows"][0], sub["rows"][1:]))
     if detail.get("judge"):
-        parts.append("<h4>LLM judge</h4>" + _html_table(["prompt", "answer", "tokens (in+out)", "cost"], [
+        parts.append("<h4>LLM judge</h4>" + html_table(["prompt", "answer", "tokens (in+out)", "cost"], [
             [j["prompt"], j["answer"], j["tokens"], j["cost"]] for j in detail["judge"]]))
-    if detail.get("log_tail"):
+    if detail.get("files"):
+        parts.append(files_html(detail["files"]))
+    if (detail.get("transcript") or {}).get("steps"):
+        parts.append(transcript_html(detail["transcript"]))
+    elif detail.get("log_tail"):  # no transcript: what the agent printed
         parts.append(f"<h4>agent.log (last lines)</h4><pre class='ab-log'><span>{escape(detail['log_tail'])}</span></pre>")
     return "<div class='ab-detail'>" + "".join(parts) + "</div>"
+
+
+def score_line(view: Mapping[str, Any]) -> str:
+    """The score with what it measures: "score 0.0523: multi-class-log-loss, lower is better"."""
+    if view["score"] is None:
+        return ""
+    points = f" ({view['points']:g}/{view['total']:g} points)" if view["total"] else ""
+    return f"score {view['score']:.6g}{points}: {metric_cell(view, words=True)}"
+
+
+def transcript_html(found: Mapping[str, Any]) -> str:
+    """The transcript: one block per step, nested under the step that started it, each with its time
+    since the start, its duration, and what it ran and printed (or what the model was told and said)."""
+    depth: dict[Any, int] = {}
+    blocks = []
+    for step in found["steps"]:
+        depth[step["step"]] = level = depth.get(step["parent"], -1) + 1 if step["parent"] is not None else 0
+        when = "" if step["t"] is None else f"+{step['t']:.2f} s"
+        took = "" if step["duration"] is None else f"{step['duration']:.2f} s"
+        head = [f"<span class='ab-n'>#{escape(step['step'])}</span>", f"<span class='ab-t'>{when}</span>"]
+        body = []
+        if step["kind"] == "exec":
+            ended = "still running" if step["exit_code"] is None else f"exit {step['exit_code']}"
+            ended += ", timed out" if step["timed_out"] else ""
+            head += [f"<code class='ab-cmd'>$ {escape(step['command'])}</code>",
+                     f"<span class='ab-exit{'' if step['exit_code'] == 0 else ' bad'}'>{escape(ended)}</span>"]
+            body.append(_pre(step["output"], "output"))
+        elif step["kind"] == "model":
+            tokens = "" if step["tokens"] is None else f", {step['tokens']:,} tokens"
+            head.append(f"<span class='ab-model'>model {escape(step['model'])}{escape(tokens)}"
+                        f"{escape(', error ' + step['error']) if step['error'] else ''}</span>")
+            if step["input"]:
+                body.append("<details><summary>new input ({})</summary>{}</details>".format(
+                    len(step["input"]), "".join(_pre(m["content"], m["role"]) for m in step["input"])))
+            body.append(_pre(step["output"], "said"))
+            body += [_pre(c["arguments"], f"tool call {c['name']}") for c in step["tool_calls"]]
+        elif step["kind"] == "message":
+            head.append(f"<span class='ab-model'>{escape(step['role'])}</span>")
+            body.append(_pre(step["content"], ""))
+        else:
+            head.append(f"<span class='ab-event'>{escape(step['kind'])} {escape(step['name'])}"
+                        f"{escape(': ' + step['reason']) if step['reason'] else ''}</span>")
+        head.append(f"<span class='ab-took'>{took}</span>")
+        blocks.append(f"<div class='ab-step {escape(step['kind'])}' style='margin-left:{min(level, 8) * 1.2}em'>"
+                      f"<div class='ab-head'>{' '.join(head)}</div>{''.join(body)}</div>")
+    notes = [f"{found['more']:,} more steps in trajectory.jsonl" if found["more"] else "",
+             f"{found['unreadable']} unreadable lines" if found["unreadable"] else ""]
+    note = "".join(f"<p class='ab-note'>{n}</p>" for n in notes if n)
+    return (f"<h4>Transcript ({len(found['steps'])} steps)</h4><div class='ab-transcript'>"
+            + ("".join(blocks) or "<p>no steps recorded</p>") + note + "</div>")
+
+
+def files_html(found: Mapping[str, Any]) -> str:
+    """The files the item produced: path and size; the first small text files shown (not linked: a
+    page the agent wrote must not open from the report)."""
+    rows = []
+    for f in found["files"]:
+        shown = (f"<details><summary>{escape(f['path'])}</summary>{_pre(f['text'], '')}</details>"
+                 if f["text"] is not None else escape(f["path"]))
+        rows.append(f"<tr><td>{shown}</td><td>{f['bytes']:,} B</td></tr>")
+    more = f"<p class='ab-note'>{found['more']:,} more files</p>" if found["more"] else ""
+    return (f"<h4>Files produced ({len(found['files']) + found['more']})</h4>"
+            f"<table class='ab-files'><tbody>{''.join(rows)}</tbody></table>{more}") if rows else ""
+
+
+def _pre(text: str, label: str) -> str:
+    if not text:
+        return ""
+    label = f"<span class='ab-label'>{escape(label)}</span>" if label else ""
+    return f"{label}<pre class='ab-out'>{escape(text)}</pre>"
 
 
 def _tail(path: Path) -> str | None:
@@ -166,7 +240,7 @@ def href(path: str, base: Path) -> str:
     return quote(os.path.relpath(path, base))
 
 
-def _html_table(headers: list[str], rows: list[list[str]]) -> str:
+def html_table(headers: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
@@ -175,22 +249,3 @@ def _html_table(headers: list[str], rows: list[list[str]]) -> str:
 def escape(value: Any) -> str:
     """Text for HTML: agents and graders write messages, logs and CSVs with markup in them."""
     return html.escape(str(value), quote=True)
-
-
-def report_page(title: str, summary: Mapping[str, Any], results: list[dict], items: list[dict], base: Path) -> str:
-    """The standalone page: the summary, then one row per item (`items`: summary.views(), so crashed and
-    never-run ones too); a row opens to its details. Self-contained: no external script, style or font."""
-    by_item = {(r.get("agent"), r.get("nodeid")): r for r in results}
-    rows, details = [], []
-    for index, view in enumerate(items):
-        result = by_item.get((view["agent"], view["nodeid"]), {"nodeid": view["nodeid"]})
-        details.append(detail_html(item_detail(result, view["message"]), base))
-        outcome = "crashed" if view["crashed"] else view["outcome"]
-        row_cells = "".join(f"<span>{escape(v)}</span>" for v in cells(view).values())
-        rows.append(f"<div class='row item {view['outcome'].replace(' ', '')}' role='row' data-index='{index}'>"
-                    f"<span class='result'>{escape(outcome)}</span><span>{escape(view['nodeid'])}</span>{row_cells}"
-                    f"<span>{escape(view['message'])}</span></div>")
-    return _TEMPLATES.get_template("page.html").render(
-        title=title, summary=Markup(summary_html(summary)), count=len(rows),
-        headers=Markup("".join(f"<span>{escape(h)}</span>" for h in COLUMNS.values())),
-        rows=Markup("\n".join(rows)), details=Markup(json.dumps(details).replace("</", "<\\/")))

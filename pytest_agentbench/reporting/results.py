@@ -25,6 +25,10 @@ METADATA_FILE = "metadata.json"
 COLLECTED_FILE = "collected.json"  # written by report_files as soon as the items are collected
 
 
+# What the harness writes in an item's folder; the rest came out of the agent's container (its outputs).
+HARNESS_FILES = frozenset({RESULT_FILE, "agent.log", "trajectory.jsonl", "llm", "grader", "grader.log",
+                           "instructions.txt"})
+
 GROUP_MARK = "_run-group_"  # in every run group's folder name, as MLE-bench names them
 
 

@@ -20,9 +20,9 @@ from pathlib import Path
 from typing import Any
 
 from . import results as run_results
-from ..files import write_json_atomic, write_text_atomic
+from ..files import write_json_atomic
 from .summary import shared, summarize_views, views
-from .page import report_page
+from .viewer import write_comparison, write_group_page
 from .terminal import text_lines
 
 
@@ -65,7 +65,7 @@ def write_run_files(group: Path, collected: Iterable[str] = (), agent: str | Non
     group = Path(group)
     results, items, summary = group_summary(group, collected, agent)
     _write_derived(group, results, items, summary)
-    write_text_atomic(group / REPORT_FILE, report_page(group.name, summary, results, items, group))
+    write_group_page(group / REPORT_FILE, group.name, summary, results, items)
     return summary
 
 
@@ -74,21 +74,34 @@ def rebuild(group: Path, html_path: Path | None = None) -> Path:
     group = Path(group)
     results, items, summary = group_summary(group)
     _write_derived(group, results, items, summary)
-    html_path = Path(html_path or group / REPORT_FILE)
-    write_text_atomic(html_path, report_page(group.name, summary, results, items, html_path.parent))
-    return html_path
+    return write_group_page(Path(html_path or group / REPORT_FILE), group.name, summary, results, items)
 
 
 def report_command(group: Path, html: Path | None = None) -> int:
     """`agentbench report GROUP [--html FILE]`: rebuild the group's reports, print the summary."""
     group = Path(group)
-    if not any(group.glob(f"*/{run_results.RESULT_FILE}")) and not (group / COLLECTED_FILE).is_file():
-        print(f"agentbench report: {group} is not a run group (no */{run_results.RESULT_FILE})", file=sys.stderr)
+    if not _is_group(group, "report"):
         return 2
     page = rebuild(group, html)
     print("\n".join(text_lines(json.loads((group / SUMMARY_FILE).read_text(encoding="utf-8")))))
     print(f"report: {page}")
     return 0
+
+
+def compare_command(groups: list[Path], out: Path) -> int:
+    """`agentbench compare GROUP GROUP... [-o DIR]`: the groups side by side per task, in DIR/index.html."""
+    if not all(_is_group(Path(group), "compare") for group in groups):
+        return 2
+    page = write_comparison(out, [(Path(g).name, *group_summary(Path(g))[:2]) for g in groups])
+    print(f"comparison: {page}")
+    return 0
+
+
+def _is_group(group: Path, command: str) -> bool:
+    if any(group.glob(f"*/{run_results.RESULT_FILE}")) or (group / COLLECTED_FILE).is_file():
+        return True
+    print(f"agentbench {command}: {group} is not a run group (no */{run_results.RESULT_FILE})", file=sys.stderr)
+    return False
 
 
 # --- renderers ----------------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 NOT_RUN = "not run"
+MESSAGE_CHARS = 300  # an item's one-line message in tables; its details have it all
 UNCATEGORIZED = "uncategorized"
 _NAME = re.compile(r"(?P<task>.+?)\[seed(?P<seed>\d+)\]")
 
@@ -61,6 +62,10 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "crashed": bool(result.get("crashed")),
         "timed_out": bool(result.get("timed_out")),
         "score": _number(grade.get("score")),
+        # What the score measures: a metric and its direction (results before the grade said so: the
+        # family's report may know the direction; no direction is partial credit, higher is better).
+        "metric": grade.get("metric"),
+        "lower_is_better": bool(grade.get("lower_is_better", details.get("is_lower_better"))),
         "points": _number(grade.get("points")),
         "total": _number(grade.get("total")),
         "checkpoints_passed": sum(bool(c.get("passed")) for c in checkpoints),
@@ -117,6 +122,25 @@ def summarize_views(items: Iterable[dict[str, Any]]) -> dict[str, Any]:
         by_agent[item["agent"] or ""].append(item)
     return {"items": sum(map(len, by_agent.values())),
             "agents": [_agent_summary(name or None, items) for name, items in sorted(by_agent.items())]}
+
+
+def per_task(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Per agent and task, over its seeds: how many passed, the mean score and its SEM (the score's
+    metric and direction with it: a competition's own metric is not averaged across tasks, but across
+    one task's seeds it is), and the mean points."""
+    rows = []
+    for (agent, task), group in sorted(_group(items, lambda i: (i["agent"] or "", i["task_id"] or "")).items()):
+        scores = [i["score"] for i in group if i["score"] is not None]
+        points = [i["points"] for i in group if i["total"]]
+        first = next((i for i in group if i["score"] is not None), group[0])
+        rows.append({"agent": agent or None, "task_id": task, "kind": group[0]["kind"], "seeds": len(group),
+                     "passed": sum(i["passed"] for i in group), "scored": len(scores),
+                     "score": mean_and_sem(scores), "metric": first["metric"],
+                     "lower_is_better": first["lower_is_better"],
+                     "points": round6(statistics.fmean(points)) if points else None,
+                     "total": max((i["total"] for i in group if i["total"]), default=None),
+                     "medals": sorted(i["medal"] for i in group if i.get("medal") not in (None, "none"))})
+    return rows
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -266,5 +290,6 @@ def _message(result: Mapping[str, Any]) -> str:
         return ""
     # A traceback's last line says what went wrong; an error's own text (a failed build and its
     # output lines) says it in its first.
-    return (lines[-1] if "Traceback (most recent call last)" in message or lines[0].startswith(("def ", "@"))
-            else lines[0])[:300]
+    line = (lines[-1] if "Traceback (most recent call last)" in message or lines[0].startswith(("def ", "@"))
+            else lines[0])
+    return line if len(line) <= MESSAGE_CHARS else line[:MESSAGE_CHARS].rsplit(" ", 1)[0] + " …"  # whole words

@@ -18,6 +18,7 @@ def cells(view: Mapping[str, Any]) -> dict[str, str]:
         "agent": view["agent"] or "",
         "seed": "" if view["seed"] is None else str(view["seed"]),
         "score": "" if view["score"] is None else f"{view['score']:.4g}",
+        "metric": metric_cell(view),
         "medal": medal_or_points,
         "checkpoints": f"{view['checkpoints_passed']}/{view['checkpoints_total']}" if view["checkpoints_total"] else "",
         "agent_time": _duration(view["duration"]),
@@ -25,6 +26,17 @@ def cells(view: Mapping[str, Any]) -> dict[str, str]:
                                                                                           "output_tokens"),
         "cost": "" if view["cost_usd"] is None else f"${view['cost_usd']:.4f}" + _by_agent(view, "cost_usd"),
     }
+
+
+def metric_cell(view: Mapping[str, Any], words: bool = False) -> str:
+    """What an item's score measures: "multi-class-log-loss ↓" (with `words`: ", lower is better")."""
+    if view["score"] is None:
+        return ""
+    name = view.get("metric") or ("metric" if view.get("lower_is_better") else "partial credit")
+    lower = view.get("lower_is_better")
+    if words:
+        return f"{name}, {'lower' if lower else 'higher'} is better"
+    return f"{name} {'↓' if lower else '↑'}"
 
 
 def _by_agent(view: Mapping[str, Any], *keys: str) -> str:
@@ -42,8 +54,37 @@ def _usage_cell(shown: str, usage: Mapping[str, Any], ignored: bool = False) -> 
     return shown + marks
 
 
-COLUMNS = {"task": "Task", "agent": "Agent", "seed": "Seed", "score": "Score", "medal": "Medal / points",
+COLUMNS = {"task": "Task", "agent": "Agent", "seed": "Seed", "score": "Score", "metric": "Metric",
+           "medal": "Medal / points",
            "checkpoints": "Checkpoints", "agent_time": "Agent time", "tokens": "Tokens", "cost": "Cost"}
+
+
+def sort_values(view: Mapping[str, Any]) -> list[Any]:
+    """An item's values to sort its row by, one per column of the page (result, test, COLUMNS, message):
+    numbers where the cell shows one, so 10 sorts after 9."""
+    tokens = [view[k] for k in ("input_tokens", "output_tokens") if view[k] is not None]
+    return [view["outcome"], view["nodeid"] or "", view["task_id"] or "", view["agent"] or "", view["seed"],
+            view["score"], metric_cell(view), view.get("medal") or view["points"], view["checkpoints_passed"]
+            if view["checkpoints_total"] else None, view["duration"], sum(tokens) if tokens else None,
+            view["cost_usd"], view["message"]]
+
+
+TASK_HEADERS = ["agent", "task", "seeds", "passed", "mean score ± SEM", "metric", "mean points", "medals"]
+
+
+def task_rows(tasks: list[Mapping[str, Any]]) -> list[list[str]]:
+    """summary.per_task() as cells: each task's figures across its seeds."""
+    return [[t["agent"] or "-", t["task_id"], str(t["seeds"]), f"{t['passed']}/{t['seeds']}", task_score(t),
+             metric_cell({"score": t["score"]["mean"], **t}), "" if t["points"] is None else
+             f"{t['points']:g}/{t['total']:g}", ", ".join(t["medals"])] for t in tasks]
+
+
+def task_score(task: Mapping[str, Any]) -> str:
+    if task["score"]["mean"] is None:
+        return "-"
+    sem = "" if task["score"]["sem"] is None else f" ± {task['score']['sem']:.4g}"
+    return f"{task['score']['mean']:.4g}{sem}" + (f" ({task['scored']} of {task['seeds']} scored)"
+                                                  if task["scored"] < task["seeds"] else "")
 
 
 def agent_headers() -> list[str]:

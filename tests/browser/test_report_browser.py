@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from playwright.sync_api import expect
 
 from support import AGENTS, TASK_SPECS
 
@@ -55,9 +56,9 @@ def test_both_reports_show_every_row_the_summary_and_an_opened_row(page, run):
     assert rows.count() == 2 and all(rows.nth(i).is_visible() for i in range(2))
     assert page.locator(".ab-summary").is_visible()
     rows.first.click()
-    detail = page.locator("#items .detail")
-    assert detail.is_visible() and "every word reversed" in detail.inner_text()
-    assert "submission.csv (first rows)" in detail.inner_text()
+    detail = page.locator("#items .detail")  # its details load from report_items/: wait for them
+    expect(detail).to_contain_text("every word reversed")
+    expect(detail).to_contain_text("submission.csv (first rows)")
     page.fill("#filter", "seed1")
     assert [rows.nth(i).is_visible() for i in range(2)] == [False, True]
     assert page.outside_requests == []  # both work offline

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .competition import LEADERBOARD_FILE, CompetitionConfig, CompetitionError, load_leaderboard
+from .competition import LEADERBOARD_FILE, CompetitionConfig, CompetitionError, load_config, load_leaderboard
 from .medals import LeaderboardOrderError, infer_is_lower_better, medal_thresholds
 from .competition import grade_submission, prepare_competition, score_submission
 from . import reporting, submission_format
@@ -125,7 +125,9 @@ class CompetitionFamily(Family):
         except CompetitionError as e:
             raise GraderError(str(e)) from e
         report["submission_path"] = str(submission)
-        return to_grade(report, problems, ctx.options.get("pass_on", "any-medal"))
+        grade = to_grade(report, problems, ctx.options.get("pass_on", "any-medal"))
+        grade.metric = load_config(ctx.spec.folder).grader.name
+        return grade
 
 
 def to_grade(report: dict, problems: list[str], pass_on: str) -> Grade:
@@ -147,5 +149,6 @@ def to_grade(report: dict, problems: list[str], pass_on: str) -> Grade:
     bar = PASS_BARS[pass_on]
     passed = any(report[f] for f in bar) if isinstance(bar, tuple) else bool(report[bar])
     return Grade(checkpoints, score=score, passed=passed,
-                 summary=f"score {score}, {medal or 'no medal'} (pass on {pass_on})", details=report)
+                 summary=f"score {score}, {medal or 'no medal'} (pass on {pass_on})", details=report,
+                 lower_is_better=report["is_lower_better"])
 
