@@ -24,8 +24,8 @@ from .agents import Agent, AgentSourceMissing
 from .briefing import agent_briefing
 from .collect import RESULT_KEY, SEED_KEY, SPEC_KEY
 from .gateway.fixtures import usage_of as gateway_usage
-from .families.base import (AGENT_USER, SERVICES_DIR, CopyIn, TaskContext, agent_base_image, agent_recipe,
-                            base_image_of, container_limits_of, unique_name)
+from .families.base import (SERVICES_DIR, CopyIn, TaskContext, agent_base_image, agent_recipe, base_image_of,
+                            container_limits_of, unique_name)
 from .grading.result import Checkpoint, Grade
 from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
@@ -238,9 +238,15 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
     sandbox_engine.discard(sandbox)
 
 
+def agent_user_of(task_context: TaskContext) -> str:
+    """The user the agent runs as: the task's `agent_user`, else its family's."""
+    return task_context.spec.agent_user or families.get(task_context.spec.kind).agent_user
+
+
 @pytest.fixture
 def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbench_run: RunState) -> AgentRun:
-    """Runs the agent's start script as its non-root user; at the time limit the container is killed.
+    """Runs the agent's start script as the task's agent user (its family's, or its task.yaml's
+    `agent_user`); at the time limit the container is killed.
     With --regrade, the saved run instead: no agent runs."""
     if agentbench_run.mode == "regrade":
         saved = request.node.stash[RESULT_KEY]["agent_run"]
@@ -268,7 +274,7 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
 
         if progress is not None:
             progress.enter(AGENT_RUNNING)
-        result = run_recorded(sandbox, agent.command(), user=AGENT_USER, env=env, workdir="/home",
+        result = run_recorded(sandbox, agent.command(), user=agent_user_of(task_context), env=env, workdir="/home",
                               kill_sandbox_after=limit, on_output=output,
                               record_programs=agentbench_run.options.get("record_commands", True),
                               model_steps=llm.model_steps if llm else list)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pydantic
 import yaml
@@ -54,6 +54,8 @@ class GenericFields(StrictModel):
     max_output_bytes: ByteSize | None = Field(default=None, gt=0, description="cap on the outputs' bytes")
     max_output_files: int | None = Field(default=None, gt=0, description="cap on the outputs' entries")
     grader_time_limit: int = Field(default=600, gt=0, description="seconds a host-side grader may run")
+    agent_user: Literal["root", "nonroot"] | None = Field(
+        default=None, description="the user the agent runs as; default: its kind's (root for workplace tasks)")
 
 
 @dataclass(frozen=True)
@@ -72,6 +74,7 @@ class TaskSpec:
     grader_time_limit: int = 600
     max_output_bytes: int | None = None  # None: the run's cap (--max-output-bytes or the default)
     max_output_files: int | None = None
+    agent_user: str | None = None  # None: the family's (Family.agent_user)
     services: Any = None  # the compose.yaml beside the spec (services.compose.Stack), whatever the kind
 
     @property
@@ -170,7 +173,7 @@ def spec_from_mapping(path: Path, data: Any, text: str = "") -> TaskSpec:
                     markers=tuple(generic.markers),
                     time_limit=generic.time_limit, details=details,
                     max_output_bytes=generic.max_output_bytes, max_output_files=generic.max_output_files,
-                    grader_time_limit=generic.grader_time_limit,
+                    grader_time_limit=generic.grader_time_limit, agent_user=generic.agent_user,
                     services=load_stack(compose) if compose.is_file() else None)
 
 

@@ -139,6 +139,9 @@ class Family:
     fields: ClassVar[type[BaseModel]]  # the kind's own spec fields; spec.load_spec validates through it
     # False: grading needs none of the item's containers or its network, so they go before it starts.
     grading_uses_task_network: ClassVar[bool] = False
+    # The user the agent runs as, as the benchmark runs it (MLE-bench: non-root; a task.yaml's
+    # `agent_user` overrides it per task).
+    agent_user: ClassVar[str] = AGENT_USER
 
     # --- the run: options -----------------------------------------------------------------------------
 

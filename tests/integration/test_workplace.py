@@ -247,13 +247,17 @@ def grade_checkpoints(trajectory=""):
 
 def test_a_tac_folder_with_a_dockerfile_runs_on_the_image_it_builds(pytester, project):
     """TAC's folders carry a Dockerfile FROM the benchmark's task base image, with steps of their own:
-    it is built FROM our base image instead, the agent's image on top; the evaluator stays out."""
+    it is built FROM our base image instead, the agent's image on top; the evaluator stays out, and only
+    what the Dockerfile puts in the image reaches the agent (no README.md, Makefile or data file beside
+    task.md lands in /workspace)."""
     task = project / "task_specs" / "tac" / "sde-read-the-ticket"
     task.mkdir(parents=True)
     (task / "task.md").write_text("Copy the ticket number in /opt/company/ticket.txt to /workspace/answer.txt.\n")
     (task / "evaluator.py").write_text(TICKET_EVALUATOR)
     (task / "dependencies.yml").write_text("[]\n")
     (task / "notes.txt").write_text("the ticket is in /opt/company\n")
+    (task / "README.md").write_text("Expected result: TICKET-4521\n")  # TAC's READMEs can give the answer
+    (task / "Makefile").write_text("solve:\n\techo TICKET-4521\n")
     (task / "Dockerfile").write_text("FROM ghcr.io/theagentcompany/task-base-image:1.0.0\n"
                                      "RUN mkdir -p /opt/company && echo TICKET-4521 > /opt/company/ticket.txt\n"
                                      "COPY notes.txt /opt/company/notes.txt\n")
@@ -262,7 +266,9 @@ def test_a_tac_folder_with_a_dockerfile_runs_on_the_image_it_builds(pytester, pr
     (knows / "config.yaml").write_text("knows:\n  start: start.sh\n")
     shutil.copy(AGENTS / "nop" / "Dockerfile", knows / "Dockerfile")
     (knows / "start.sh").write_text("cat /opt/company/notes.txt\ncp /opt/company/ticket.txt /workspace/answer.txt\n"
-                                    "find / -xdev -name evaluator.py 2>/dev/null | sed 's/^/FOUND /'\n")
+                                    "find / -xdev -name evaluator.py 2>/dev/null | sed 's/^/FOUND /'\n"
+                                    "find /workspace /instruction /home \\( -name README.md -o -name Makefile "
+                                    "-o -name notes.txt \\) 2>/dev/null | sed 's/^/FOUND /'\n")
 
     solved = pytester.runpytest_subprocess("task_specs/tac", "--agent=knows", "-p", "no:cacheprovider")
     solved.assert_outcomes(passed=1)
@@ -315,3 +321,19 @@ def test_printing_what_a_checkpoint_looks_for_earns_nothing(pytester, project):
         first = saved[task]["grade"]["checkpoints"][0]
         assert first["points"] == 0 and "no program the agent ran" in first["message"], (task, first)
         assert saved[task]["grade"]["points"] == 0, (task, saved[task]["grade"])
+
+
+def test_the_agent_runs_as_root_on_workplace_tasks_unless_the_task_says_otherwise(pytester, project):
+    """TheAgentCompany runs its agent as root (its install tasks are done with apt-get); a task.yaml's
+    `agent_user` overrides the family's user for that task only."""
+    add_agent(project, "whoami", 'echo "agent user: $(id -un)"\n')
+    task = "hr-leave-balances"
+    spec = project / "task_specs" / "company" / task / "task.yaml"
+    pytester.runpytest_subprocess(f"task_specs/company/{task}", "--agent=whoami", "-p", "no:cacheprovider")
+    logs = list(project.glob(f"runs/*/{task}*/agent.log"))
+    assert "agent user: root" in logs[0].read_text()
+    shutil.rmtree(project / "runs")
+    spec.write_text(spec.read_text() + "agent_user: nonroot\n")
+    pytester.runpytest_subprocess(f"task_specs/company/{task}", "--agent=whoami", "-p", "no:cacheprovider")
+    logs = list(project.glob(f"runs/*/{task}*/agent.log"))
+    assert "agent user: nonroot" in logs[0].read_text()

@@ -53,6 +53,7 @@ def test_a_difficulty_outside_the_vocabulary_names_the_field_and_the_words(tmp_p
     (GOOD.replace("id: hello", "id: 'has space'"), "id", "pattern"),
     (GOOD.replace("dest: /home/data", "dest: home/data"), "files.0.dest", "pattern"),
     (GOOD + "kind: nonsense\n", "kind", "unknown kind 'nonsense'"),
+    (GOOD + "agent_user: admin\n", "agent_user", "'root' or 'nonroot'"),
 ])
 def test_a_broken_field_is_named_with_what_was_expected(tmp_path, text, field, expected):
     path = write(tmp_path, text)
@@ -85,3 +86,19 @@ def test_split_files_take_one_id_a_line_with_comments(tmp_path):
     split = tmp_path / "lite.txt"
     split.write_text("# the lite split\nalpha\n\n beta  # trailing comment\n")
     assert load_split(split) == {"alpha", "beta"}
+
+
+def test_the_agent_s_user_is_the_task_s_else_its_kind_s(tmp_path):
+    """MLE-bench runs its agent as a non-root user, TheAgentCompany as root; a task may say otherwise."""
+    from pytest_agentbench import families
+    from pytest_agentbench.families.base import TaskContext
+    from pytest_agentbench.fixtures import agent_user_of
+
+    def user(text: str) -> str:
+        return agent_user_of(TaskContext(spec=load_spec(write(tmp_path, text)), agent=None, item_dir=tmp_path,
+                                         engine=None))
+
+    assert user(GOOD) == "nonroot"
+    assert user(GOOD + "agent_user: root\n") == "root"
+    assert families.get("workplace").agent_user == "root"
+    assert families.get("competition").agent_user == families.get("mlebench").agent_user == "nonroot"

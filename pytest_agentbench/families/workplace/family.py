@@ -66,6 +66,7 @@ class WorkplaceFields(StrictModel):
 
 class WorkplaceFamily(Family):
     name = "workplace"
+    agent_user = "root"  # TheAgentCompany's contract: its install tasks are done with apt-get
     fields = WorkplaceFields
 
     def claims(self, path: Path) -> bool:
@@ -105,11 +106,16 @@ class WorkplaceFamily(Family):
         workspace = folder / "workspace"
         if workspace.is_dir():
             files.append(CopyIn(workspace, "/workspace", uid=AGENT_UID))
-        else:  # a TAC folder keeps its data files beside task.md: gather them into one workspace
+        else:
             staged = ctx.item_dir / ".workspace-in"
             shutil.rmtree(staged, ignore_errors=True)
             staged.mkdir(parents=True)
-            copy_folder(folder, staged, leave_out=RESERVED, dot_files=False)
+            # A TAC folder with a Dockerfile gets in /workspace only what that Dockerfile COPYs there (the
+            # empty folder merges with the image's): README.md and Makefile beside task.md can hold the
+            # answers (ds-sql-exercise's README gives the expected result). Without one, the data files
+            # beside task.md are gathered into one workspace.
+            if not (folder / "Dockerfile").is_file():
+                copy_folder(folder, staged, leave_out=RESERVED, dot_files=False)
             files.append(CopyIn(staged, "/workspace", uid=AGENT_UID))
         return files
 
