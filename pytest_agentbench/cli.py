@@ -16,6 +16,7 @@ from .families.base import agent_base_image, agent_recipe
 from .grading.result import GraderError
 from .reporting.run_group import compare_command, report_command
 from .registry import RegistryError
+from .scaffold import KINDS, ScaffoldError, new_task
 from pytest import UsageError
 
 from .engines import from_options
@@ -83,13 +84,27 @@ def main(argv: list[str] | None = None) -> int:
     _competition_options(sample)
     sample.set_defaults(func=_grade_sample)
 
+    new = sub.add_parser("new", help="write a new task folder that collects and whose oracle passes, to fill in")
+    new.add_argument("kind", choices=sorted(KINDS), help="competition (MLE-bench's format) or workplace "
+                                                         "(TheAgentCompany's)")
+    new.add_argument("task_id", metavar="ID", help="the task's id, also its folder's name")
+    new.add_argument("--dir", type=Path, default=None, metavar="DIR",
+                     help="where to put it (default: " + ", ".join(f"{v} for a {k}" for k, v in KINDS.items()) + ")")
+    new.set_defaults(func=_new)
+
     args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (EngineUnavailable, BuildError, AgentError, CompetitionError, GraderError, RegistryError,
-            UnknownEngine) as e:
+            UnknownEngine, ScaffoldError) as e:
         print(f"agentbench {args.command}: {e}", file=sys.stderr)
         return 2
+
+
+def _new(args) -> int:
+    folder = new_task(args.kind, args.task_id, args.dir)
+    print(f"{folder}: written. Try it: pytest {folder} --agent=oracle")
+    return 0
 
 
 def _competition_options(parser: argparse.ArgumentParser) -> None:
