@@ -10,7 +10,13 @@ variants trained on fewer rows or features or on noisy labels), fitted on the pu
 test split, and scored by the competition's own grade.py against the prepared answers, through the same
 `score_submission` the harness uses. The spread stands in for a Kaggle field of weak to strong teams.
 
-A new competition needs one line in SPECS: the train column to predict and what a submission holds.
+Any competition works without editing this file: the train column to predict is the one test.csv lacks, a
+submission holds probabilities when the sample has a column per class, else values (a float target with many
+distinct values) or labels; the direction comes from an existing leaderboard, or from --lower-is-better /
+--higher-is-better. SPECS pins these for the bundled competitions. A competition without a leaderboard yet is
+given a placeholder while its board is made (the loader insists on one), removed if that fails.
+
+    python scripts/make_leaderboards.py my-competition --higher-is-better --root task_specs/mle
 """
 
 from __future__ import annotations
@@ -47,8 +53,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pytest_agentbench.families.competition.competition import (  # noqa: E402
-    DEFAULT_COMPETITIONS_ROOT, grade_submission, load_config, prepare_competition, score_submission,
+    DEFAULT_COMPETITIONS_ROOT, LEADERBOARD_FILE, grade_submission, load_config, load_leaderboard,
+    prepare_competition, score_submission,
 )
+from pytest_agentbench.families.competition.medals import infer_is_lower_better  # noqa: E402
 
 DEBIAN_PYTHON = "/usr/bin/python3"  # the agent image's interpreter, with Debian's scikit-learn, if installed here
 SEED = 0
@@ -71,6 +79,34 @@ SPECS = {
     "seattle-weather": Spec("weather", "label", False),
     "wine-alcohol": Spec("alcohol", "value", True),
 }
+
+
+def infer_spec(comp_dir: Path, data_dir: Path, lower_is_better: bool | None) -> Spec:
+    """What SPECS would say of a competition, read from its prepared files (see the module's doc)."""
+    config = load_config(comp_dir)
+    public, _ = prepare_competition(comp_dir, data_dir)
+    train, test = pd.read_csv(public / "train.csv"), pd.read_csv(public / "test.csv")
+    sample = pd.read_csv(public / "sample_submission.csv")
+    targets = [c for c in train.columns if c not in test.columns]
+    if len(targets) != 1:
+        raise SystemExit(f"{comp_dir.name}: train.csv has {targets or 'no'} columns test.csv lacks; "
+                         f"one is the target: add a SPECS entry")
+    target = targets[0]
+    if len(sample.columns.drop(config.id_column)) > 1:
+        output = "proba"
+    elif pd.api.types.is_float_dtype(train[target]) and train[target].nunique() > 20:
+        output = "value"
+    else:
+        output = "label"
+    if lower_is_better is None:
+        board = comp_dir / LEADERBOARD_FILE
+        if not board.is_file() or board.read_text().startswith(PLACEHOLDER):
+            raise SystemExit(f"{comp_dir.name}: is a lower score better? Say --lower-is-better or --higher-is-better")
+        lower_is_better = infer_is_lower_better(load_leaderboard(comp_dir))
+    return Spec(target, output, lower_is_better)
+
+
+PLACEHOLDER = "teamName,score\nplaceholder-while-making-the-board,"
 
 
 @dataclass(frozen=True)
@@ -261,29 +297,41 @@ def has_debian_sklearn() -> bool:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("ids", nargs="*", help="competition ids (default: all with a SPECS entry)")
+    parser.add_argument("ids", nargs="*", help="competition ids (default: every one under --root)")
     parser.add_argument("--root", type=Path, default=ROOT / DEFAULT_COMPETITIONS_ROOT)
     parser.add_argument("--data-dir", type=Path, help="prepared data (default: a temporary folder)")
     parser.add_argument("--check", action="store_true", help="rewrite no leaderboard; only rank oracle and sample")
+    sides = parser.add_mutually_exclusive_group()
+    sides.add_argument("--lower-is-better", dest="direction", action="store_const", const="lower",
+                       help="for a competition without SPECS entry or leaderboard: its metric's direction")
+    sides.add_argument("--higher-is-better", dest="direction", action="store_const", const="higher")
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")  # convergence and deprecation chatter of the deliberately weak entries
     threadpool_limits(1)  # small data: more threads only add contention, worst on a busy machine
 
-    unknown = sorted(set(args.ids or []) - set(SPECS))
-    missing = sorted(p.name for p in args.root.iterdir() if (p / "task.yaml").is_file() and p.name not in SPECS)
-    if unknown or (missing and not args.ids):
-        raise SystemExit(f"no SPECS entry for {unknown or missing}: add one to {Path(__file__).name}")
+    ids = args.ids or sorted(p.name for p in args.root.iterdir() if (p / "task.yaml").is_file())
+    direction = {"lower": True, "higher": False}.get(args.direction)
     pythons = [sys.executable] + ([DEBIAN_PYTHON] if has_debian_sklearn() else [])
     data_dir = args.data_dir or Path(tempfile.mkdtemp(prefix="leaderboards-"))
     try:
-        for competition_id in args.ids or sorted(SPECS):
+        for competition_id in ids:
             comp_dir = args.root / competition_id
             started = time.monotonic()
             if args.check:
                 print(competition_id)
             else:
-                board = make_leaderboard(comp_dir, data_dir, SPECS[competition_id])
-                board.to_csv(comp_dir / "leaderboard.csv", index=False)
+                board_file = comp_dir / LEADERBOARD_FILE
+                placeholder = not board_file.is_file()
+                if placeholder:
+                    board_file.write_text(PLACEHOLDER + "0\n")
+                try:
+                    spec = SPECS.get(competition_id) or infer_spec(comp_dir, data_dir, direction)
+                    board = make_leaderboard(comp_dir, data_dir, spec)
+                except BaseException:
+                    if placeholder:
+                        board_file.unlink()
+                    raise
+                board.to_csv(board_file, index=False)
                 print(f"{competition_id}: {len(board)} rows, best {board.score.iloc[0]}, worst {board.score.iloc[-1]} "
                       f"({time.monotonic() - started:.0f} s)")
             public, _ = prepare_competition(comp_dir, data_dir)
