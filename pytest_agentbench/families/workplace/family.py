@@ -40,6 +40,7 @@ from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
+from .points import points_mismatch
 from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
                    base_image_of, container_limits_of, unique_name)
@@ -92,6 +93,9 @@ class WorkplaceFamily(Family):
         if not evaluator_of(folder).is_file():
             raise SpecError(spec_path, f"a workplace task needs an evaluator: {folder / 'evaluator.py'} "
                                        f"(or utils/evaluator.py) defining grade_checkpoints(trajectory)")
+        mismatch = points_mismatch(folder / "checkpoints.md", evaluator_of(folder))
+        if mismatch:
+            raise SpecError(spec_path, mismatch)
 
     def prepare(self, ctx: TaskContext) -> None:
         services = dependencies(ctx.spec.folder)
