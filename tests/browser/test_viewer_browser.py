@@ -93,7 +93,8 @@ def test_a_group_page_shows_transcripts_checkpoints_files_scores_and_means(page,
     # Checkpoints with the evaluator's reasons.
     expect(detail.locator("table").first).to_contain_text("/workspace/leave_balances.csv does not exist")
     expect(detail.locator(".ab-cmd").first).to_contain_text("bash /home/agent/start.sh")
-    expect(detail.locator(".ab-transcript .ab-out").first).to_contain_text("running as root: False")
+    # What the agent printed (the dummy says who it runs as: root, on a workplace task, as in TheAgentCompany).
+    expect(detail.locator(".ab-transcript .ab-out").first).to_contain_text("running as root: True")
 
 
 def test_rows_sort_by_a_column_and_filter_by_outcome(page, runs):
