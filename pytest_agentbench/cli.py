@@ -8,7 +8,10 @@ import os
 import sys
 from pathlib import Path
 
+from pytest import UsageError
+
 from .agents import AgentError, get_agent
+from .engines import from_options
 from .families.competition.competition import (
     DEFAULT_COMPETITIONS_ROOT, CompetitionError, competition_dir, grade_jsonl, grade_sample, prepare_competition,
 )
@@ -16,12 +19,9 @@ from .families.base import agent_base_image, agent_recipe
 from .grading.result import GraderError
 from .reporting.run_group import compare_command, report_command
 from .registry import RegistryError
-from .scaffold import KINDS, ScaffoldError, new_task
-from pytest import UsageError
-
-from .engines import from_options
 from .sandbox import BuildError, EngineUnavailable, SandboxEngine, engine_at, get_engine
 from .sandbox.images import PREFIX, ensure_base_image, ensure_image
+from .scaffold import KINDS, ScaffoldError, new_task
 from .spec import load_split
 
 
