@@ -21,6 +21,8 @@ What tasks need beyond Compose lives under `x-agentbench` (the specification's e
                                         the evaluator (services/<name>/log.txt) and kept in the run group
     x-agentbench:
       agent_env: {GIT_URL: http://...}  the agent's environment: where the services are, its credentials
+      coworkers: {chat: chat}           colleagues played by a model in that chat service, as
+                                        scenarios.json (TheAgentCompany's format) defines them
 
 Compose interpolates `${VAR}` from the host's environment; a task must not depend on the host it runs
 on, so a `$` that is not written `$$` (a literal dollar) is an error.
@@ -37,13 +39,15 @@ from typing import Any
 import yaml
 
 from ..spec import SpecError, yaml_error
+from .coworkers import SCENARIOS_FILE, Coworkers, load_scenarios
 
 COMPOSE_FILE = "compose.yaml"
 SERVICE_KEYS = {"build", "image", "environment", "command", "healthcheck", "depends_on", "networks", "volumes",
                 "tmpfs", "user", "working_dir", "x-agentbench"}
 TOP_KEYS = {"services", "volumes", "networks", "name", "version", "x-agentbench"}
 EXTENSION_KEYS = {"files", "init", "collect"}
-TOP_EXTENSION_KEYS = {"agent_env"}
+TOP_EXTENSION_KEYS = {"agent_env", "coworkers"}
+COWORKER_KEYS = {"chat", "scenarios"}
 HEALTH_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
 CONDITIONS = {"service_started", "service_healthy"}
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
@@ -99,6 +103,7 @@ class Stack:
     services: dict[str, Service]
     volumes: list[str]
     agent_env: dict[str, str]
+    coworkers: Coworkers | None = None  # colleagues played by a model, in the chat service (coworkers.py)
 
     def start_order(self) -> list[list[str]]:
         """The services in waves: each wave depends only on services of earlier waves."""
@@ -227,7 +232,8 @@ class _Reader:
         extension = self.mapping(data.get("x-agentbench"), "x-agentbench")
         self.keys(extension, TOP_EXTENSION_KEYS, "x-agentbench", "x-agentbench")
         stack = Stack(self.path, services, sorted(map(str, volumes)),
-                      self.key_values(extension.get("agent_env") or {}, "x-agentbench", "agent_env"))
+                      self.key_values(extension.get("agent_env") or {}, "x-agentbench", "agent_env"),
+                      self.coworkers(extension.get("coworkers"), services, "x-agentbench", "coworkers"))
         self._check_acyclic(stack)
         return stack
 
@@ -240,6 +246,20 @@ class _Reader:
                 raise self.error(f"depends_on makes a cycle among {', '.join(stuck)}", "services", stuck[0],
                                  "depends_on")
             placed |= wave
+
+    def coworkers(self, value, services: dict[str, Service], *where: str) -> Coworkers | None:
+        """Colleagues in a chat service: `{chat: SERVICE, scenarios: FILE}` (TheAgentCompany's
+        scenarios.json beside the compose file by default)."""
+        if value is None:
+            return None
+        value = self.mapping(value, *where)
+        self.keys(value, COWORKER_KEYS, "coworkers", *where)
+        chat = self.string(value.get("chat", "chat"), *where, "chat")
+        if chat not in services:
+            raise self.error(f"the coworkers' chat service {chat!r} is not a service of this file", *where, "chat")
+        scenarios = (self.path.parent / self.string(value.get("scenarios", SCENARIOS_FILE), *where,
+                                                    "scenarios")).resolve()
+        return Coworkers(chat=chat, people=load_scenarios(scenarios), scenarios=scenarios)
 
     def service(self, name: str, data, volumes: set[str], networks: set[str]) -> Service:
         where = ("services", name)

@@ -20,6 +20,10 @@ from ..sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from ..sandbox.images import ImageRecipe, ensure_image, ship
 from ..sandbox.untrusted_archive import OutputCapExceeded, OutputCaps, OutputTally
 from .compose import Service, Stack
+from .coworkers import CoworkerModel, CoworkerRoom, write_record
+
+COWORKERS_FILE = "coworkers.json"  # in the item's services folder: the coworkers' conversations
+DEFAULT_CHAT_DOMAIN = "the-agent-company.com"  # the chat image's, unless CHAT_DOMAIN says
 
 LOG_TAIL_LINES = 40
 INIT_TIME_LIMIT = 300  # seconds for each x-agentbench init command
@@ -39,6 +43,14 @@ class RunningStack:
     sandboxes: dict[str, Sandbox] = field(default_factory=dict)
     volumes: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)  # service -> seconds until ready
+    coworkers: CoworkerRoom | None = None
+
+    def stop_coworkers(self, dest: Path) -> dict | None:
+        """The agent has stopped: so do the coworkers; their conversations go to dest/coworkers.json.
+        What the item's result says of them (None: the stack has none)."""
+        if self.coworkers is None:
+            return None
+        return write_record(self.coworkers, dest / COWORKERS_FILE)
 
     def collect(self, dest: Path) -> dict:
         """Run every service's x-agentbench `collect` commands (the agent has stopped) and bring their
@@ -74,6 +86,8 @@ class RunningStack:
 
     def remove(self) -> None:
         """Containers first, then their volumes (the engine may do both in the background, in order)."""
+        if self.coworkers is not None:
+            self.coworkers.stop()
         for sandbox in self.sandboxes.values():
             self.engine.discard(sandbox)
         for volume in self.volumes:
@@ -101,9 +115,10 @@ def service_images(stack: Stack, engine: SandboxEngine, base_image: str) -> dict
 
 
 def start_stack(stack: Stack, engine: SandboxEngine, *, network: str, prefix: str, base_image: str,
-                limits: ContainerConfig) -> RunningStack:
+                limits: ContainerConfig, coworker_model: CoworkerModel | None = None) -> RunningStack:
     """Start every service of `stack` on `network` in depends_on order, wait until each is healthy,
-    run the init commands; on any failure remove what was started and raise ServiceError."""
+    run the init commands, seat the coworkers (played by `coworker_model`) in their chat; on any
+    failure remove what was started and raise ServiceError."""
     images = service_images(stack, engine, base_image)
     running = RunningStack(stack, engine)
     started = time.monotonic()
@@ -125,6 +140,8 @@ def start_stack(stack: Stack, engine: SandboxEngine, *, network: str, prefix: st
         for wave in stack.start_order():
             for name in wave:
                 _init(stack, stack.services[name], running.sandboxes[name])
+        if stack.coworkers is not None:
+            running.coworkers = _seat_coworkers(stack, running, coworker_model)
         running.timings["ready"] = round(time.monotonic() - started, 3)
     except BaseException:
         running.remove()
@@ -183,6 +200,19 @@ def _init(stack: Stack, service: Service, sandbox: Sandbox) -> None:
             why = "timed out" if done.timed_out else f"exited with status {done.exit_code}"
             raise ServiceError(f"{stack.path}: service {service.name!r}: init command {command!r} {why}:\n"
                                f"{done.output[-2000:]}")
+
+
+def _seat_coworkers(stack: Stack, running: RunningStack, played_by: CoworkerModel | None) -> CoworkerRoom:
+    chat = stack.services[stack.coworkers.chat]
+    room = CoworkerRoom(stack.coworkers, running.sandboxes[chat.name],
+                        chat.environment.get("CHAT_DOMAIN") or DEFAULT_CHAT_DOMAIN,
+                        played_by or CoworkerModel(None, None, "no model was given to play them"))
+    running.coworkers = room  # stopped with the stack even if it does not start
+    try:
+        room.start()
+    except RuntimeError as e:
+        raise ServiceError(f"{stack.path}: {e}") from None
+    return room
 
 
 def crashed(running: RunningStack) -> dict[str, dict]:
