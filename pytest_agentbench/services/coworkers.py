@@ -37,6 +37,7 @@ MAX_REPLIES = 20  # per conversation, as TheAgentCompany's NPC episodes end afte
 READY_TIMEOUT = 60  # seconds for the bridge to make the accounts
 ANSWER_TIMEOUT = 120  # seconds for one model answer
 STOP_GRACE = 30  # seconds an answer under way may still take once the agent has stopped
+FLUSH_TIMEOUT = 10  # seconds for the bridge's last look at the archive
 TEMPERATURE = 0.7  # TheAgentCompany's NPCs'
 
 
@@ -130,8 +131,8 @@ def environment_played(item_dir: Path, run_options: dict) -> CoworkerModel:
     model, missing = environment_model(item_dir, "coworkers", run_options)
     if model is None:
         return CoworkerModel(None, None, f"the environment LLM is not configured: {', '.join(missing)} "
-                                         f"{'is' if len(missing) == 1 else 'are'} not set (LITELLM_MODEL, "
-                                         f"LITELLM_BASE_URL and LITELLM_API_KEY, as for the judge)")
+                                         f"{'is' if len(missing) == 1 else 'are'} not set (TheAgentCompany's "
+                                         f"environment LLM, as for the judge)")
     return CoworkerModel(model, os.environ["LITELLM_MODEL"])
 
 
@@ -156,6 +157,7 @@ class CoworkerRoom:
         self.errors: list[str] = []
         self._send = None
         self._ready = threading.Event()
+        self._flushed = threading.Event()
         self._inbox: queue.Queue = queue.Queue()
         self._lock = threading.Lock()
         self._stopped = False
@@ -198,6 +200,8 @@ class CoworkerRoom:
             return
         if frame.get("ready"):
             self._ready.set()
+        elif frame.get("flushed"):
+            self._flushed.set()
         elif isinstance(frame.get("message"), dict):
             self._inbox.put(frame["message"])
         elif "failed" in frame:
@@ -276,10 +280,17 @@ class CoworkerRoom:
     # --- the end --------------------------------------------------------------------------------------
 
     def stop(self) -> None:
-        """The agent has stopped: an answer under way may finish (STOP_GRACE), then the bridge ends."""
+        """The agent has stopped: no answer starts any more (one under way may finish, STOP_GRACE), the
+        messages the agent sent last are recorded all the same, then the bridge ends."""
         if self._stopped:
             return
         self._stopped = True
+        if self._send is not None and self._bridge.is_alive():
+            try:
+                self._send(b'{"flush": true}\n')
+                self._flushed.wait(FLUSH_TIMEOUT)
+            except OSError:
+                pass  # the chat service is gone already
         self._inbox.put(None)
         if self._responder.is_alive():
             self._responder.join(STOP_GRACE)
@@ -287,7 +298,7 @@ class CoworkerRoom:
             try:
                 self._send(b'{"stop": true}\n')
             except OSError:
-                pass  # the chat service is gone already
+                pass
             self._bridge.join(10)
 
     def record(self) -> dict:

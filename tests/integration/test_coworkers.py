@@ -148,3 +148,46 @@ def test_the_agent_cannot_read_a_coworkers_instructions_nor_use_its_model(pytest
     said = json.loads((item / "services" / "coworkers.json").read_text())
     assert [m["body"] for m in said["conversations"][0]["messages"]][-1] == "It listens on 8443."
     assert run.ret in (0, 1), run.stdout.str()[-3000:]
+
+
+# Solves sde-coworker-staging-port with what Zhang Wei says, and nothing else: the port it pushes is
+# the number in his answer.
+LISTENER = r"""set -eu
+curl -fsS -u "$CHAT_USER:$CHAT_PASSWORD" -H 'Content-Type: application/json' \
+     -d '{"kind":"message","type":"chat","to":"zhang_wei@the-agent-company.com","body":"Hi Zhang, which port does the staging API listen on?"}' \
+     "$CHAT_URL"
+port=""
+for i in $(seq 120); do
+  port=$(curl -fsS -u "$CHAT_USER:$CHAT_PASSWORD" -H 'Content-Type: application/json' -H 'Accept: application/json' \
+              -d '{"kind":"iq","type":"set","archive":{}}' "$CHAT_URL" \
+         | python3 -c 'import json, re, sys
+said = [m for m in re.findall(r"\{[^{}]*\}", sys.stdin.read()) if "zhang_wei@" in m.split("\"to\"")[0]]
+print(next(iter(re.findall(r"\b(\d{4})\b", " ".join(said))), ""))')
+  [ -n "$port" ] && break
+  sleep 0.5
+done
+cd /tmp && git clone -q "$GIT_URL" deploy && cd deploy
+sed -i "s/^API_PORT=$/API_PORT=$port/" config/staging.env
+git -c user.name=agent -c user.email=agent@x commit -qam "staging port from Zhang Wei"
+git push -q origin main
+"""
+
+
+@pytest.mark.parametrize("answer, points", [("Staging is on 8443.", 3), ("Staging is on 9090.", 1)])
+def test_a_bundled_task_is_solved_with_what_the_coworker_says(pytester, base_image_tag, monkeypatch, judge_env,
+                                                              fake_llm, answer, points):
+    """sde-coworker-staging-port, its coworker's answer scripted: an agent that acts on the answer
+    gets full marks when Zhang Wei says the right port, and loses the config's points when the
+    (scripted) coworker says another one."""
+    monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")
+    fake_llm.set_rules([(r"(?i)port", answer)], default="I don't know.")
+    shutil.copytree(TASK_SPECS / "company", pytester.path / "task_specs" / "company")
+    shutil.copytree(AGENTS, pytester.path / "agents")
+    add_agent(pytester.path, "listener", LISTENER)
+    run = pytester.runpytest_subprocess("task_specs/company/sde-coworker-staging-port", "--agent=listener",
+                                        "-p", "no:cacheprovider")
+    item = item_dir(pytester.path)
+    result = json.loads((item / "result.json").read_text())
+    assert result["grade"]["points"] == points, run.stdout.str()[-3000:]
+    [talk] = json.loads((item / "services" / "coworkers.json").read_text())["conversations"]
+    assert talk["messages"][-1]["body"] == answer and result["services"]["coworkers"]["usage"]["calls"] == 1
