@@ -210,7 +210,8 @@ def task_services(request: pytest.FixtureRequest, task_context: TaskContext, tas
                 task_context.engine.discard(service)
             raise
         task_context.services = stack
-        request.node.stash[RESULT_KEY]["services"] = {"ready_seconds": stack.timings}
+        request.node.stash[RESULT_KEY]["services"] = {"ready_seconds": stack.timings,
+                                                      "lifetime": task_context.spec.services.lifetime}
     yield services + (list(stack.sandboxes.values()) if stack else [])
     for service in services:
         task_context.engine.discard(service)

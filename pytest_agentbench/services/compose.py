@@ -23,6 +23,8 @@ What tasks need beyond Compose lives under `x-agentbench` (the specification's e
       agent_env: {GIT_URL: http://...}  the agent's environment: where the services are, its credentials
       coworkers: {chat: chat}           colleagues played by a model in that chat service, as
                                         scenarios.json (TheAgentCompany's format) defines them
+      lifetime: worker                  initialised once per xdist worker, every item restarted from
+                                        that state (default: item, a fresh stack per item)
 
 Compose interpolates `${VAR}` from the host's environment; a task must not depend on the host it runs
 on, so a `$` that is not written `$$` (a literal dollar) is an error.
@@ -32,7 +34,7 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +48,8 @@ SERVICE_KEYS = {"build", "image", "environment", "command", "healthcheck", "depe
                 "tmpfs", "user", "working_dir", "x-agentbench"}
 TOP_KEYS = {"services", "volumes", "networks", "name", "version", "x-agentbench"}
 EXTENSION_KEYS = {"files", "init", "collect"}
-TOP_EXTENSION_KEYS = {"agent_env", "coworkers"}
+TOP_EXTENSION_KEYS = {"agent_env", "coworkers", "lifetime"}
+LIFETIMES = ("item", "worker")
 COWORKER_KEYS = {"chat", "scenarios"}
 HEALTH_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
 CONDITIONS = {"service_started", "service_healthy"}
@@ -104,6 +107,7 @@ class Stack:
     volumes: list[str]
     agent_env: dict[str, str]
     coworkers: Coworkers | None = None  # colleagues played by a model, in the chat service (coworkers.py)
+    lifetime: str = "item"  # "worker": initialised once per worker, each item restarted from that state
 
     def start_order(self) -> list[list[str]]:
         """The services in waves: each wave depends only on services of earlier waves."""
@@ -235,7 +239,18 @@ class _Reader:
                       self.key_values(extension.get("agent_env") or {}, "x-agentbench", "agent_env"),
                       self.coworkers(extension.get("coworkers"), services, "x-agentbench", "coworkers"))
         self._check_acyclic(stack)
-        return stack
+        lifetime = self.string(extension.get("lifetime", "item"), "x-agentbench", "lifetime")
+        if lifetime not in LIFETIMES:
+            raise self.error(f"expected one of {', '.join(LIFETIMES)}, got {lifetime!r}", "x-agentbench", "lifetime")
+        if lifetime == "worker":
+            # A worker's stack is kept as its containers' file systems (stack.py): a volume lives in its
+            # one service's, so two services cannot share one.
+            for volume in stack.volumes:
+                users = sorted(n for n, s in services.items() if volume in s.volumes)
+                if len(users) > 1:
+                    raise self.error(f"volume {volume!r} is shared by {', '.join(users)}: with lifetime worker "
+                                     f"each volume belongs to one service", "x-agentbench", "lifetime")
+        return replace(stack, lifetime=lifetime)
 
     def _check_acyclic(self, stack: Stack) -> None:
         placed: set[str] = set()

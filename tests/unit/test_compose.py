@@ -141,3 +141,27 @@ def test_a_bad_coworker_declaration_names_its_file_and_key(tmp_path, coworkers, 
         x-agentbench: {{coworkers: {coworkers}}}
         """)
     assert expected in message, message
+
+
+def test_a_worker_lifetime_is_read_and_checked(tmp_path):
+    stack = load_stack(compose(tmp_path, """
+        services:
+          db: {image: db, volumes: ["data:/data"]}
+        volumes: {data: }
+        x-agentbench: {lifetime: worker}
+        """))
+    assert stack.lifetime == "worker"
+    assert load_stack(compose(tmp_path, "services:\n  db: {image: db}\n")).lifetime == "item"
+    assert "expected one of item, worker, got 'session'" in error_of(tmp_path, """
+        services:
+          db: {image: db}
+        x-agentbench: {lifetime: session}
+        """)
+    # The worker's stack is kept as each container's file system: a volume cannot be shared.
+    assert "volume 'data' is shared by a, b" in error_of(tmp_path, """
+        services:
+          a: {image: a, volumes: ["data:/data"]}
+          b: {image: b, volumes: ["data:/data"]}
+        volumes: {data: }
+        x-agentbench: {lifetime: worker}
+        """)
