@@ -189,7 +189,7 @@ class CoworkerRoom:
     def _connected(self, send) -> None:
         self._send = send
         # Fresh passwords per item, made here and given on the bridge's input: no file, no environment.
-        users = {c.username: secrets.token_urlsafe(24) for c in self.coworkers.people}
+        users = {c.username: secrets.token_hex(24) for c in self.coworkers.people}
         send(json.dumps({"users": users}).encode() + b"\n")
 
     def _on_line(self, line: bytes) -> None:
