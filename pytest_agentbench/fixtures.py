@@ -14,6 +14,7 @@ import contextlib
 import re
 import sys
 import time
+import warnings
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from .sandbox.head_tail import HeadTail
 from .sandbox.images import ensure_base_image, ensure_image
 from .sandbox.recording import recorder_file, run_recorded
 from .sandbox.untrusted_archive import OutputCapExceeded, OutputTally
+from .services.coworkers import environment_played
 from .services.stack import ServiceError, crashed, start_stack
 from .spec import TaskSpec
 from .trajectory import TrajectoryRecorder
@@ -194,16 +196,22 @@ def task_services(request: pytest.FixtureRequest, task_context: TaskContext, tas
     services = families.get(task_context.spec.kind).start_services(task_context)
     stack = None
     if task_context.spec.services is not None:
+        played_by = None
+        if task_context.spec.services.coworkers is not None:
+            played_by = environment_played(task_context.item_dir, task_context.options)
+            if played_by.not_answering:
+                warnings.warn(f"{task_context.spec.id}: the coworkers will not answer: {played_by.not_answering}")
         try:
             stack = start_stack(task_context.spec.services, task_context.engine, network=task_network,
                                 prefix=unique_name("svc", task_context), base_image=base_image_of(task_context),
-                                limits=container_limits_of(task_context))
+                                limits=container_limits_of(task_context), coworker_model=played_by)
         except BaseException:
             for service in services:
                 task_context.engine.discard(service)
             raise
         task_context.services = stack
-        request.node.stash[RESULT_KEY]["services"] = {"ready_seconds": stack.timings}
+        request.node.stash[RESULT_KEY]["services"] = {"ready_seconds": stack.timings,
+                                                      "lifetime": task_context.spec.services.lifetime}
     yield services + (list(stack.sandboxes.values()) if stack else [])
     for service in services:
         task_context.engine.discard(service)
@@ -310,6 +318,9 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
         stack = task_context.services
         if stack is not None:  # what the services hold now the agent has stopped, for the evaluator
+            coworkers = stack.stop_coworkers(task_context.item_dir / SERVICES_DIR)
+            if coworkers is not None:  # their conversations, and their model's cost: apart from the agent's
+                result["services"]["coworkers"] = coworkers
             result["services"].update(read=stack.collect(task_context.item_dir / SERVICES_DIR), crashed=crashed(stack))
         # Grading works from the copied outputs: a slow grader must not hold the item's containers
         # (removal is idempotent; the fixtures' own teardown finds them gone).

@@ -10,6 +10,7 @@ The graders that ask run in the item's thread: their calls go to the process's l
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -19,6 +20,9 @@ from .meter import Meter
 from .provider import LiteLLMProvider
 from .recorder import CALLS_FILE
 from .replay import Replay
+
+# TheAgentCompany's settings of its environment LLM, which plays its judge and its coworkers.
+ENVIRONMENT_LLM = ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL")
 
 
 class HarnessModel:
@@ -39,3 +43,14 @@ class HarnessModel:
         GatewayError with the reason."""
         response, call = asyncio.run_coroutine_threadsafe(self.item.ask("chat", body), model_loop()).result(timeout)
         return response, call.cost_usd
+
+
+def environment_model(item_dir: Path, role: str, run_options: Mapping[str, Any]) -> tuple[HarnessModel | None, list[str]]:
+    """The environment LLM (LITELLM_*) for one item's harness role, and the settings missing when it
+    cannot be asked (under --llm-replay only the model's name is needed: answers come from the recording)."""
+    replaying = bool((run_options.get("llm") or {}).get("replay"))
+    missing = [n for n in (("LITELLM_MODEL",) if replaying else ENVIRONMENT_LLM) if not os.environ.get(n)]
+    if missing:
+        return None, missing
+    return HarnessModel(item_dir, role, run_options, None if replaying else {
+        "api_base": os.environ["LITELLM_BASE_URL"], "api_key": os.environ["LITELLM_API_KEY"]}), []

@@ -47,6 +47,8 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
     usage = result.get("usage") or {}
     judge = details.get("judge_usage") or {}  # the environment LLM's grading of this item
     llm = result.get("llm") or {}  # the agent's model calls through the gateway
+    # The model that played the item's coworkers (services/coworkers.py): the environment's cost, as the judge's.
+    coworkers = ((result.get("services") or {}).get("coworkers") or {}).get("usage") or {}
     task_id, seed = task_and_seed(result.get("nodeid", ""))
     outcome = result.get("outcome") or NOT_RUN
     return {
@@ -82,6 +84,10 @@ def item_view(result: Mapping[str, Any]) -> dict[str, Any]:
         "judge_calls": _number(judge.get("calls")),
         "judge_tokens": _total([_number(judge.get("input_tokens")), _number(judge.get("output_tokens"))]),
         "judge_cost_usd": _number(judge.get("cost_usd")),
+        "coworker_calls": _number(coworkers.get("calls")),
+        "coworker_tokens": _total([_number(coworkers.get("prompt_tokens")),
+                                   _number(coworkers.get("completion_tokens"))]),
+        "coworker_cost_usd": _number(coworkers.get("cost_usd")),
         "folder": result.get("folder"),
         "message": _message(result),
         # Asked of every family: a grader of any kind may report in a family's terms (MLE-bench's medals).
@@ -208,6 +214,7 @@ def _agent_summary(agent: str | None, items: list[dict]) -> dict[str, Any]:
                   "reported_by_agent": sum(i["usage_source"] == "agent" and not i["usage_ignored"] for i in items),
                   "ignored": sum(bool(i["usage_ignored"]) for i in items)},
         "judge_usage": {key: _total(i[f"judge_{key}"] for i in items) for key in ("calls", "tokens", "cost_usd")},
+        "coworker_usage": {key: _total(i[f"coworker_{key}"] for i in items) for key in ("calls", "tokens", "cost_usd")},
         "categories": [_category_summary(name, group) for name, group in
                        sorted(_group(items, lambda i: i["category"]).items())],
     }

@@ -90,7 +90,7 @@ def task_score(task: Mapping[str, Any]) -> str:
 def agent_headers() -> list[str]:
     return ["agent", "items", "passed", "failed", "errors", "timeouts", "crashed", "not run", "score ± SEM",
             *(header for columns, _ in shared("agent_columns") for header, _ in columns), "pass@k", "tokens", "cost",
-            "judge cost"]
+            "judge cost", "coworker cost"]
 
 
 def category_headers() -> list[str]:
@@ -108,12 +108,13 @@ def agent_rows(summary: Mapping[str, Any]) -> list[list[str]]:
                      stat(a["score"]), *(cell(a) for cell in added), _pass_at_k(a["pass_at_k"]),
                      _usage_cell(_tokens(usage["input_tokens"], usage["output_tokens"], "-"), usage, ignored=True),
                      _usage_cell("-" if usage["cost_usd"] is None else f"${usage['cost_usd']:.2f}", usage),
-                     _judge_cost(a.get("judge_usage") or {})])
+                     _judge_cost(a.get("judge_usage") or {}), _judge_cost(a.get("coworker_usage") or {})])
     return rows
 
 
 def _judge_cost(judge: Mapping[str, Any]) -> str:
-    # Cents matter here: one judged checkpoint costs a fraction of one.
+    """The environment LLM's cost in one role (the judge's, the coworkers'), apart from the agent's.
+    Cents matter here: one judged checkpoint or one coworker's answer costs a fraction of one."""
     if not judge.get("calls"):
         return "-"
     cost = "cost unknown" if judge.get("cost_usd") is None else f"${judge['cost_usd']:.4f}"

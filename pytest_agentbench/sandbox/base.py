@@ -164,6 +164,12 @@ class Sandbox(abc.ABC):
         """The last `lines` lines the main process printed (a service's log, for an error message)."""
         return ""
 
+    def snapshot(self, name: str) -> str:
+        """Stop the main process gracefully (SIGTERM, then SIGKILL after 10 s) and save the file system
+        as an image named `name`, labelled with the run (swept with it); returns the image's reference.
+        A per-worker service stack's state after its init (services/stack.py)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot be saved as an image")
+
     @abc.abstractmethod
     def kill(self) -> None:
         """Stop every process at once (SIGKILL): no grace period."""

@@ -196,6 +196,12 @@ class DockerSandbox(Sandbox):
         except docker.errors.APIError:
             return ""
 
+    def snapshot(self, name: str) -> str:
+        self.container.stop(timeout=10)
+        repository, _, tag = name.partition(":")
+        return self.container.commit(repository=repository, tag=tag or None,
+                                     conf={"Labels": self.engine.labels()}).id
+
     def kill(self) -> None:
         self.killed = True
         try:

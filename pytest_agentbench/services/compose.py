@@ -21,6 +21,10 @@ What tasks need beyond Compose lives under `x-agentbench` (the specification's e
                                         the evaluator (services/<name>/log.txt) and kept in the run group
     x-agentbench:
       agent_env: {GIT_URL: http://...}  the agent's environment: where the services are, its credentials
+      coworkers: {chat: chat}           colleagues played by a model in that chat service, as
+                                        scenarios.json (TheAgentCompany's format) defines them
+      lifetime: worker                  initialised once per xdist worker, every item restarted from
+                                        that state (default: item, a fresh stack per item)
 
 Compose interpolates `${VAR}` from the host's environment; a task must not depend on the host it runs
 on, so a `$` that is not written `$$` (a literal dollar) is an error.
@@ -30,20 +34,23 @@ from __future__ import annotations
 
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from ..spec import SpecError, yaml_error
+from .coworkers import SCENARIOS_FILE, Coworkers, load_scenarios
 
 COMPOSE_FILE = "compose.yaml"
 SERVICE_KEYS = {"build", "image", "environment", "command", "healthcheck", "depends_on", "networks", "volumes",
                 "tmpfs", "user", "working_dir", "x-agentbench"}
 TOP_KEYS = {"services", "volumes", "networks", "name", "version", "x-agentbench"}
 EXTENSION_KEYS = {"files", "init", "collect"}
-TOP_EXTENSION_KEYS = {"agent_env"}
+TOP_EXTENSION_KEYS = {"agent_env", "coworkers", "lifetime"}
+LIFETIMES = ("item", "worker")
+COWORKER_KEYS = {"chat", "scenarios"}
 HEALTH_KEYS = {"test", "interval", "timeout", "retries", "start_period", "start_interval", "disable"}
 CONDITIONS = {"service_started", "service_healthy"}
 NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
@@ -99,6 +106,8 @@ class Stack:
     services: dict[str, Service]
     volumes: list[str]
     agent_env: dict[str, str]
+    coworkers: Coworkers | None = None  # colleagues played by a model, in the chat service (coworkers.py)
+    lifetime: str = "item"  # "worker": initialised once per worker, each item restarted from that state
 
     def start_order(self) -> list[list[str]]:
         """The services in waves: each wave depends only on services of earlier waves."""
@@ -227,9 +236,21 @@ class _Reader:
         extension = self.mapping(data.get("x-agentbench"), "x-agentbench")
         self.keys(extension, TOP_EXTENSION_KEYS, "x-agentbench", "x-agentbench")
         stack = Stack(self.path, services, sorted(map(str, volumes)),
-                      self.key_values(extension.get("agent_env") or {}, "x-agentbench", "agent_env"))
+                      self.key_values(extension.get("agent_env") or {}, "x-agentbench", "agent_env"),
+                      self.coworkers(extension.get("coworkers"), services, "x-agentbench", "coworkers"))
         self._check_acyclic(stack)
-        return stack
+        lifetime = self.string(extension.get("lifetime", "item"), "x-agentbench", "lifetime")
+        if lifetime not in LIFETIMES:
+            raise self.error(f"expected one of {', '.join(LIFETIMES)}, got {lifetime!r}", "x-agentbench", "lifetime")
+        if lifetime == "worker":
+            # A worker's stack is kept as its containers' file systems (stack.py): a volume lives in its
+            # one service's, so two services cannot share one.
+            for volume in stack.volumes:
+                users = sorted(n for n, s in services.items() if volume in s.volumes)
+                if len(users) > 1:
+                    raise self.error(f"volume {volume!r} is shared by {', '.join(users)}: with lifetime worker "
+                                     f"each volume belongs to one service", "x-agentbench", "lifetime")
+        return replace(stack, lifetime=lifetime)
 
     def _check_acyclic(self, stack: Stack) -> None:
         placed: set[str] = set()
@@ -240,6 +261,20 @@ class _Reader:
                 raise self.error(f"depends_on makes a cycle among {', '.join(stuck)}", "services", stuck[0],
                                  "depends_on")
             placed |= wave
+
+    def coworkers(self, value, services: dict[str, Service], *where: str) -> Coworkers | None:
+        """Colleagues in a chat service: `{chat: SERVICE, scenarios: FILE}` (TheAgentCompany's
+        scenarios.json beside the compose file by default)."""
+        if value is None:
+            return None
+        value = self.mapping(value, *where)
+        self.keys(value, COWORKER_KEYS, "coworkers", *where)
+        chat = self.string(value.get("chat", "chat"), *where, "chat")
+        if chat not in services:
+            raise self.error(f"the coworkers' chat service {chat!r} is not a service of this file", *where, "chat")
+        scenarios = (self.path.parent / self.string(value.get("scenarios", SCENARIOS_FILE), *where,
+                                                    "scenarios")).resolve()
+        return Coworkers(chat=chat, people=load_scenarios(scenarios), scenarios=scenarios)
 
     def service(self, name: str, data, volumes: set[str], networks: set[str]) -> Service:
         where = ("services", name)

@@ -51,13 +51,18 @@ def project(pytester, base_image_tag, monkeypatch):
     (task / "grade.py").write_text("from pytest_agentbench.grading.result import Checkpoint\n\n"
                                    "def grade(outputs):\n"
                                    "    return [Checkpoint('marked', int((outputs / 'submission' / 'me').is_file()), 1)]\n")
-    # The service tasks' tools (git, psql), as their Dockerfile installs them after its FROM line.
+    add_agent_with_tools(pytester.path, "marker", MARKER_AGENT)
+    return pytester.path
+
+
+def add_agent_with_tools(project: Path, name: str, start_sh: str) -> None:
+    """An agent with the service tasks' tools (git, psql), as their Dockerfile installs them after its
+    FROM line."""
     tools = (TASK_SPECS / "company" / "sde-push-discount-fix" / "Dockerfile").read_text().split("\nFROM ", 1)[1]
-    add_agent(pytester.path, "marker", MARKER_AGENT)
-    agent_dockerfile = pytester.path / "agents" / "marker" / "Dockerfile"
+    add_agent(project, name, start_sh)
+    agent_dockerfile = project / "agents" / name / "Dockerfile"
     head, copy = agent_dockerfile.read_text().split("COPY", 1)  # the tools first: their layer is the tasks'
     agent_dockerfile.write_text(head + tools.split("\n", 1)[1] + "COPY" + copy)
-    return pytester.path
 
 
 def item_dirs(project: Path) -> list[Path]:
@@ -169,3 +174,66 @@ def test_a_stack_left_by_a_killed_run_is_reaped_volumes_too(tmp_path, base_image
         run.wait()
     DockerEngine("reaper").reap()
     assert labelled(client, run_id) == []
+
+
+WORKER_COMPOSE = """
+services:
+  git:
+    build: ./httpd
+    command: serve git
+    environment: {SERVICE_USERS: "agent:pw"}
+    healthcheck: {test: [CMD, curl, -so, /dev/null, "http://localhost/"], interval: 1s, retries: 3,
+                  start_period: 30s, start_interval: 100ms}
+    x-agentbench:
+      init: ["git-repo notes", "date +%s.%N > /srv/git/initialised-at"]
+      collect: {repo.json: git-export notes, initialised-at: cat /srv/git/initialised-at}
+  db:
+    build: ./postgres
+    environment: {POSTGRES_USER: agent, POSTGRES_PASSWORD: pw, POSTGRES_DB: notes}
+    volumes: [data:/var/lib/postgresql/data]
+    healthcheck: {test: [CMD, pg_isready, -q, -h, /tmp], interval: 1s, retries: 3, start_period: 30s,
+                  start_interval: 100ms}
+    x-agentbench:
+      init: ["psql -X -q -h /tmp -U postgres -d notes -c 'CREATE TABLE notes (author text)'"]
+      collect: {rows.json: "pg-export notes 'SELECT author FROM notes'"}
+volumes:
+  data:
+x-agentbench:
+  lifetime: worker
+  agent_env: {GIT_URL: "http://agent:pw@git/notes.git", DATABASE_URL: "postgresql://agent:pw@db/notes"}
+"""
+# Pushes a commit and adds a row, each named after its container; then says what it saw first.
+WORKER_AGENT = r"""set -eu
+me=$(hostname)
+cd /tmp && git clone -q "$GIT_URL" notes && cd notes
+ls > /home/submission/seen-files
+psql "$DATABASE_URL" -Atc "SELECT author FROM notes" > /home/submission/seen-rows
+echo "$me" > "$me.txt" && git add -A && git -c user.name="$me" -c user.email=a@b commit -qm "$me" && git push -q origin main
+psql "$DATABASE_URL" -qc "INSERT INTO notes VALUES ('$me')"
+echo "$me" > /home/submission/me
+"""
+
+
+def test_a_worker_stack_is_initialised_once_and_each_item_starts_from_that_state(pytester, project):
+    """lifetime: worker: three items on one worker, one after the other. The init ran once (every
+    item reads the same time it wrote), and each item starts from the state right after it: none sees
+    what an earlier item pushed or inserted."""
+    task = project / "task_specs" / "marks"
+    (task / "compose.yaml").write_text(WORKER_COMPOSE)
+    add_agent_with_tools(project, "writer", WORKER_AGENT)
+    run = pytester.runpytest_subprocess("task_specs", "--agent=writer", "--seeds", "3", "-n", "1",
+                                        "-p", "no:cacheprovider")
+    assert run.ret == 0, run.stdout.str()[-3000:]
+    copies = item_dirs(project)
+    assert len(copies) == 3
+    initialised = {(d / "services" / "git" / "initialised-at").read_text() for d in copies}
+    assert len(initialised) == 1  # one init for the three items
+    for d in copies:
+        me = (d / "submission" / "me").read_text().strip()
+        assert (d / "submission" / "seen-files").read_text() == "" and (d / "submission" / "seen-rows").read_text() == ""
+        assert [c["subject"] for c in json.loads((d / "services" / "git" / "repo.json").read_text())["commits"]] == [me]
+        assert json.loads((d / "services" / "db" / "rows.json").read_text()) == [{"author": me}]
+        result = json.loads((d / "result.json").read_text())
+        assert result["services"]["lifetime"] == "worker"
+    run_id = json.loads((copies[0] / "result.json").read_text())["run_id"]
+    assert labelled(docker.from_env(), run_id) == []  # the snapshot images too

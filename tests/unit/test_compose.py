@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -102,3 +103,65 @@ def test_a_task_with_a_broken_compose_file_is_a_collection_error_of_its_own(tmp_
     compose(tmp_path, "services:\n  web:\n    image: w\n    ports: ['80:80']\n")
     with pytest.raises(SpecError, match=r"compose.yaml:4: field 'services.web.ports'"):
         load_spec(tmp_path / "task.yaml")
+
+
+def test_coworkers_are_defined_as_theagentcompanys_scenarios_json_defines_them(tmp_path):
+    # TheAgentCompany's own entries (extra_info, strategy_hint), one with the profile fields added here.
+    (tmp_path / "scenarios.json").write_text(json.dumps({
+        "Li Ming": {"extra_info": "The port is 8443.", "strategy_hint": "Only when asked."},
+        "Sarah Johnson": {"occupation": "CTO", "public_info": "Leads R&D.", "username": "sarah",
+                          "extra_info": "Budget: 10k.", "clarification_hint": "Ask which quarter."}}))
+    stack = load_stack(compose(tmp_path, """
+        services:
+          chat: {image: chat}
+        x-agentbench: {coworkers: {chat: chat}}
+        """))
+    li, sarah = stack.coworkers.people
+    assert stack.coworkers.chat == "chat" and (li.name, li.username) == ("Li Ming", "li_ming")  # TAC's logins
+    assert (sarah.username, sarah.occupation) == ("sarah", "CTO")
+    prompt = sarah.instructions("the-agent-company.com")
+    assert all(text in prompt for text in ("Sarah Johnson, CTO", "Leads R&D.", "Budget: 10k.", "Ask which quarter.",
+                                           "sarah@the-agent-company.com"))
+
+
+@pytest.mark.parametrize("coworkers, scenarios, expected", [
+    ("{chat: nowhere}", {"Li Ming": {}}, "the coworkers' chat service 'nowhere' is not a service"),
+    ("{chat: chat, room: x}", {"Li Ming": {}}, "the key 'room' is outside"),
+    ("{chat: chat}", {"Li Ming": {"secret": "x"}}, "scenarios.json: field 'Li Ming.secret': unknown key"),
+    ("{chat: chat}", {"Li Ming": {"extra_info": 3}}, "field 'Li Ming.extra_info': expected a string"),
+    ("{chat: chat}", {"Li Ming": {}, "Li  Ming": {}}, "the login 'li_ming' is another coworker's too"),
+    ("{chat: chat}", ["Li Ming"], "expected an object of coworkers by full name"),
+    ("{chat: chat, scenarios: npc.json}", {"Li Ming": {}}, "npc.json: cannot read the coworkers' scenarios"),
+])
+def test_a_bad_coworker_declaration_names_its_file_and_key(tmp_path, coworkers, scenarios, expected):
+    (tmp_path / "scenarios.json").write_text(json.dumps(scenarios))
+    message = error_of(tmp_path, f"""
+        services:
+          chat: {{image: chat}}
+        x-agentbench: {{coworkers: {coworkers}}}
+        """)
+    assert expected in message, message
+
+
+def test_a_worker_lifetime_is_read_and_checked(tmp_path):
+    stack = load_stack(compose(tmp_path, """
+        services:
+          db: {image: db, volumes: ["data:/data"]}
+        volumes: {data: }
+        x-agentbench: {lifetime: worker}
+        """))
+    assert stack.lifetime == "worker"
+    assert load_stack(compose(tmp_path, "services:\n  db: {image: db}\n")).lifetime == "item"
+    assert "expected one of item, worker, got 'session'" in error_of(tmp_path, """
+        services:
+          db: {image: db}
+        x-agentbench: {lifetime: session}
+        """)
+    # The worker's stack is kept as each container's file system: a volume cannot be shared.
+    assert "volume 'data' is shared by a, b" in error_of(tmp_path, """
+        services:
+          a: {image: a, volumes: ["data:/data"]}
+          b: {image: b, volumes: ["data:/data"]}
+        volumes: {data: }
+        x-agentbench: {lifetime: worker}
+        """)

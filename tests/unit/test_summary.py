@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pytest_agentbench.families.competition.reporting import item_fields, medal_of
+from pytest_agentbench.reporting.tables import agent_headers, agent_rows
 from pytest_agentbench.reporting.summary import (pass_at_k, summarize, task_and_seed, views)
 
 SPEC = "task_specs/fam/{task}/task.yaml::{task}"
@@ -141,6 +142,18 @@ def test_judging_is_summed_apart_from_the_agents_usage():
     assert summary["judge_usage"] == {"calls": 3, "tokens": 403, "cost_usd": 0.0009}
     assert summary["usage"]["cost_usd"] is None  # the agent's own spend is not the judge's
     assert only_agent(summarize([result("t1")]))["judge_usage"] == {"calls": None, "tokens": None, "cost_usd": None}
+
+
+def test_coworkers_model_is_summed_apart_from_the_agents_and_the_judges():
+    def played(calls, cost):
+        return {"services": {"coworkers": {"usage": {"calls": calls, "prompt_tokens": 200, "completion_tokens": 10,
+                                                     "cost_usd": cost}}}}
+    summary = only_agent(summarize([result("t1", **played(2, 0.002)), result("t2", **played(1, 0.001)),
+                                    result("t3")]))
+    assert summary["coworker_usage"] == {"calls": 3, "tokens": 420, "cost_usd": 0.003}
+    assert summary["usage"]["cost_usd"] is None and summary["judge_usage"]["calls"] is None
+    [row] = agent_rows({"agents": [summary]})
+    assert row[agent_headers().index("coworker cost")] == "$0.0030 (3 calls)"
 
 
 def test_results_missing_the_newer_keys_still_summarize():

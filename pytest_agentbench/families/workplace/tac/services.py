@@ -4,6 +4,7 @@ The harness runs each service's x-agentbench `collect` commands once the agent h
 item's network, before the stack goes), and saves their output in the item's folder, `services/
 <service>/<file>`; grading (and --regrade) finds it here. The bundled service images print JSON:
 `git-export REPO`, `pg-export DB SQL`, `chat-export`; a file share's file is collected as it is.
+Coworkers' conversations (services/coworkers.json) are read with coworker_messages().
 """
 
 from __future__ import annotations
@@ -28,12 +29,7 @@ def service_file(service: str, name: str) -> bytes | None:
 
 def service_json(service: str, name: str) -> Any:
     data = service_file(service, name)
-    if data is None:
-        return None
-    try:
-        return json.loads(data)
-    except ValueError:
-        return None
+    return None if data is None else service_json_at(ROOT / service / name)
 
 
 def git_commits(service: str = "git", name: str = "repo.json") -> list[dict]:
@@ -66,3 +62,28 @@ def chat_messages(service: str = "chat", name: str = "messages.json", sender: st
 
     return [m for m in service_json(service, name) or []
             if (sender is None or who(m["from"]) == who(sender)) and (to is None or who(m["to"]) == who(to))]
+
+
+
+def _conversations(coworker: str, file: str = "coworkers.json") -> list[dict]:
+    data = service_json_at(ROOT / file) or {}
+    return [c for c in data.get("conversations", []) if coworker in (c.get("name"), c.get("coworker"))]
+
+
+def coworker_messages(coworker: str) -> list[dict]:
+    """Every message between the agent and one coworker (by full name, "Li Ming", or chat login,
+    li_ming), oldest first: {from, to, body, when}. The harness saves the coworkers' conversations when
+    the agent stops (services/coworkers.json); empty when they never talked."""
+    return [m for c in _conversations(coworker) for m in c.get("messages", [])]
+
+
+def messages_to_coworker(coworker: str) -> list[dict]:
+    """What the agent wrote to that coworker (what the coworker answered left out)."""
+    return [m for c in _conversations(coworker) for m in c.get("messages", []) if m.get("from") == c.get("with")]
+
+
+def service_json_at(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
