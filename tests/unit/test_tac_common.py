@@ -8,7 +8,7 @@ import pytest
 
 from pytest_agentbench.families.workplace.tac import common, judge
 from pytest_agentbench.families.workplace.tac.common import (
-    evaluate_chat_history_with_llm,
+    evaluate_conversation_with_llm,
     evaluate_with_llm,
     grader,
     parse_number,
@@ -110,20 +110,20 @@ def test_evaluate_with_llm_needs_a_configured_judge_even_for_empty_content(no_ju
         evaluate_with_llm("", "a polite email")
 
 
-def test_evaluate_chat_history_renders_each_message_with_its_author(judge_answers):
+def test_evaluate_conversation_renders_each_message_with_its_author(judge_answers):
     history = [
         {"msg": "Can you send the report?", "u": {"username": "sarah"}},   # RocketChat
         {"role": "assistant", "content": "Sent it to #finance."},             # OpenAI-style
         {"text": "Thanks!", "author": "sarah"},
         "plain line",
     ]
-    assert evaluate_chat_history_with_llm(history, "the report was sent") is True
+    assert evaluate_conversation_with_llm(history, "the report was sent") is True
     assert "sarah: Can you send the report?\nassistant: Sent it to #finance.\nsarah: Thanks!\nplain line" \
         in judge_answers[0]
 
 
-def test_evaluate_chat_history_with_no_messages_is_false_without_asking(judge_answers):
-    assert evaluate_chat_history_with_llm([], "anything") is False
+def test_evaluate_conversation_with_no_messages_is_false_without_asking(judge_answers):
+    assert evaluate_conversation_with_llm([], "anything") is False
     assert judge_answers == []
 
 

@@ -24,8 +24,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -43,11 +41,12 @@ from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
 from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
-                   base_image_of, container_limits_of, unique_name)
+                   container_limits_of, suite_base_image, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
 EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
+GRADER_SUITE = "trixie"  # Debian 13: Python 3.13, as TAC's evaluators need 3.12 or newer
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
 HIDDEN = {"compose.yaml", "services", "checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
@@ -357,39 +356,33 @@ _image_lock = threading.Lock()
 
 
 def grader_image(ctx: TaskContext) -> str:
-    base = base_image_of(ctx)
+    base = suite_base_image(ctx.engine, ctx.options, GRADER_SUITE)
     with _image_lock:
         return ensure_image(ctx.engine, ImageRecipe("grader", grader_context(), {"BASE_IMAGE": base}))
 
 
 def grader_requirements() -> list[str]:
-    """What evaluators may import beyond the standard library: litellm for the judge (the version this
-    host runs), and the spreadsheet and data libraries TheAgentCompany's evaluators use."""
+    """What evaluators may import beyond the standard library (tac/requirements.txt: what
+    TheAgentCompany's evaluators import), and litellm for the judge, the version this host runs."""
     from importlib.metadata import version
 
-    return [f"litellm=={version('litellm')}", "openpyxl", "pandas"]
+    lines = (TAC / "requirements.txt").read_text().splitlines()
+    return [*(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")),
+            f"litellm=={version('litellm')}"]
 
 
 def grader_context() -> Path:
-    """A build context holding the grader Dockerfile and a wheelhouse of grader_requirements(),
-    downloaded once into the user's cache."""
-    requirements = grader_requirements()
-    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    """The grader image's build context: its Dockerfile and requirements.txt (grader_requirements()),
+    whose wheels ensure_image has the host download for the base image's Python (sandbox/wheelhouse.py)."""
+    requirements = "\n".join(grader_requirements()) + "\n"
+    dockerfile = GRADER_DOCKERFILE.read_text()
+    key = hashlib.sha256(f"{dockerfile}\0{requirements}".encode()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "agentbench" / f"grader-{key}"
-    wheels = cache / "wheels"
-    if not (cache / ".complete").exists():
+    if not (cache / "requirements.txt").is_file():
         from ...sandbox.images import build_lock
 
         with build_lock(str(cache)):
-            if not (cache / ".complete").exists():
-                shutil.rmtree(wheels, ignore_errors=True)
-                done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                                       "--dest", str(wheels), *requirements, "pip"],
-                                      capture_output=True, text=True)
-                if done.returncode != 0:
-                    raise GraderError(f"could not download the grader's wheelhouse ({', '.join(requirements)}):\n"
-                                      f"{done.stderr[-2000:]}")
-                (cache / ".complete").write_text("ok")
-    shutil.copy(GRADER_DOCKERFILE, cache / "Dockerfile")
-    (cache / "requirements.txt").write_text("\n".join(requirements) + "\n")
+            cache.mkdir(parents=True, exist_ok=True)
+            (cache / "Dockerfile").write_text(dockerfile)
+            (cache / "requirements.txt").write_text(requirements)  # last: it marks the context complete
     return cache
