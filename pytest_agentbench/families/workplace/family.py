@@ -39,7 +39,7 @@ from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
-from .tac import judge, scoring
+from .tac import config as tac_config, judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
                    container_limits_of, suite_base_image, unique_name)
 
@@ -179,7 +179,7 @@ class WorkplaceFamily(Family):
                 ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
                  "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
                  "--trajectory-path", "/grader/trajectory.jsonl"],
-                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing)},
+                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing), **tac_server_settings()},
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
@@ -194,6 +194,12 @@ def grader_modules() -> list[CopyIn]:
     it the plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
     return [CopyIn(TAC, "/grader/tac"),
             CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
+
+
+def tac_server_settings() -> dict[str, str]:
+    """Where the user's TheAgentCompany servers are (SERVER_HOSTNAME, the ports: tac/config.py), as
+    this process's environment says; the grader's service helpers ask them (tac/servers.py)."""
+    return {name: os.environ[name] for name in tac_config.SERVER_SETTINGS if os.environ.get(name)}
 
 
 def _judge_model(ctx: TaskContext) -> HarnessModel | None:

@@ -54,6 +54,7 @@ if str(HERE) not in sys.path[:1]:
     sys.path.insert(0, str(HERE))
 
 import channel  # noqa: E402
+import config  # noqa: E402
 import judge  # noqa: E402
 
 EXIT_EVALUATOR_ERROR = 2
@@ -158,6 +159,8 @@ def _supervise(args: argparse.Namespace, evaluator_user: User | None, agent_user
     # Where the key is decides who knows whether the judge is configured: the harness said so (--stdio),
     # or our own environment does.
     env[MISSING_ENV] = os.environ.get(MISSING_ENV, "") if args.stdio else ",".join(judge.missing_settings())
+    # Where TAC's servers are (no secret: TAC's accounts are fixed): the evaluator's helpers ask them.
+    env.update({name: os.environ[name] for name in config.SERVER_SETTINGS if os.environ.get(name)})
     command = [sys.executable, str(HERE / "evaluate.py"), "--evaluator", args.evaluator]
     if args.trajectory_path:
         command += ["--trajectory-path", args.trajectory_path]
