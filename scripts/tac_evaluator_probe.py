@@ -50,6 +50,19 @@ def bound_names(tree: ast.AST) -> set[str]:
     return names
 
 
+def unevaluated_annotations(tree: ast.AST) -> set[str]:
+    """Names read only in annotations of local variables (``x: List[int] = []`` in a function), which
+    Python never evaluates."""
+    inside: set[int] = set()
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for node in ast.walk(function):
+                if isinstance(node, ast.AnnAssign):
+                    inside.update(id(n) for n in ast.walk(node.annotation))
+    loads = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)]
+    return {n.id for n in loads if id(n) in inside} - {n.id for n in loads if id(n) not in inside}
+
+
 def probe(evaluator: Path) -> dict:
     result = {"task": evaluator.parent.name, "loaded": False, "error": None, "unresolved": []}
     sys.path.insert(0, str(evaluator.parent))
@@ -69,6 +82,7 @@ def probe(evaluator: Path) -> dict:
         result["error"] = "defines no grade_checkpoints function"
     tree = ast.parse(source)
     read = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    read -= unevaluated_annotations(tree)
     result["unresolved"] = sorted(read - bound_names(tree) - set(dir(builtins)) - set(vars(module)))
     return result
 

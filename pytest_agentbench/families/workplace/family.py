@@ -37,6 +37,7 @@ from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
+from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
 from .tac import config as tac_config, judge, scoring
@@ -372,23 +373,28 @@ def grader_requirements() -> list[str]:
     TheAgentCompany's evaluators import), and litellm for the judge, the version this host runs."""
     from importlib.metadata import version
 
-    lines = (TAC / "requirements.txt").read_text().splitlines()
-    return [*(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")),
-            f"litellm=={version('litellm')}"]
+    return [*_requirement_lines(TAC / REQUIREMENTS), f"litellm=={version('litellm')}"]
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    lines = path.read_text().splitlines() if path.is_file() else []
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def grader_context() -> Path:
-    """The grader image's build context: its Dockerfile and requirements.txt (grader_requirements()),
-    whose wheels ensure_image has the host download for the base image's Python (sandbox/wheelhouse.py)."""
-    requirements = "\n".join(grader_requirements()) + "\n"
-    dockerfile = GRADER_DOCKERFILE.read_text()
-    key = hashlib.sha256(f"{dockerfile}\0{requirements}".encode()).hexdigest()[:12]
+    """The grader image's build context: its Dockerfile, requirements.txt (grader_requirements()) and
+    requirements-no-deps.txt (tac's), whose wheels ensure_image has the host download for the base image's
+    Python (sandbox/wheelhouse.py)."""
+    files = {"Dockerfile": GRADER_DOCKERFILE.read_text(),
+             NO_DEPS: "\n".join(_requirement_lines(TAC / NO_DEPS)) + "\n",
+             REQUIREMENTS: "\n".join(grader_requirements()) + "\n"}  # last: it marks the context complete
+    key = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "agentbench" / f"grader-{key}"
-    if not (cache / "requirements.txt").is_file():
+    if not (cache / REQUIREMENTS).is_file():
         from ...sandbox.images import build_lock
 
         with build_lock(str(cache)):
             cache.mkdir(parents=True, exist_ok=True)
-            (cache / "Dockerfile").write_text(dockerfile)
-            (cache / "requirements.txt").write_text(requirements)  # last: it marks the context complete
+            for name, text in files.items():
+                (cache / name).write_text(text)
     return cache

@@ -51,5 +51,6 @@ PLANE_API_KEY = os.environ.get("PLANE_API_KEY") or "plane_api_83f868352c6f490aba
 PLANE_HEADERS = {"x-api-key": PLANE_API_KEY, "Content-Type": "application/json"}
 
 # The settings above that say where TAC's servers are: what the harness passes on to an evaluator.
+# REDIS_OM_URL is sotopia's (its database models live in TAC's Redis), set by TAC's base image.
 SERVER_SETTINGS = ("SERVER_HOSTNAME", "OWNCLOUD_PORT", "ROCKETCHAT_PORT", "GITLAB_PORT", "PLANE_PORT",
-                   "PLANE_WORKSPACE_SLUG", "PLANE_API_KEY")
+                   "PLANE_WORKSPACE_SLUG", "PLANE_API_KEY", "REDIS_OM_URL")

@@ -56,6 +56,16 @@ def require(service: str) -> None:
         raise ServiceNotConfigured(service)
 
 
+def server_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The settings of ``environ`` that say where TAC's servers are (config.SERVER_SETTINGS), for an
+    evaluator's environment; with SERVER_HOSTNAME, REDIS_OM_URL defaults to TAC's Redis on that host,
+    as TAC's base image sets it for sotopia."""
+    env = {name: environ[name] for name in config.SERVER_SETTINGS if environ.get(name)}
+    if "SERVER_HOSTNAME" in env and "REDIS_OM_URL" not in env:
+        env["REDIS_OM_URL"] = f"redis://default:theagentcompany@{env['SERVER_HOSTNAME']}:6379"
+    return env
+
+
 def _requests():
     import requests  # late: only helpers that ask a server need it
 
