@@ -142,3 +142,29 @@ def test_a_wrong_password_is_a_failed_checkpoint_that_says_so(tmp_path):
     assert code == 0, stderr
     assert result["checkpoints"][0]["result"] == 0
     assert any("could not log in to RocketChat" in n for n in result["notes"]["grade_checkpoint1"])
+
+
+def test_the_servers_settings_reach_the_evaluator_but_not_the_agents_code(tmp_path):
+    """PLANE_API_KEY is the user's key to their Plane: code the agent wrote, run by the evaluator
+    (run_as_agent), must not read it from its environment."""
+    evaluator = '''
+import os
+from common import grader, run_as_agent
+from scoring import Checkpoint, Result
+
+@grader
+def grade_checkpoint1():
+    return os.environ.get("PLANE_API_KEY") == "users-plane-key" and os.environ.get("SERVER_HOSTNAME") == "10.9.8.7"
+
+@grader
+def grade_checkpoint2():
+    code, output = run_as_agent(["env"])
+    return code == 0 and "users-plane-key" not in output and "10.9.8.7" not in output
+
+def grade_checkpoints(trajectory=""):
+    return Result([Checkpoint(1, int(grade_checkpoint1())), Checkpoint(1, int(grade_checkpoint2()))])
+'''
+    code, result, stderr = run_runner(tmp_path, evaluator,
+                                      env={"SERVER_HOSTNAME": "10.9.8.7", "PLANE_API_KEY": "users-plane-key"})
+    assert code == 0, stderr
+    assert result["checkpoints"] == [{"total": 1, "result": 1}, {"total": 1, "result": 1}], result["notes"]
