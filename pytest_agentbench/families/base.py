@@ -106,7 +106,12 @@ def agent_base_image(engine, agent, options: dict, log=None) -> str:
     """What the agent's image (and a task's own image, which the agent's builds on) starts from: the
     run's base image, or a base of the Debian release the agent asks for (config.yaml `debian_suite`)
     unless the run names its own with --base-image."""
-    suite = agent.config.debian_suite
+    return suite_base_image(engine, options, agent.config.debian_suite, log)
+
+
+def suite_base_image(engine, options: dict, suite: str | None, log=None) -> str:
+    """The run's base image, or one of the Debian release `suite` (trixie for a newer Python) unless the
+    run names its own with --base-image; built once per process."""
     if not suite or options.get("base_image"):
         return run_base_image(engine, options)
     key = f"base_image_tag:{suite}"

@@ -5,7 +5,9 @@ beside its Dockerfile:
 
     requirements.txt           installed with their dependencies
     requirements-no-deps.txt   installed without the dependencies they declare (the folder lists
-                               what they really need in requirements.txt: AIDE declares 3.4 GB)
+                               what they really need in requirements.txt: AIDE declares 3.4 GB), and
+                               whatever Python versions they declare (the folder vouches for the part
+                               it uses: sotopia 0.1.2 says <3.13, its database models run on 3.13)
 
 The host, which reaches PyPI (or whatever index its pip is configured with), downloads wheels for
 the Python of the image the Dockerfile builds FROM (found by asking that image once), with
@@ -53,8 +55,8 @@ python3 -m venv --without-pip "$venv"
 pip() { "$venv/bin/python" "$(ls "$here"/pip-*.whl | head -n 1)/pip" "$@"; }
 pip install --no-index --no-cache-dir --disable-pip-version-check --find-links "$here" -r "$here/requirements.txt"
 if [ -s "$here/requirements-no-deps.txt" ]; then
-  pip install --no-index --no-cache-dir --disable-pip-version-check --no-deps --find-links "$here" \\
-    -r "$here/requirements-no-deps.txt"
+  pip install --no-index --no-cache-dir --disable-pip-version-check --no-deps --ignore-requires-python \\
+    --find-links "$here" -r "$here/requirements-no-deps.txt"
 fi
 """
 
@@ -161,7 +163,7 @@ def _download(context: Path, texts: dict[str, str], target: Target, folder: Path
             log(f"packages for {context}: downloading wheels for {what} into {folder}\n")
         base = [sys.executable, "-m", "pip", "download", "--dest", str(work), "--progress-bar", "off",
                 "--disable-pip-version-check", *target.pip_args()]
-        steps = [(REQUIREMENTS, []), (NO_DEPS, ["--no-deps"])]
+        steps = [(REQUIREMENTS, []), (NO_DEPS, ["--no-deps", "--ignore-requires-python"])]
         for name, extra in steps:
             if texts[name].strip():
                 _pip(base + extra + ["-r", str(work / name)], context / name, what, log)

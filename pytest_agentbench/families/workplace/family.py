@@ -24,8 +24,6 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
 from pathlib import Path
@@ -39,15 +37,17 @@ from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
+from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
-from .tac import judge, scoring
+from .tac import config as tac_config, judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
-                   base_image_of, container_limits_of, unique_name)
+                   container_limits_of, suite_base_image, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
 EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
+GRADER_SUITE = "trixie"  # Debian 13: Python 3.13, as TAC's evaluators need 3.12 or newer
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
 HIDDEN = {"compose.yaml", "services", "checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
@@ -180,7 +180,7 @@ class WorkplaceFamily(Family):
                 ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
                  "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
                  "--trajectory-path", "/grader/trajectory.jsonl"],
-                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing)},
+                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing), **tac_server_settings()},
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
@@ -195,6 +195,12 @@ def grader_modules() -> list[CopyIn]:
     it the plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
     return [CopyIn(TAC, "/grader/tac"),
             CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
+
+
+def tac_server_settings() -> dict[str, str]:
+    """Where the user's TheAgentCompany servers are (SERVER_HOSTNAME, the ports: tac/config.py), as
+    this process's environment says; the grader's service helpers ask them (tac/servers.py)."""
+    return {name: os.environ[name] for name in tac_config.SERVER_SETTINGS if os.environ.get(name)}
 
 
 def _judge_model(ctx: TaskContext) -> HarnessModel | None:
@@ -357,39 +363,38 @@ _image_lock = threading.Lock()
 
 
 def grader_image(ctx: TaskContext) -> str:
-    base = base_image_of(ctx)
+    base = suite_base_image(ctx.engine, ctx.options, GRADER_SUITE)
     with _image_lock:
         return ensure_image(ctx.engine, ImageRecipe("grader", grader_context(), {"BASE_IMAGE": base}))
 
 
 def grader_requirements() -> list[str]:
-    """What evaluators may import beyond the standard library: litellm for the judge (the version this
-    host runs), and the spreadsheet and data libraries TheAgentCompany's evaluators use."""
+    """What evaluators may import beyond the standard library (tac/requirements.txt: what
+    TheAgentCompany's evaluators import), and litellm for the judge, the version this host runs."""
     from importlib.metadata import version
 
-    return [f"litellm=={version('litellm')}", "openpyxl", "pandas"]
+    return [*_requirement_lines(TAC / REQUIREMENTS), f"litellm=={version('litellm')}"]
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    lines = path.read_text().splitlines() if path.is_file() else []
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def grader_context() -> Path:
-    """A build context holding the grader Dockerfile and a wheelhouse of grader_requirements(),
-    downloaded once into the user's cache."""
-    requirements = grader_requirements()
-    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    """The grader image's build context: its Dockerfile, requirements.txt (grader_requirements()) and
+    requirements-no-deps.txt (tac's), whose wheels ensure_image has the host download for the base image's
+    Python (sandbox/wheelhouse.py)."""
+    files = {"Dockerfile": GRADER_DOCKERFILE.read_text(),
+             NO_DEPS: "\n".join(_requirement_lines(TAC / NO_DEPS)) + "\n",
+             REQUIREMENTS: "\n".join(grader_requirements()) + "\n"}  # last: it marks the context complete
+    key = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "agentbench" / f"grader-{key}"
-    wheels = cache / "wheels"
-    if not (cache / ".complete").exists():
+    if not (cache / REQUIREMENTS).is_file():
         from ...sandbox.images import build_lock
 
         with build_lock(str(cache)):
-            if not (cache / ".complete").exists():
-                shutil.rmtree(wheels, ignore_errors=True)
-                done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                                       "--dest", str(wheels), *requirements, "pip"],
-                                      capture_output=True, text=True)
-                if done.returncode != 0:
-                    raise GraderError(f"could not download the grader's wheelhouse ({', '.join(requirements)}):\n"
-                                      f"{done.stderr[-2000:]}")
-                (cache / ".complete").write_text("ok")
-    shutil.copy(GRADER_DOCKERFILE, cache / "Dockerfile")
-    (cache / "requirements.txt").write_text("\n".join(requirements) + "\n")
+            cache.mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                (cache / name).write_text(text)
     return cache

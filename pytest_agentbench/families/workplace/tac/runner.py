@@ -55,6 +55,7 @@ if str(HERE) not in sys.path[:1]:
 
 import channel  # noqa: E402
 import judge  # noqa: E402
+import servers  # noqa: E402
 
 EXIT_EVALUATOR_ERROR = 2
 MISSING_ENV = judge.MISSING_ENV_VAR
@@ -158,6 +159,8 @@ def _supervise(args: argparse.Namespace, evaluator_user: User | None, agent_user
     # Where the key is decides who knows whether the judge is configured: the harness said so (--stdio),
     # or our own environment does.
     env[MISSING_ENV] = os.environ.get(MISSING_ENV, "") if args.stdio else ",".join(judge.missing_settings())
+    # Where TAC's servers are (no secret: TAC's accounts are fixed): the evaluator's helpers ask them.
+    env.update(servers.server_environment(os.environ))
     command = [sys.executable, str(HERE / "evaluate.py"), "--evaluator", args.evaluator]
     if args.trajectory_path:
         command += ["--trajectory-path", args.trajectory_path]
