@@ -23,7 +23,6 @@ RECORDER = Path(__file__).with_name("command_recorder.py")
 RECORDER_PATH = "/opt/agentbench/command_recorder.py"
 STEPS_DIR = "/run/agentbench"  # root-only (0700): the agent cannot read or forge the steps files in it
 STEPS_PATH = f"{STEPS_DIR}/steps.jsonl"
-FOLLOWED_LINE_MAX = 16 << 20  # the follower's own bound (command_recorder.FOLLOW_LINE_MAX), kept here too
 
 
 def recorder_file() -> tuple[Path, str, int, int]:
@@ -75,50 +74,28 @@ def run_recorded(sandbox: Sandbox, command: list[str], *, user: str, env: Mappin
 def follow_steps(sandbox: Sandbox, steps_path: str, line: Callable[[dict[str, Any]], None]) -> None:
     """Call `line` with each line of the recorder's steps file as it is written, from a thread running
     `command_recorder.py --follow` as root in the sandbox until the recorder's last line (or until the
-    sandbox is killed). Only a live view: the run's record is the file copied out at its end."""
-    lines = JsonLines(line)
+    sandbox is killed). Only a live view: the run's record is the file copied out at its end.
+
+    A dialog, not a plain exec: its stdout comes line by line as written, apart from its stderr, each
+    line within the engine's bound; the steps are masked as they are written to the trajectory."""
+
+    def parsed(text: bytes) -> None:
+        try:
+            value = json.loads(text)
+        except ValueError:  # the lines come from the agent's container: data, never trusted
+            return None
+        if isinstance(value, dict):
+            line(value)
+        return None
 
     def follow() -> None:
         try:
-            sandbox.exec(["python3", "-I", "-S", RECORDER_PATH, "--follow", steps_path], user="root",
-                         on_output=lines.feed, record=False)
-        except Exception:  # noqa: BLE001 - the sandbox went away under it: the live view just ends
+            sandbox.exec_dialog(["python3", "-I", "-S", RECORDER_PATH, "--follow", steps_path], answer=parsed,
+                                user="root")
+        except Exception:  # noqa: BLE001 - no dialogs on this engine, or the sandbox went away: no live view
             pass
 
     threading.Thread(target=follow, name=f"steps-{sandbox.name}", daemon=True).start()
-
-
-class JsonLines:
-    """Bytes in, one JSON object per whole line out; a line that is not one, or is longer than
-    FOLLOWED_LINE_MAX, is left out (it comes from the agent's container)."""
-
-    def __init__(self, emit: Callable[[dict[str, Any]], None]):
-        self.emit = emit
-        self.partial = bytearray()
-        self.skipping = False
-
-    def feed(self, data: bytes) -> None:
-        first, newline, rest = data.partition(b"\n")
-        self.partial += first
-        if newline:  # the lines it ends, and those whole in `rest`
-            *whole, tail = rest.split(b"\n")
-            whole.insert(0, bytes(self.partial))
-            self.partial = bytearray(tail)
-        else:
-            whole = []
-        for text in whole:
-            if self.skipping:  # the end of a line too long to keep
-                self.skipping = False
-                continue
-            try:
-                value = json.loads(text)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                self.emit(value)
-        if len(self.partial) > FOLLOWED_LINE_MAX:
-            self.partial.clear()
-            self.skipping = True
 
 
 def read_steps(sandbox: Sandbox, steps_path: str = STEPS_PATH) -> list[dict] | None:

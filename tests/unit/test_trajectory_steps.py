@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-from pytest_agentbench.sandbox import recording
-from pytest_agentbench.sandbox.recording import JsonLines
 from pytest_agentbench.trajectory import TrajectoryRecorder
 
 
@@ -86,12 +84,3 @@ def test_a_live_run_grows_as_things_happen_then_ends_in_the_final_form(tmp_path)
     trajectory.event("timed_out")  # what the harness notes after the run follows it
     assert lines_of(path)[-1]["step"] == 7
 
-
-def test_the_followed_steps_file_becomes_one_object_per_whole_line_within_bounds(monkeypatch):
-    # What the follower passes on comes from the agent's container: data, bounded.
-    monkeypatch.setattr(recording, "FOLLOWED_LINE_MAX", 10)
-    seen = []
-    lines = JsonLines(seen.append)
-    for chunk in (b'{"a": 1}\n{"b"', b': 2}\n', b"not json\n[1]\n", b'{"long": "', b'0123456789', b'"}\n{"c": 3}\n'):
-        lines.feed(chunk)
-    assert seen == [{"a": 1}, {"b": 2}, {"c": 3}]
