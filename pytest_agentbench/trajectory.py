@@ -165,7 +165,7 @@ class LiveRun:
             if not self._open:
                 return
             try:
-                if "started" in line:
+                if isinstance(line.get("started"), int):
                     parent = self._steps.get(line["parent"], self.step)
                     self._steps[line["started"]] = self.trajectory.record(
                         "exec", start=float(line["start"]), end=None, command=shlex.join(line["argv"]), user=self.user,
