@@ -285,7 +285,8 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
         result = run_recorded(sandbox, agent.command(), user=agent_user_of(task_context), env=env, workdir="/home",
                               kill_sandbox_after=limit, on_output=output,
                               record_programs=agentbench_run.options.get("record_commands", True),
-                              model_steps=llm.model_steps if llm else list)
+                              model_steps=llm.model_steps if llm else list,
+                              follow_models=llm.follow if llm else None)
         log.write(kept.rest())
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)
