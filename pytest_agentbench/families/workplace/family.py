@@ -41,6 +41,7 @@ from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
+from . import tac_servers
 from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
                    base_image_of, container_limits_of, unique_name)
@@ -69,6 +70,20 @@ class WorkplaceFamily(Family):
     name = "workplace"
     agent_user = "root"  # TheAgentCompany's contract: its install tasks are done with apt-get
     fields = WorkplaceFields
+
+    def addoption(self, group) -> None:
+        group.addoption("--tac-server", dest="agentbench_tac_server", metavar="HOST",
+                        help="TheAgentCompany's servers, run by you as its servers/ folder sets them up (default: "
+                             "$SERVER_HOSTNAME): its task folders that need services run against them, one item "
+                             "per server at a time, with TAC's reset and init before each; without, they are skipped")
+        group.addoption("--tac-init-timeout", dest="agentbench_tac_init_timeout", type=float, metavar="SECONDS",
+                        default=tac_servers.DEFAULT_INIT_TIMEOUT,
+                        help="the limit on TheAgentCompany's reset and init of one item (default "
+                             f"{tac_servers.DEFAULT_INIT_TIMEOUT} s): past it the item is an error")
+
+    def run_options(self, config) -> dict:
+        return {"tac_server": tac_servers.server_from(config.getoption("agentbench_tac_server")),
+                "tac_init_timeout": config.getoption("agentbench_tac_init_timeout")}
 
     def claims(self, path: Path) -> bool:
         return path.name == TAC_SPEC_FILE and self.spec_in(path.parent) == path
@@ -100,9 +115,53 @@ class WorkplaceFamily(Family):
     def prepare(self, ctx: TaskContext) -> None:
         services = dependencies(ctx.spec.folder)
         if services and ctx.spec.services is None:  # TheAgentCompany's names, with no compose.yaml to run
-            import pytest
+            host = ctx.options.get("tac_server")
+            if not host:
+                import pytest
 
-            pytest.skip(f"needs the services {', '.join(services)} and declares none in a compose.yaml")
+                pytest.skip(f"needs TheAgentCompany's servers {', '.join(services)}: give --tac-server HOST "
+                            f"(or set SERVER_HOSTNAME), or declare them in a compose.yaml")
+            locks = tac_servers.ServerLocks(host, services)
+            ctx.state["tac_locks"] = locks  # held until finish(): the evaluator reads the servers too
+            waited = locks.acquire()
+            self._init_log(ctx, f"TheAgentCompany's servers on {host}: {', '.join(locks.servers)} held "
+                                f"for this item after waiting {waited:.1f} s")
+
+    def finish(self, ctx: TaskContext) -> None:
+        locks = ctx.state.pop("tac_locks", None)
+        if locks is not None:
+            locks.release()
+
+    @staticmethod
+    def _init_log(ctx: TaskContext, text: str) -> None:
+        ctx.item_dir.mkdir(parents=True, exist_ok=True)
+        with (ctx.item_dir / "init.log").open("a") as log:
+            log.write(text.rstrip("\n") + "\n")
+
+    def start_services(self, ctx: TaskContext) -> list:
+        """For a task on TheAgentCompany's servers, the tunnel that is the-agent-company.com on its network."""
+        if "tac_locks" not in ctx.state:
+            return []
+        tunnel = tac_servers.Tunnel(ctx.engine, base_image_of(ctx), ctx.network, unique_name("tac", ctx),
+                                    ctx.options["tac_server"], container_limits_of(ctx))
+        return [tunnel.sandbox]
+
+    def before_agent(self, ctx: TaskContext) -> None:
+        """TheAgentCompany's reset and init (init.sh's steps), before the agent, within --tac-init-timeout."""
+        if "tac_locks" not in ctx.state:
+            return
+        import time
+
+        deadline = time.monotonic() + (ctx.options.get("tac_init_timeout") or tac_servers.DEFAULT_INIT_TIMEOUT)
+        log = lambda text: self._init_log(ctx, text)  # noqa: E731
+        tac_servers.reset(ctx.options["tac_server"], dependencies(ctx.spec.folder), deadline, log)
+        tac_servers.run_init(ctx.sandbox, ctx.spec.folder, TAC, deadline, log)
+
+    def agent_env(self, ctx: TaskContext) -> dict[str, str]:
+        if "tac_locks" not in ctx.state:
+            return {}
+        value = tac_servers.no_proxy(None)
+        return {"NO_PROXY": value, "no_proxy": value}
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
         folder = ctx.spec.folder
@@ -164,8 +223,12 @@ class WorkplaceFamily(Family):
             grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"/grader/{SERVICES_DIR}"))
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
-        # No network and no key: the judge is asked from here, over the runner's own exec streams.
-        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx))
+        # No network and no key: the judge is asked from here, over the runner's own exec streams. A task
+        # on TheAgentCompany's servers gets a network with nothing but its tunnel to them: TAC's
+        # evaluators read the servers.
+        tac_network = self._tac_grading_network(ctx) if "tac_locks" in ctx.state else None
+        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx),
+                           network=tac_network[0] if tac_network else None)
         out = ctx.item_dir / "grader"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
@@ -184,10 +247,25 @@ class WorkplaceFamily(Family):
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
+            if tac_network:
+                ctx.engine.discard(tac_network[1].sandbox)
+                ctx.engine.discard_network(tac_network[0])
         (out / "evaluator.log").write_text(run.output)
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
         return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+
+
+    @staticmethod
+    def _tac_grading_network(ctx: TaskContext):
+        """An internal network for the grader, with a tunnel to TheAgentCompany's servers on it."""
+        network = ctx.engine.create_network(unique_name("gradenet", ctx), internal=True)
+        try:
+            return network, tac_servers.Tunnel(ctx.engine, base_image_of(ctx), network, unique_name("tacg", ctx),
+                                               ctx.options["tac_server"], container_limits_of(ctx))
+        except BaseException:
+            ctx.engine.discard_network(network)
+            raise
 
 
 def grader_modules() -> list[CopyIn]:
