@@ -325,6 +325,7 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         except OutputCapExceeded as e:
             over_cap = str(e)
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
+        family.after_agent(task_context)
         stack = task_context.services
         if stack is not None:  # what the services hold now the agent has stopped, for the evaluator
             coworkers = stack.stop_coworkers(task_context.item_dir / SERVICES_DIR)

@@ -220,6 +220,9 @@ class Family:
         """Work in the agent's container (ctx.sandbox) once it has started, before the agent runs (a
         benchmark's own init); raising makes the item an error, the agent never starting."""
 
+    def after_agent(self, ctx: TaskContext) -> None:
+        """The agent has stopped and its outputs are copied out; the item's containers are still there."""
+
     def grade(self, ctx: TaskContext) -> Grade:
         raise NotImplementedError
 

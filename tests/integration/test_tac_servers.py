@@ -239,3 +239,48 @@ def test_an_init_that_fails_or_hangs_fails_its_item_alone_and_the_agent_reaches_
     probe = json.loads((Path(saved["tac-chat-only"]["folder"]) / "workspace" / "probe.json").read_text())
     assert probe == {"init_dir": False, "init_scripts": [], "tac_port": True, "other_port_via_tac_name": False,
                      "server_directly": False}
+
+
+ASK = CLIENT + '''
+import time
+headers = chat_headers()
+call(BASE + ":3000/api/v1/chat.postMessage", json.dumps({"channel": "@li_ming", "text": "Which port does staging listen on?"}).encode(), headers)
+answer = None
+for _ in range(600):
+    _, body = call(BASE + ":3000/api/v1/im.list", headers=headers)
+    for room in json.loads(body)["ims"]:
+        _, body = call(BASE + ":3000/api/v1/im.history?roomId=" + room["_id"], headers=headers)
+        answer = next((m["msg"] for m in json.loads(body)["messages"] if m["u"]["username"] == "li_ming"), None)
+    if answer:
+        break
+    time.sleep(0.1)
+post_chat("staging: " + str(answer))
+'''
+
+
+def test_tac_npcs_from_scenarios_json_answer_the_agent_in_rocketchat(pytester, project, lookalike, judge_env, fake_llm):
+    """A folder's scenarios.json seats its NPCs in TAC's RocketChat, played by the environment LLM."""
+    fake_llm.set_rules([lambda text: "It listens on 8443." if "port" in text.lower() else None],
+                       default="Sorry, I can't help with that.")
+    _, host = lookalike
+    shutil.rmtree(project / "tac")
+    write_task(project / "tac", "tac-ask-coworker", ["rocketchat"])
+    folder = project / "tac" / "tac-ask-coworker"
+    (folder / "scenarios.json").write_text(json.dumps({"Li Ming": {
+        "extra_info": "The staging server listens on port 8443.", "strategy_hint": "Tell the port when asked."}}))
+    (folder / "evaluator.py").write_text(CLIENT + textwrap.dedent('''
+        from scoring import Checkpoint, Result
+
+        def grade_checkpoints(trajectory=""):
+            return Result([Checkpoint(1, int(chat_texts()[-1] == "staging: It listens on 8443."))])
+        '''))
+    (folder / "solution.sh").write_text("python3 - <<'EOF'\n" + ASK + "EOF\n")
+    run = pytester.runpytest_subprocess("tac", "--agent=oracle", "--tac-server", host, "-p", "no:cacheprovider")
+    run.assert_outcomes(passed=1)
+    [saved] = results(project).values()
+    said = json.loads((Path(saved["folder"]) / "services" / "coworkers.json").read_text())
+    [talk] = said["conversations"]
+    assert (talk["coworker"], talk["with"]) == ("li_ming", "theagentcompany@the-agent-company.com")
+    assert [m["body"] for m in talk["messages"]] == ["Which port does staging listen on?", "It listens on 8443."]
+    [asked] = [r for r in fake_llm.requests if "Li Ming" in json.dumps(r)]
+    assert "listens on port 8443" in asked["messages"][0]["content"]  # the scenario's secret, on the host side only

@@ -144,6 +144,7 @@ class WorkplaceFamily(Family):
             return []
         tunnel = tac_servers.Tunnel(ctx.engine, base_image_of(ctx), ctx.network, unique_name("tac", ctx),
                                     ctx.options["tac_server"], container_limits_of(ctx))
+        ctx.state["tac_tunnel"] = tunnel
         return [tunnel.sandbox]
 
     def before_agent(self, ctx: TaskContext) -> None:
@@ -156,6 +157,37 @@ class WorkplaceFamily(Family):
         log = lambda text: self._init_log(ctx, text)  # noqa: E731
         tac_servers.reset(ctx.options["tac_server"], dependencies(ctx.spec.folder), deadline, log)
         tac_servers.run_init(ctx.sandbox, ctx.spec.folder, TAC, deadline, log)
+        self._start_coworkers(ctx, log)
+
+    @staticmethod
+    def _start_coworkers(ctx: TaskContext, log) -> None:
+        """TAC's NPCs (the folder's scenarios.json) in its RocketChat, played by the environment LLM as our
+        own coworkers are (services/coworkers.py), through a bridge in the item's tunnel container."""
+        scenarios = tac_servers.scenarios_of(ctx.spec.folder)
+        if scenarios is None or "rocketchat" not in {d.lower() for d in dependencies(ctx.spec.folder)}:
+            return
+        import warnings
+
+        from ...services.coworkers import CoworkerRoom, Coworkers, environment_played, load_scenarios
+
+        people = load_scenarios(scenarios)
+        played_by = environment_played(ctx.item_dir, ctx.options)
+        if played_by.not_answering:
+            warnings.warn(f"{ctx.spec.id}: the coworkers will not answer: {played_by.not_answering}")
+        room = CoworkerRoom(Coworkers("rocketchat", people, scenarios), ctx.state["tac_tunnel"].sandbox,
+                            tac_servers.TAC_HOST, played_by, bridge=tac_servers.CHAT_BRIDGE_COMMAND)
+        room.start()
+        ctx.state["tac_coworkers"] = room
+        log(f"coworkers: {', '.join(c.username for c in people)} in RocketChat"
+            + (f" (not answering: {played_by.not_answering})" if played_by.not_answering else ""))
+
+    def after_agent(self, ctx: TaskContext) -> None:
+        """The NPCs stop with the agent; their conversations are saved for the evaluator (services/)."""
+        room = ctx.state.pop("tac_coworkers", None)
+        if room is not None:
+            from ...services.coworkers import write_record
+
+            write_record(room, ctx.item_dir / SERVICES_DIR / "coworkers.json")
 
     def agent_env(self, ctx: TaskContext) -> dict[str, str]:
         if "tac_locks" not in ctx.state:

@@ -53,6 +53,8 @@ INIT_DIR = "/tmp/.agentbench-tac-init"  # in the agent's container, root's only,
 TUNNEL = Path(__file__).with_name("tac_tunnel.py")
 TUNNEL_PATH = "/opt/agentbench/tac_tunnel.py"
 TUNNEL_READY_TIMEOUT = 60
+CHAT_BRIDGE = Path(__file__).with_name("tac_chat_bridge.py")
+CHAT_BRIDGE_COMMAND = ["python3", "-I", "/opt/agentbench/tac_chat_bridge.py"]
 SERVER_ENV = "SERVER_HOSTNAME"
 
 
@@ -206,7 +208,8 @@ class Tunnel:
         self._lock = threading.Lock()
         self.sandbox = engine.start(SandboxSpec(image=image, name=name, network=network, aliases=[TAC_HOST],
                                                 user="nobody", config=config or ContainerConfig()),
-                                    files=[(TUNNEL, TUNNEL_PATH, 0, 0o644)])
+                                    files=[(TUNNEL, TUNNEL_PATH, 0, 0o644),
+                                           (CHAT_BRIDGE, CHAT_BRIDGE_COMMAND[-1], 0, 0o644)])
         threading.Thread(target=self._serve, name=f"{name}-stream", daemon=True).start()
         if not self.ready.wait(TUNNEL_READY_TIMEOUT) or self.ended:
             engine.discard(self.sandbox)
@@ -286,6 +289,11 @@ class Tunnel:
                 self._frame({"id": call_id, "close": True})
             except OSError:
                 pass
+
+
+def scenarios_of(folder: Path) -> Path | None:
+    """The folder's NPC scenarios (TAC's scenarios.json, beside task.md or in utils/), if any."""
+    return next((p for p in (folder / "scenarios.json", folder / "utils" / "scenarios.json") if p.is_file()), None)
 
 
 def server_from(option: str | None) -> str | None:
