@@ -15,6 +15,10 @@ After the agent stops, /workspace is copied out. Grading starts a separate grade
 grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
 TAC-compatible modules (tac/) and the trajectory, and runs tac/runner.py. The same
 path serves --regrade, which is why the grader works from saved outputs rather than a snapshot.
+
+A TAC folder that names services in dependencies.yml and has no compose.yaml runs against TAC's own
+servers under --tac-server (tac_servers.py: the tunnel, the locks, TAC's reset and init, its NPCs),
+and is skipped without it.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import yaml
@@ -151,8 +156,6 @@ class WorkplaceFamily(Family):
         """TheAgentCompany's reset and init (init.sh's steps), before the agent, within --tac-init-timeout."""
         if "tac_locks" not in ctx.state:
             return
-        import time
-
         deadline = time.monotonic() + (ctx.options.get("tac_init_timeout") or tac_servers.DEFAULT_INIT_TIMEOUT)
         log = lambda text: self._init_log(ctx, text)  # noqa: E731
         tac_servers.reset(ctx.options["tac_server"], dependencies(ctx.spec.folder), deadline, log)
@@ -269,7 +272,13 @@ class WorkplaceFamily(Family):
         missing = ([] if os.environ.get("LITELLM_MODEL") else ["LITELLM_MODEL"]) if judge_model and \
             judge_model.replaying else judge.missing_settings()
         # The restored outputs go in before the grader's files, which the agent never saw.
-        grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
+        try:
+            grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
+        except BaseException:
+            if tac_network:
+                ctx.engine.discard(tac_network[1].sandbox)
+                ctx.engine.discard_network(tac_network[0])
+            raise
         try:
             run = grader.exec_dialog(
                 ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
