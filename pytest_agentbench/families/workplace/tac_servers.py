@@ -170,7 +170,9 @@ def run_init(sandbox: Sandbox, folder: Path, tac_modules: Path, deadline: float,
     sandbox.exec(["mkdir", "-p", "-m", "700", f"{INIT_DIR}/bin"], user="root", record=False)
     for src, dest in files:
         sandbox.copy_in(src, dest)
-    sandbox.exec(["ln", "-sf", "/usr/bin/python3", f"{INIT_DIR}/bin/python_default"], user="root", record=False)
+    # TAC's base image links python_default to its Python, so that an agent's own `python` cannot shadow it
+    sandbox.exec(["sh", "-c", f'ln -sf "$(command -v python3)" {INIT_DIR}/bin/python_default'], user="root",
+                 record=False)
     env = {"PYTHONPATH": INIT_DIR, "PATH": f"{INIT_DIR}/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
     try:
         for step in steps:
@@ -188,7 +190,10 @@ def run_init(sandbox: Sandbox, folder: Path, tac_modules: Path, deadline: float,
                 raise InitError(f"TheAgentCompany's init step {step} failed (exit {done.exit_code}); its output:"
                                 f"\n{done.output[-3000:]}")
     finally:  # the scripts and helpers may hold what the agent must not read
-        sandbox.exec(["rm", "-rf", INIT_DIR], user="root", record=False, timeout=60)
+        removed = sandbox.exec(["rm", "-rf", INIT_DIR], user="root", record=False, timeout=60)
+        if removed.exit_code != 0:  # never start the agent beside them
+            raise InitError(f"could not remove TheAgentCompany's init scripts ({INIT_DIR}) from the agent's "
+                            f"container: {removed.output[-500:]}")
 
 
 # --- the tunnel's host end -----------------------------------------------------------------------
