@@ -140,8 +140,8 @@ class WorkplaceFamily(Family):
     @staticmethod
     def _init_log(ctx: TaskContext, text: str) -> None:
         ctx.item_dir.mkdir(parents=True, exist_ok=True)
-        with (ctx.item_dir / "init.log").open("a") as log:
-            log.write(text.rstrip("\n") + "\n")
+        with (ctx.item_dir / "init.log").open("a") as log:  # timed: when an item held its servers, and how long
+            log.write(f"[{time.strftime('%Y-%m-%dT%H:%M:%S%z')}] {text.rstrip()}\n")
 
     def start_services(self, ctx: TaskContext) -> list:
         """For a task on TheAgentCompany's servers, the tunnel that is the-agent-company.com on its network."""
