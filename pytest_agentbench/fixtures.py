@@ -149,7 +149,7 @@ def task_spec(request: pytest.FixtureRequest) -> TaskSpec:
 
 @pytest.fixture
 def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_spec: TaskSpec, agent: Agent,
-                 sandbox_engine: SandboxEngine, container_limits: ContainerConfig) -> TaskContext:
+                 sandbox_engine: SandboxEngine, container_limits: ContainerConfig):
     seed = request.node.stash.get(SEED_KEY, None)
     if agentbench_run.mode == "regrade":  # grades what the folder holds
         item_dir = item_folder(agentbench_run.group, task_spec.id, seed)
@@ -160,8 +160,12 @@ def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_
     request.node.stash[RESULT_KEY].update(folder=str(item_dir), limits=agentbench_run.options["limits"])
     if agentbench_run.options.get("engines"):  # which of the run's engines: its failures may be the engine's
         request.node.stash[RESULT_KEY]["engine"] = sandbox_engine.name
-    families.get(task_spec.kind).prepare(ctx)
-    return ctx
+    family = families.get(task_spec.kind)
+    try:
+        family.prepare(ctx)
+        yield ctx
+    finally:
+        family.finish(ctx)
 
 
 @pytest.fixture
@@ -242,6 +246,11 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
                                    trajectory=TrajectoryRecorder(task_context.trajectory_path))
     task_context.sandbox = sandbox
+    try:
+        family.before_agent(task_context)
+    except BaseException:
+        sandbox_engine.discard(sandbox)
+        raise
     yield sandbox
     sandbox_engine.discard(sandbox)
 
@@ -317,6 +326,7 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         except OutputCapExceeded as e:
             over_cap = str(e)
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
+        family.after_agent(task_context)
         stack = task_context.services
         if stack is not None:  # what the services hold now the agent has stopped, for the evaluator
             coworkers = stack.stop_coworkers(task_context.item_dir / SERVICES_DIR)

@@ -221,8 +221,18 @@ class Family:
         """Containers the task needs beside the agent's, on its private network, ready when returned."""
         return []
 
+    def before_agent(self, ctx: TaskContext) -> None:
+        """Work in the agent's container (ctx.sandbox) once it has started, before the agent runs (a
+        benchmark's own init); raising makes the item an error, the agent never starting."""
+
+    def after_agent(self, ctx: TaskContext) -> None:
+        """The agent has stopped and its outputs are copied out; the item's containers are still there."""
+
     def grade(self, ctx: TaskContext) -> Grade:
         raise NotImplementedError
+
+    def finish(self, ctx: TaskContext) -> None:
+        """The item is over, graded or not: release what prepare() took."""
 
     # --- what the family adds to the reports (reporting/ calls these; an item's view is summary.item_view())
 

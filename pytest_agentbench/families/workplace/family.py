@@ -15,6 +15,10 @@ After the agent stops, /workspace is copied out. Grading starts a separate grade
 grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
 TAC-compatible modules (tac/) and the trajectory, and runs tac/runner.py. The same
 path serves --regrade, which is why the grader works from saved outputs rather than a snapshot.
+
+A TAC folder that names services in dependencies.yml and has no compose.yaml runs against TAC's own
+servers under --tac-server (tac_servers.py: the tunnel, the locks, TAC's reset and init, its NPCs),
+and is skipped without it.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import yaml
@@ -40,9 +45,10 @@ from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
+from . import tac_servers
 from .tac import config as tac_config, judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
-                   container_limits_of, suite_base_image, unique_name)
+                   base_image_of, container_limits_of, suite_base_image, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
@@ -69,6 +75,20 @@ class WorkplaceFamily(Family):
     name = "workplace"
     agent_user = "root"  # TheAgentCompany's contract: its install tasks are done with apt-get
     fields = WorkplaceFields
+
+    def addoption(self, group) -> None:
+        group.addoption("--tac-server", dest="agentbench_tac_server", metavar="HOST",
+                        help="TheAgentCompany's servers, run by you as its servers/ folder sets them up (default: "
+                             "$SERVER_HOSTNAME): its task folders that need services run against them, one item "
+                             "per server at a time, with TAC's reset and init before each; without, they are skipped")
+        group.addoption("--tac-init-timeout", dest="agentbench_tac_init_timeout", type=float, metavar="SECONDS",
+                        default=tac_servers.DEFAULT_INIT_TIMEOUT,
+                        help="the limit on TheAgentCompany's reset and init of one item (default "
+                             f"{tac_servers.DEFAULT_INIT_TIMEOUT} s): past it the item is an error")
+
+    def run_options(self, config) -> dict:
+        return {"tac_server": tac_servers.server_from(config.getoption("agentbench_tac_server")),
+                "tac_init_timeout": config.getoption("agentbench_tac_init_timeout")}
 
     def claims(self, path: Path) -> bool:
         return path.name == TAC_SPEC_FILE and self.spec_in(path.parent) == path
@@ -100,9 +120,83 @@ class WorkplaceFamily(Family):
     def prepare(self, ctx: TaskContext) -> None:
         services = dependencies(ctx.spec.folder)
         if services and ctx.spec.services is None:  # TheAgentCompany's names, with no compose.yaml to run
-            import pytest
+            host = ctx.options.get("tac_server")
+            if not host:
+                import pytest
 
-            pytest.skip(f"needs the services {', '.join(services)} and declares none in a compose.yaml")
+                pytest.skip(f"needs TheAgentCompany's servers {', '.join(services)}: give --tac-server HOST "
+                            f"(or set SERVER_HOSTNAME), or declare them in a compose.yaml")
+            locks = tac_servers.ServerLocks(host, services)
+            ctx.state["tac_locks"] = locks  # held until finish(): the evaluator reads the servers too
+            waited = locks.acquire()
+            self._init_log(ctx, f"TheAgentCompany's servers on {host}: {', '.join(locks.servers)} held "
+                                f"for this item after waiting {waited:.1f} s")
+
+    def finish(self, ctx: TaskContext) -> None:
+        locks = ctx.state.pop("tac_locks", None)
+        if locks is not None:
+            locks.release()
+
+    @staticmethod
+    def _init_log(ctx: TaskContext, text: str) -> None:
+        ctx.item_dir.mkdir(parents=True, exist_ok=True)
+        with (ctx.item_dir / "init.log").open("a") as log:  # timed: when an item held its servers, and how long
+            log.write(f"[{time.strftime('%Y-%m-%dT%H:%M:%S%z')}] {text.rstrip()}\n")
+
+    def start_services(self, ctx: TaskContext) -> list:
+        """For a task on TheAgentCompany's servers, the tunnel that is the-agent-company.com on its network."""
+        if "tac_locks" not in ctx.state:
+            return []
+        tunnel = tac_servers.Tunnel(ctx.engine, base_image_of(ctx), ctx.network, unique_name("tac", ctx),
+                                    ctx.options["tac_server"], container_limits_of(ctx))
+        ctx.state["tac_tunnel"] = tunnel
+        return [tunnel.sandbox]
+
+    def before_agent(self, ctx: TaskContext) -> None:
+        """TheAgentCompany's reset and init (init.sh's steps), before the agent, within --tac-init-timeout."""
+        if "tac_locks" not in ctx.state:
+            return
+        deadline = time.monotonic() + (ctx.options.get("tac_init_timeout") or tac_servers.DEFAULT_INIT_TIMEOUT)
+        log = lambda text: self._init_log(ctx, text)  # noqa: E731
+        tac_servers.reset(ctx.options["tac_server"], dependencies(ctx.spec.folder), deadline, log)
+        tac_servers.run_init(ctx.sandbox, ctx.spec.folder, TAC, deadline, log)
+        self._start_coworkers(ctx, log)
+
+    @staticmethod
+    def _start_coworkers(ctx: TaskContext, log) -> None:
+        """TAC's NPCs (the folder's scenarios.json) in its RocketChat, played by the environment LLM as our
+        own coworkers are (services/coworkers.py), through a bridge in the item's tunnel container."""
+        scenarios = tac_servers.scenarios_of(ctx.spec.folder)
+        if scenarios is None or "rocketchat" not in {d.lower() for d in dependencies(ctx.spec.folder)}:
+            return
+        import warnings
+
+        from ...services.coworkers import CoworkerRoom, Coworkers, environment_played, load_scenarios
+
+        people = load_scenarios(scenarios)
+        played_by = environment_played(ctx.item_dir, ctx.options)
+        if played_by.not_answering:
+            warnings.warn(f"{ctx.spec.id}: the coworkers will not answer: {played_by.not_answering}")
+        room = CoworkerRoom(Coworkers("rocketchat", people, scenarios), ctx.state["tac_tunnel"].sandbox,
+                            tac_servers.TAC_HOST, played_by, bridge=tac_servers.CHAT_BRIDGE_COMMAND)
+        room.start()
+        ctx.state["tac_coworkers"] = room
+        log(f"coworkers: {', '.join(c.username for c in people)} in RocketChat"
+            + (f" (not answering: {played_by.not_answering})" if played_by.not_answering else ""))
+
+    def after_agent(self, ctx: TaskContext) -> None:
+        """The NPCs stop with the agent; their conversations are saved for the evaluator (services/)."""
+        room = ctx.state.pop("tac_coworkers", None)
+        if room is not None:
+            from ...services.coworkers import write_record
+
+            write_record(room, ctx.item_dir / SERVICES_DIR / "coworkers.json")
+
+    def agent_env(self, ctx: TaskContext) -> dict[str, str]:
+        if "tac_locks" not in ctx.state:
+            return {}
+        value = tac_servers.no_proxy(None)
+        return {"NO_PROXY": value, "no_proxy": value}
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
         folder = ctx.spec.folder
@@ -164,8 +258,12 @@ class WorkplaceFamily(Family):
             grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"/grader/{SERVICES_DIR}"))
         if ctx.trajectory_path and ctx.trajectory_path.exists():
             grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
-        # No network and no key: the judge is asked from here, over the runner's own exec streams.
-        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx))
+        # No network and no key: the judge is asked from here, over the runner's own exec streams. A task
+        # on TheAgentCompany's servers gets a network with nothing but its tunnel to them: TAC's
+        # evaluators read the servers.
+        tac_network = self._tac_grading_network(ctx) if "tac_locks" in ctx.state else None
+        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx),
+                           network=tac_network[0] if tac_network else None)
         out = ctx.item_dir / "grader"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
@@ -174,7 +272,13 @@ class WorkplaceFamily(Family):
         missing = ([] if os.environ.get("LITELLM_MODEL") else ["LITELLM_MODEL"]) if judge_model and \
             judge_model.replaying else judge.missing_settings()
         # The restored outputs go in before the grader's files, which the agent never saw.
-        grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
+        try:
+            grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
+        except BaseException:
+            if tac_network:
+                ctx.engine.discard(tac_network[1].sandbox)
+                ctx.engine.discard_network(tac_network[0])
+            raise
         try:
             run = grader.exec_dialog(
                 ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
@@ -184,10 +288,25 @@ class WorkplaceFamily(Family):
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
             ctx.engine.discard(grader)
+            if tac_network:
+                ctx.engine.discard(tac_network[1].sandbox)
+                ctx.engine.discard_network(tac_network[0])
         (out / "evaluator.log").write_text(run.output)
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
         return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+
+
+    @staticmethod
+    def _tac_grading_network(ctx: TaskContext):
+        """An internal network for the grader, with a tunnel to TheAgentCompany's servers on it."""
+        network = ctx.engine.create_network(unique_name("gradenet", ctx), internal=True)
+        try:
+            return network, tac_servers.Tunnel(ctx.engine, base_image_of(ctx), network, unique_name("tacg", ctx),
+                                               ctx.options["tac_server"], container_limits_of(ctx))
+        except BaseException:
+            ctx.engine.discard_network(network)
+            raise
 
 
 def grader_modules() -> list[CopyIn]:
