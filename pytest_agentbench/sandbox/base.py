@@ -94,6 +94,11 @@ _VALID = {
 }
 
 
+# tmpfs options of a mask: an empty, read-only file system over a path of the image, which a process
+# without CAP_SYS_ADMIN (root in an unprivileged container included) can neither unmount nor write.
+MASK = "ro,size=4k,mode=0755"
+
+
 @dataclass
 class SandboxSpec:
     """What to start: an image, its command-less idle process, environment and placement."""

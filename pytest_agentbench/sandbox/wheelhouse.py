@@ -144,6 +144,28 @@ def resolve(context: Path, target: Target, log: Callable[[str], None] | None = N
     return Wheelhouse(folder, json.loads((folder / MANIFEST).read_text())["digest"])
 
 
+def merged(houses: list[Wheelhouse]) -> Wheelhouse:
+    """One wheelhouse holding the wheels of several (each resolved apart, so each is cached apart), in
+    the cache, keyed by their digests."""
+    if len(houses) == 1:
+        return houses[0]
+    digest = hashlib.sha256("\0".join(sorted(h.digest for h in houses)).encode()).hexdigest()
+    folder = cache_root() / "merged" / digest[:24]
+    with file_lock(cache_root() / "locks" / f"merged-{digest[:24]}.lock"):
+        if not (folder / MANIFEST).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            for house in houses:
+                for wheel in house.path.glob("*.whl"):
+                    if not (folder / wheel.name).exists():
+                        try:
+                            os.link(wheel, folder / wheel.name)
+                        except OSError:
+                            shutil.copy2(wheel, folder / wheel.name)
+            (folder / MANIFEST).write_text(json.dumps({"digest": digest, "merged": [str(h.path) for h in houses]}))
+    return Wheelhouse(folder, digest)
+
+
 def _read(path: Path) -> str:
     return path.read_text() if path.is_file() else ""
 
