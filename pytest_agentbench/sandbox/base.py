@@ -285,6 +285,10 @@ class SandboxEngine(abc.ABC):
         """The images whose tag starts with `prefix`: dicts of tags, id, created, size."""
         return []
 
+    def remove_image(self, ref: str) -> None:
+        """Remove the tag `ref` (and the layers no other image uses); nothing if the engine lacks it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot remove images")
+
     # sandboxes ----------------------------------------------------------------------------------
 
     @abc.abstractmethod

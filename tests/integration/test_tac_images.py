@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
 
+from pytest_agentbench.families.workplace.task_image import HIDDEN_PATHS, build
+from pytest_agentbench.sandbox import SandboxSpec, get_engine
+from pytest_agentbench.sandbox.base import MASK
 from support import AGENTS, add_agent
 
 pytestmark = pytest.mark.docker
@@ -164,3 +168,31 @@ def test_root_in_the_agent_s_container_finds_no_hidden_file(pytester, project):
     assert "UMOUNT" in log and "WRITE" in log, log  # both refused, with the system's message
     hidden = Path(result["folder"]) / "hidden"
     assert not (hidden / "utils" / "planted").exists() and (hidden / "utils" / "golden_answer.csv").is_file()
+
+
+@pytest.fixture
+def engine():
+    engine = get_engine("docker")(f"tac-images-test-{uuid.uuid4().hex[:8]}")
+    engine.ping()
+    yield engine
+    engine.drain()
+    engine.sweep(engine.run_id)
+
+
+def test_a_snapshot_of_the_agent_s_final_container_has_utils_and_npc_back(tmp_path, engine, base_image_tag):
+    """The interface grading relies on (task_image.py): the agent's container runs with /utils and /npc
+    masked; a snapshot of it (docker commit), started without the masks, holds the agent's work and the
+    image's /utils and /npc as built, whatever the agent tried to write there."""
+    folder = tac_folder(tmp_path)
+    image = build(engine, folder, folder.name, {})
+    agent = engine.start(SandboxSpec(image=image, name=f"{engine.run_id}-agent",
+                                     tmpfs={path: MASK for path in HIDDEN_PATHS}))
+    done = agent.exec(["sh", "-c", "ls -A /utils /npc; echo 4821.50 > /workspace/answer.txt; "
+                                   "echo forged > /utils/golden_answer.csv"], record=False)
+    assert done.output.split() == ["/npc:", "/utils:", "sh:", "1:", "cannot", "create", "/utils/golden_answer.csv:",
+                                   "Read-only", "file", "system"], done.output
+    snapshot = agent.snapshot(f"agentbench/test-snapshot-{engine.run_id}")
+    grader = engine.start(SandboxSpec(image=snapshot, name=f"{engine.run_id}-grader"))
+    seen = grader.exec(["sh", "-c", "cat /workspace/answer.txt /utils/golden_answer.csv; ls /utils /npc"], record=False)
+    assert seen.output.split() == ["4821.50", GOLDEN, "/npc:", "scenarios.json", "/utils:", "dependencies.yml",
+                                   "evaluator.py", "golden_answer.csv", "helper.py", "post_init.sh"], seen.output
