@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import shutil
-import uuid
 from pathlib import Path
 
 import pytest
 
 from pytest_agentbench.families.workplace.task_image import HIDDEN_PATHS, build
-from pytest_agentbench.sandbox import SandboxSpec, get_engine
+from pytest_agentbench.sandbox import SandboxSpec
 from pytest_agentbench.sandbox.base import MASK
 from support import AGENTS, add_agent
 
@@ -170,15 +169,6 @@ def test_root_in_the_agent_s_container_finds_no_hidden_file(pytester, project):
     assert not (hidden / "utils" / "planted").exists() and (hidden / "utils" / "golden_answer.csv").is_file()
 
 
-@pytest.fixture
-def engine():
-    engine = get_engine("docker")(f"tac-images-test-{uuid.uuid4().hex[:8]}")
-    engine.ping()
-    yield engine
-    engine.drain()
-    engine.sweep(engine.run_id)
-
-
 def test_a_snapshot_of_the_agent_s_final_container_has_utils_and_npc_back(tmp_path, engine, base_image_tag):
     """The interface grading relies on (task_image.py): the agent's container runs with /utils and /npc
     masked; a snapshot of it (docker commit), started without the masks, holds the agent's work and the
@@ -187,10 +177,10 @@ def test_a_snapshot_of_the_agent_s_final_container_has_utils_and_npc_back(tmp_pa
     image = build(engine, folder, folder.name, {})
     agent = engine.start(SandboxSpec(image=image, name=f"{engine.run_id}-agent",
                                      tmpfs={path: MASK for path in HIDDEN_PATHS}))
-    done = agent.exec(["sh", "-c", "ls -A /utils /npc; echo 4821.50 > /workspace/answer.txt; "
-                                   "echo forged > /utils/golden_answer.csv"], record=False)
-    assert done.output.split() == ["/npc:", "/utils:", "sh:", "1:", "cannot", "create", "/utils/golden_answer.csv:",
-                                   "Read-only", "file", "system"], done.output
+    assert agent.exec(["ls", "-A", "/utils", "/npc"], record=False).output.split() == ["/npc:", "/utils:"]
+    agent.exec(["sh", "-c", "echo 4821.50 > /workspace/answer.txt"], record=False)
+    forged = agent.exec(["sh", "-c", "echo forged > /utils/golden_answer.csv"], record=False)
+    assert forged.exit_code != 0 and "Read-only file system" in forged.output, forged.output
     snapshot = agent.snapshot(f"agentbench/test-snapshot-{engine.run_id}")
     grader = engine.start(SandboxSpec(image=snapshot, name=f"{engine.run_id}-grader"))
     seen = grader.exec(["sh", "-c", "cat /workspace/answer.txt /utils/golden_answer.csv; ls /utils /npc"], record=False)
