@@ -180,7 +180,7 @@ def served_packages(engine: SandboxEngine, base: str, dockerfile: Path, commands
         for requirements in commands:
             (Path(work) / wheelhouse.REQUIREMENTS).write_text("\n".join(requirements) + "\n")
             try:
-                houses.append(wheelhouse.resolve(Path(work), target, log))
+                houses.append(wheelhouse.resolve(Path(work), target, log, sources=True))
             except BuildError as e:
                 problem = str(e).split("\n", 1)[0].split(": ", 2)[-1]
                 raise BuildError(f"{dockerfile}: `pip install {' '.join(requirements)}`: {problem}\n"
