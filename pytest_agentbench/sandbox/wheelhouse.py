@@ -17,6 +17,9 @@ wheels, pip's own wheel, the two files, and `install`), so the Dockerfile instal
     RUN /wheelhouse/install /opt/venv && rm -rf /wheelhouse
 
 Nothing is bind-mounted and no host port is opened: a remote engine gets the wheels in the context.
+A build that allows it (`resolve(..., sources=True)`: TheAgentCompany's Dockerfiles) gets a named
+requirement that has no wheel as its source archive, fetched as data (source_packages.py), for pip
+to build inside the image build.
 The image tag covers the wheels' digest, so a different resolution is a different image.
 """
 
