@@ -32,7 +32,7 @@ from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import limits, process_engine
-from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
+from .sandbox.base import MASK, ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.egress import start_egress
 from .sandbox.head_tail import HeadTail
 from .sandbox.images import ensure_base_image, ensure_image
@@ -242,7 +242,8 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
                             **(task_llm.env if task_llm else {}),
                             **(task_context.services.stack.agent_env if task_context.services else {})},
                        config=replace(container_limits_of(task_context),
-                                      privileged=task_context.agent.config.privileged))
+                                      privileged=task_context.agent.config.privileged),
+                       tmpfs={path: MASK for path in family.hidden_paths(task_context)})
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
                                    trajectory=TrajectoryRecorder(task_context.trajectory_path))
     task_context.sandbox = sandbox

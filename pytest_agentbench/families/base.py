@@ -199,6 +199,12 @@ class Family:
         (one the task's own Dockerfile makes, say); None for the base image."""
         return None
 
+    def hidden_paths(self, ctx: TaskContext) -> list[str]:
+        """Paths of the item's image the agent must not see (called after task_image): each is masked
+        with an empty read-only file system in the agent's container (sandbox.base.MASK), and is there,
+        as the image has it, in any other container of that image."""
+        return []
+
     def outputs(self, ctx: TaskContext) -> list[str]:
         """Container paths copied to the item's folder after the agent stops (by last path component),
         the agent's logs ($LOGS_DIR) among them."""

@@ -94,6 +94,11 @@ _VALID = {
 }
 
 
+# tmpfs options of a mask: an empty, read-only file system over a path of the image, which a process
+# without CAP_SYS_ADMIN (root in an unprivileged container included) can neither unmount nor write.
+MASK = "ro,size=4k,mode=0755"
+
+
 @dataclass
 class SandboxSpec:
     """What to start: an image, its command-less idle process, environment and placement."""
@@ -279,6 +284,10 @@ class SandboxEngine(abc.ABC):
     def list_images(self, prefix: str) -> list[dict]:
         """The images whose tag starts with `prefix`: dicts of tags, id, created, size."""
         return []
+
+    def remove_image(self, ref: str) -> None:
+        """Remove the tag `ref` (and the layers no other image uses); nothing if the engine lacks it."""
+        raise NotImplementedError(f"{type(self).__name__} cannot remove images")
 
     # sandboxes ----------------------------------------------------------------------------------
 

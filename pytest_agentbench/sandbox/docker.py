@@ -489,6 +489,12 @@ class DockerEngine(SandboxEngine):
         except docker.errors.ImageNotFound:
             return None
 
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.api.remove_image(ref)
+        except docker.errors.ImageNotFound:
+            pass
+
     def list_images(self, prefix: str) -> list[dict]:
         return [{"tags": img.tags, "id": img.short_id, "created": img.attrs.get("Created"),
                  "size": img.attrs.get("Size")}

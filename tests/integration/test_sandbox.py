@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import io
 import tarfile
-import uuid
 
 import pytest
 
-from pytest_agentbench.sandbox import SandboxSpec, get_engine
+from pytest_agentbench.sandbox import SandboxSpec
 from support import labelled
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def engine():
-    engine = get_engine("docker")(f"sandbox-test-{uuid.uuid4().hex[:8]}")
-    engine.ping()
-    yield engine
-    engine.drain()
-    engine.sweep(engine.run_id)
 
 
 @pytest.fixture

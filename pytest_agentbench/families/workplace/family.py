@@ -8,8 +8,11 @@
     <task>/dependencies.yml  services the task needs (or utils/dependencies.yml)
     <task>/solution.sh       the reference solution (oracle only)
     <task>/task.yaml         optional: our metadata (kind: workplace, id, category, time_limit, markers)
-    <task>/Dockerfile        optional, as TAC's: FROM the benchmark's base, then the task's own steps;
-                             built FROM our base image instead, and the agent's image built on it
+    <task>/Dockerfile        optional. TAC's (FROM TheAgentCompany's task base image) is built as TAC
+                             builds it, the folder as build context, FROM our stand-in for that base
+                             (task_image.py: ONBUILD steps, pip served, /utils and /npc hidden from the
+                             agent); another is built FROM our base image without the files above.
+                             The agent's image is built on it.
 
 After the agent stops, /workspace is copied out. Grading starts a separate grader container from the
 grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
@@ -46,6 +49,7 @@ from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
 from .points import points_mismatch
 from . import tac_servers
+from .task_image import build_task_image, hidden_paths, is_tac_dockerfile
 from .tac import config as tac_config, judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
                    base_image_of, container_limits_of, suite_base_image, unique_name)
@@ -55,13 +59,15 @@ GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfi
 EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
 GRADER_SUITE = "trixie"  # Debian 13: Python 3.13, as TAC's evaluators need 3.12 or newer
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
-# What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
+# What a task's own Dockerfile (not a TAC folder's: task_image.py) is never given to COPY: the agent's
+# image must not hold them.
 HIDDEN = {"compose.yaml", "services", "checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
           "populate_data.py", "post_init.py", "post_init.sh", "utils", "__pycache__"}
 TAC_SPEC_FILE = "task.md"  # a TheAgentCompany folder's instruction, its spec when it has no task.yaml
 TAC_CATEGORIES = ("sde", "hr", "pm", "admin", "ds", "finance", "ml", "research", "bm", "qa", "other")
-# Files of a TAC task folder that are not workspace data.
-RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
+# Files of a task folder without a Dockerfile that are not workspace data (TAC's READMEs and Makefiles
+# can give the answer: ds-sql-exercise's README states the expected result).
+RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace", "README.md", "Makefile"}
 
 
 
@@ -218,11 +224,15 @@ class WorkplaceFamily(Family):
         return files
 
     def task_image(self, ctx: TaskContext) -> str | None:
-        """The image the task's own Dockerfile makes, if it has one (TAC's folders do: FROM the benchmark's
-        task base image, plus the task's own steps), built FROM our base image instead."""
+        """The image the task's own Dockerfile makes, if it has one. A TAC folder's (FROM TheAgentCompany's
+        task base image) is built as TAC builds it: the folder as build context, FROM our stand-in for
+        that base, its ONBUILD steps and its pip installs served (task_image.py). Another Dockerfile is
+        built FROM our base image, from the folder without the files the agent must not see (HIDDEN)."""
         dockerfile = ctx.spec.folder / "Dockerfile"
         if not dockerfile.is_file():
             return None
+        if is_tac_dockerfile(dockerfile):
+            return build_task_image(ctx)
         with tempfile.TemporaryDirectory(prefix="agentbench-task-image-") as staged:
             context = Path(staged)
             copy_folder(ctx.spec.folder, context, leave_out=HIDDEN | {"Dockerfile"})
@@ -234,6 +244,10 @@ class WorkplaceFamily(Family):
             except BuildError as e:  # name the task's file, not the staged copy; say what it was not given
                 raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
                                  f"rubric, solution, scenarios and init scripts): {e}") from None
+
+    def hidden_paths(self, ctx: TaskContext) -> list[str]:
+        """/utils and /npc of a TAC task image (task_image.py)."""
+        return hidden_paths(ctx)
 
     def allows_internet(self, ctx: TaskContext) -> bool:
         return ctx.spec.details.allow_internet
