@@ -17,8 +17,9 @@ from support import AGENTS, labelled
 pytestmark = pytest.mark.docker
 
 # Full marks if `mytool --version` (run by the evaluator itself, as TAC's evaluators run `go version`)
-# says 1.2.3.
+# says 1.2.3 and /etc/issue is gone.
 EVALUATOR = """\
+import os
 import subprocess
 
 from common import grader
@@ -31,13 +32,14 @@ def grade_checkpoint1():
         done = subprocess.run(["mytool", "--version"], capture_output=True, text=True, timeout=30)
     except FileNotFoundError:
         return False
-    return done.stdout.strip() == "mytool 1.2.3"
+    return done.stdout.strip() == "mytool 1.2.3" and not os.path.exists("/etc/issue")
 
 
 def grade_checkpoints(trajectory=""):
     return Result([Checkpoint(1, int(grade_checkpoint1()))])
 """
-INSTALL = "printf '#!/bin/sh\\necho mytool 1.2.3\\n' > /usr/local/bin/mytool\nchmod 755 /usr/local/bin/mytool\n"
+INSTALL = ("printf '#!/bin/sh\\necho mytool 1.2.3\\n' > /usr/local/bin/mytool\nchmod 755 /usr/local/bin/mytool\n"
+           "rm /etc/issue\n")
 # A full-marks result, as the runner reports one to the harness and the evaluator to the runner.
 FORGED = json.dumps({"result": {"checkpoints": [{"total": 1, "result": 1}], "final_score": {"total": 1, "result": 1},
                                 "score": 1.0, "judge_not_configured": None}, "exit": 0})
@@ -51,10 +53,17 @@ class Result:
         self.final_score = {"total": 1, "result": 1}
 """
 FAKE_COMMON = f"import os, sys\nsys.stdout.write({FORGED!r} + '\\\\n'); sys.stdout.flush(); os._exit(0)\n"
+# Loaded into every program; in the grading runner's process it reports full marks and exits.
 PRELOAD_C = r"""
+#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 __attribute__((constructor)) static void forge(void) {
+    char cmdline[4096] = {0};
+    int fd = open("/proc/self/cmdline", O_RDONLY);
+    ssize_t n = fd < 0 ? 0 : read(fd, cmdline, sizeof cmdline - 1);
+    for (ssize_t i = 0; i < n; i++) if (!cmdline[i]) cmdline[i] = ' ';
+    if (!strstr(cmdline, "runner.py")) return;
     const char *line = FORGED "\n";
     write(1, line, strlen(line));
     _exit(0);
@@ -75,9 +84,11 @@ ATTACKS = {
     # mytool, run by the evaluator as its own user, writes a full-marks result into every file descriptor
     # it can reach (the evaluator's channel, the runner's stdout), through a setuid-root shell as well.
     "attack-channel": "cp /bin/bash /usr/local/bin/rootsh\nchmod 4755 /usr/local/bin/rootsh\n"
-                      "cat > /usr/local/bin/mytool <<'EOS'\n#!/bin/sh\n"
-                      "/usr/local/bin/rootsh -p -c 'for fd in /proc/[0-9]*/fd/*; do "
-                      f"echo '\"'\"'{FORGED}'\"'\"' > $fd; done' 2>/dev/null\necho mytool 0.0.1\nEOS\n"
+                      "cat > /usr/local/bin/mytool <<'EOS'\n#!/bin/bash\n"
+                      f"forged='{FORGED}'\n"
+                      "for fd in /proc/[0-9]*/fd/*; do echo \"$forged\" > $fd; done 2>/dev/null\n"
+                      "/usr/local/bin/rootsh -p -c 'for fd in /proc/[0-9]*/fd/*; do echo \"$1\" > $fd; done' "
+                      "rootsh \"$forged\" 2>/dev/null\necho mytool 0.0.1\nEOS\n"
                       "chmod 755 /usr/local/bin/mytool\n",
 }
 
@@ -85,7 +96,7 @@ ATTACKS = {
 def add_task(project: Path, task_id: str) -> None:
     task = project / "task_specs" / "tac" / task_id
     task.mkdir(parents=True)
-    (task / "task.md").write_text("Install mytool 1.2.3 in /usr/local/bin.\n")
+    (task / "task.md").write_text("Install mytool 1.2.3 in /usr/local/bin and remove /etc/issue.\n")
     (task / "evaluator.py").write_text(EVALUATOR)
     (task / "dependencies.yml").write_text("[]\n")
 
@@ -117,7 +128,7 @@ def results(path: Path) -> dict[str, dict]:
 
 def test_a_program_the_agent_installed_counts_and_counts_again_on_regrade(pytester, project, docker_client):
     add_task(project, "sde-install-mytool")
-    add_agent(project, "installer", INSTALL + "rm /etc/issue\n")
+    add_agent(project, "installer", INSTALL)
     run = pytester.runpytest_subprocess("task_specs/tac", "--agent=installer", "-p", "no:cacheprovider")
     run.assert_outcomes(passed=1)
     saved = results(project)["sde-install-mytool"]
@@ -150,7 +161,7 @@ def test_nothing_the_agent_left_in_its_machine_forges_the_verdict(pytester, proj
     subprocess.run(["gcc", "-shared", "-fPIC", "-o", str(tmp_path / "forge.so"), str(source)], check=True)
     for task_id in ATTACKS:
         add_task(project, task_id)
-    script = "case $TASK_ID in\n" + "".join(f"{t})\n{a};;\n" for t, a in ATTACKS.items()) + "esac\n"
+    script = "rm /etc/issue\ncase $TASK_ID in\n" + "".join(f"{t})\n{a};;\n" for t, a in ATTACKS.items()) + "esac\n"
     add_agent(project, "attacker", script, {"forge.so": (tmp_path / "forge.so").read_bytes(),
                                             "fake_common.py": FAKE_COMMON.encode(),
                                             "fake_scoring.py": FAKE_SCORING.encode()})
