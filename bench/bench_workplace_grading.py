@@ -24,7 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 TASKS = ["hr-leave-balances", "sde-fix-median-bug", "ds-sales-by-region", "admin-room-conflicts"]
 
 
-def setup_seconds(checkout: Path, repeats: int) -> list[float]:
+def setup_seconds(checkout: Path, repeats: int) -> tuple[list[float], list[int]]:
+    """The items' set-up times, and the sizes of their saved changes (final-machine/changes.tar)."""
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         for task in TASKS:
@@ -33,15 +34,17 @@ def setup_seconds(checkout: Path, repeats: int) -> list[float]:
         cmd = [sys.executable, "-m", "pytest", "task_specs", "--agent=nop", f"--agents-dir={checkout / 'agents'}",
                "-n", "0", "-p", "no:cacheprovider", "-q", "--durations=0"]
         subprocess.run(cmd + ["-k", TASKS[0]], cwd=root, env=env, capture_output=True)  # images, volumes
-        found = []
+        found, saved = [], []
         for _ in range(repeats):
             done = subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True)
             found += [float(line.split()[0][:-1]) for line in done.stdout.splitlines()
                       if len(line.split()) == 3 and line.split()[1] == "setup" and line.split()[0].endswith("s")]
+            saved += [json.loads(p.read_text())["changes_bytes"]
+                      for p in root.glob("runs/*/*/final-machine/manifest.json")]
             shutil.rmtree(root / "runs", ignore_errors=True)
         if not found:
             raise SystemExit(f"no item ran:\n{done.stdout[-3000:]}")
-        return found
+        return found, saved
 
 
 def main() -> int:
@@ -49,10 +52,11 @@ def main() -> int:
     parser.add_argument("--checkout", type=Path, default=REPO, help="the code to time (default: this one)")
     parser.add_argument("--repeats", type=int, default=2)
     args = parser.parse_args()
-    times = setup_seconds(args.checkout.resolve(), args.repeats)
+    times, sizes = setup_seconds(args.checkout.resolve(), args.repeats)
     print(json.dumps({"checkout": str(args.checkout), "items": len(times),
                       "setup_median_s": round(statistics.median(times), 3),
-                      "setup_max_s": round(max(times), 3)}, indent=2))
+                      "setup_max_s": round(max(times), 3),
+                      "changes_tar_bytes_max": max(sizes) if sizes else None}, indent=2))
     return 0
 
 

@@ -52,7 +52,18 @@ class Result:
         self.checkpoints = [Checkpoint(1, 1)]
         self.final_score = {"total": 1, "result": 1}
 """
-FAKE_COMMON = f"import os, sys\nsys.stdout.write({FORGED!r} + '\\\\n'); sys.stdout.flush(); os._exit(0)\n"
+FAKE_COMMON = f"import os, sys\nsys.stdout.write({FORGED!r} + chr(10)); sys.stdout.flush(); os._exit(0)\n"
+# Writes a full-marks result into every file descriptor of every process it may open.
+FORGE_FDS = f"""\
+import glob, os
+for path in glob.glob("/proc/[0-9]*/fd/*"):
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+        os.write(fd, {FORGED!r}.encode() + b"\\n")
+        os.close(fd)
+    except OSError:
+        pass
+"""
 # Loaded into every program; in the grading runner's process it reports full marks and exits.
 PRELOAD_C = r"""
 #include <fcntl.h>
@@ -74,7 +85,7 @@ SITE_DIRS = "/usr/lib/python3/dist-packages /usr/local/lib/python3.11/dist-packa
 ATTACKS = {
     "attack-ld-preload": "cp /home/agent/forge.so /usr/lib/forge.so\necho /usr/lib/forge.so > /etc/ld.so.preload\n",
     "attack-python": "for p in /usr/bin/python3 /usr/bin/python3.11 /usr/local/bin/python3; do\n"
-                     f"  printf '#!/bin/sh\\necho %s\\n' '{FORGED}' > $p; chmod 755 $p\ndone\n",
+                     f"  printf '#!/bin/sh\\necho %s\\n' \"'{FORGED}'\" > $p; chmod 755 $p\ndone\n",
     "attack-site": f"for d in {SITE_DIRS} /tmp/evil; do\n  mkdir -p $d\n"
                    "  cp /home/agent/fake_common.py $d/sitecustomize.py\n  cp /home/agent/fake_common.py $d/usercustomize.py\n"
                    "  echo 'import sitecustomize' > $d/00-evil.pth\ndone\n"
@@ -85,11 +96,9 @@ ATTACKS = {
     # it can reach (the evaluator's channel, the runner's stdout), through a setuid-root shell as well.
     "attack-channel": "cp /bin/bash /usr/local/bin/rootsh\nchmod 4755 /usr/local/bin/rootsh\n"
                       "cat > /usr/local/bin/mytool <<'EOS'\n#!/bin/bash\n"
-                      f"forged='{FORGED}'\n"
-                      "for fd in /proc/[0-9]*/fd/*; do echo \"$forged\" > $fd; done 2>/dev/null\n"
-                      "/usr/local/bin/rootsh -p -c 'for fd in /proc/[0-9]*/fd/*; do echo \"$1\" > $fd; done' "
-                      "rootsh \"$forged\" 2>/dev/null\necho mytool 0.0.1\nEOS\n"
-                      "chmod 755 /usr/local/bin/mytool\n",
+                      "python3 /home/agent/forge_fds.py\n"
+                      "/usr/local/bin/rootsh -p -c 'python3 /home/agent/forge_fds.py'\n"
+                      "echo mytool 0.0.1\nEOS\nchmod 755 /usr/local/bin/mytool\n",
 }
 
 
@@ -164,7 +173,8 @@ def test_nothing_the_agent_left_in_its_machine_forges_the_verdict(pytester, proj
     script = "rm /etc/issue\ncase $TASK_ID in\n" + "".join(f"{t})\n{a};;\n" for t, a in ATTACKS.items()) + "esac\n"
     add_agent(project, "attacker", script, {"forge.so": (tmp_path / "forge.so").read_bytes(),
                                             "fake_common.py": FAKE_COMMON.encode(),
-                                            "fake_scoring.py": FAKE_SCORING.encode()})
+                                            "fake_scoring.py": FAKE_SCORING.encode(),
+                                            "forge_fds.py": FORGE_FDS.encode()})
     run = pytester.runpytest_subprocess("task_specs/tac", "--agent=attacker", "-n", "2", "-p", "no:cacheprovider")
     saved = results(project)
     assert sorted(saved) == sorted(ATTACKS)
