@@ -176,9 +176,10 @@ class Sandbox(abc.ABC):
         A per-worker service stack's state after its init (services/stack.py)."""
         raise NotImplementedError(f"{type(self).__name__} cannot be saved as an image")
 
-    def save_changes(self, dest: Path) -> list[str]:
+    def save_changes(self, dest: Path, max_bytes: int | None = None) -> list[str]:
         """Write what changed in the file system since the image (added and modified paths) to the tar
-        file `dest`, paths relative to /; returns the deleted paths. With `apply_changes`, makes the
+        file `dest`, paths relative to /; returns the deleted paths. Raises OutputCapExceeded past
+        `max_bytes` of file contents. With `apply_changes`, makes the
         image's file system this one's again, elsewhere and later (--regrade)."""
         raise NotImplementedError(f"{type(self).__name__} cannot list its changes")
 

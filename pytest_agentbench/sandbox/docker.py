@@ -27,7 +27,7 @@ from . import ownership
 from .build_output import BuildOutput
 from .base import BuildError, EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
 from .head_tail import HeadTail
-from .untrusted_archive import OutputTally, chunk_reader, unpack
+from .untrusted_archive import OutputCapExceeded, OutputTally, chunk_reader, unpack
 
 IDLE_COMMAND = ["sleep", "infinity"]
 EXEC_OUTPUT_HEAD = EXEC_OUTPUT_TAIL = 1 << 20  # bytes of a command's output kept in memory, each end
@@ -207,7 +207,7 @@ class DockerSandbox(Sandbox):
         return self.container.commit(repository=repository, tag=tag or None,
                                      conf={"Labels": self.engine.labels()}).id
 
-    def save_changes(self, dest: Path) -> list[str]:
+    def save_changes(self, dest: Path, max_bytes: int | None = None) -> list[str]:
         kinds = {c["Path"]: c["Kind"] for c in self.engine.client.api.diff(self.container.id) or []}
         with_changes_below = {str(parent) for path in kinds for parent in PurePosixPath(path).parents}
         added = {path for path, kind in kinds.items() if kind == DIFF_ADDED}
@@ -215,6 +215,7 @@ class DockerSandbox(Sandbox):
         roots = [path for path, kind in sorted(kinds.items()) if kind != DIFF_DELETED
                  and not any(str(parent) in added for parent in PurePosixPath(path).parents)
                  and not (kind == DIFF_MODIFIED and path in with_changes_below)]
+        written = 0
         with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as out:
             for root in roots:
                 try:
@@ -227,6 +228,9 @@ class DockerSandbox(Sandbox):
                         member.name = f"{parent}/{member.name}" if parent else member.name
                         if member.islnk():
                             member.linkname = f"{parent}/{member.linkname}" if parent else member.linkname
+                        written += member.size if member.isreg() else 0
+                        if max_bytes is not None and written > max_bytes:
+                            raise OutputCapExceeded(f"the container's changes exceed {max_bytes} bytes")
                         out.addfile(member, archive.extractfile(member) if member.isreg() else None)
         return sorted(path for path, kind in kinds.items() if kind == DIFF_DELETED)
 

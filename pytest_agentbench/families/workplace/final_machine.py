@@ -30,6 +30,7 @@ from pathlib import Path
 from ...grading.result import GraderError
 from ...sandbox.base import Sandbox, SandboxSpec
 from ...sandbox.images import build_lock, ensure_image
+from ...sandbox.untrusted_archive import OutputCapExceeded
 from ..base import TaskContext, agent_base_image, agent_recipe, container_limits_of, unique_name
 
 FOLDER = "final-machine"  # in an item's folder
@@ -120,9 +121,14 @@ def keep(ctx: TaskContext, sandbox: Sandbox) -> str:
     folder = ctx.item_dir / FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     image = sandbox.snapshot(f"agentbench/final-machine-{uuid.uuid4().hex[:12]}:snapshot")
-    deleted = sandbox.save_changes(folder / CHANGES)
-    (folder / MANIFEST).write_text(json.dumps({"agent_image": sandbox.image, "deleted": deleted,
-                                               "changes_bytes": (folder / CHANGES).stat().st_size}, indent=2) + "\n")
+    try:  # within the item's output cap: the agent decides how much it changed
+        deleted = sandbox.save_changes(folder / CHANGES, ctx.output_caps.max_bytes)
+        manifest = {"agent_image": sandbox.image, "deleted": deleted,
+                    "changes_bytes": (folder / CHANGES).stat().st_size}
+    except OutputCapExceeded as e:
+        (folder / CHANGES).unlink(missing_ok=True)
+        manifest = {"agent_image": sandbox.image, "not_saved": f"{e} (the item's output cap)"}
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     ctx.state["final_machine"] = image
     return image
 
@@ -169,10 +175,14 @@ for path in sys.argv[1:]:
 
 def _saved(ctx: TaskContext) -> dict:
     try:
-        return json.loads((ctx.item_dir / FOLDER / MANIFEST).read_text())
+        manifest = json.loads((ctx.item_dir / FOLDER / MANIFEST).read_text())
     except (OSError, ValueError):
         raise GraderError(f"{ctx.item_dir / FOLDER} holds no saved final machine ({MANIFEST} and {CHANGES}, "
                           f"written when the agent stopped): this item cannot be graded again") from None
+    if manifest.get("not_saved"):
+        raise GraderError(f"the agent's final machine was not saved ({manifest['not_saved']}): "
+                          f"this item cannot be graded again")
+    return manifest
 
 
 def _agent_image(ctx: TaskContext, manifest: dict) -> str:
