@@ -12,10 +12,12 @@ pipes only the two of them hold (channel.py). The evaluator asks the runner to
 * run the agent's code (``common.run_as_agent``): the runner runs it as ``--agent-user``, with a
   scrubbed environment, and kills every process of that user afterwards.
 
-In the grader container the harness runs it as root with ``--stdio --evaluator-user
-agentbench-grader --agent-user nonroot``: the evaluator then runs as a user that is neither root nor
-the agent, and code the agent wrote runs as the agent, unable to signal the runner or the evaluator,
-read their environment or pipes, or read /grader. With ``--stdio`` the result is the runner's last
+In the agent's final machine the harness runs it as root, under its own Python (``--python``, the
+same interpreter for the evaluator, ``--site`` its packages), with ``--stdio --evaluator-user
+65532:65532 --agent-user 1000:1000`` (numbers: the machine's /etc/passwd is the agent's): the
+evaluator then runs as a user that is neither root nor the agent, and code the agent wrote runs as the
+agent, unable to signal the runner or the evaluator, read their environment or pipes, or read the
+grader's folder. With ``--stdio`` the result is the runner's last
 line on its stdout (``{"result": ..., "exit": n}``), and judge questions are lines on stdout
 (``{"judge": [messages]}``) answered by lines on stdin; the evaluator's output and ours go to stderr.
 Without it the result goes to ``--result-path`` and the runner asks the judge itself (LITELLM_* in
