@@ -334,8 +334,11 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
             if coworkers is not None:  # their conversations, and their model's cost: apart from the agent's
                 result["services"]["coworkers"] = coworkers
             result["services"].update(read=stack.collect(task_context.item_dir / SERVICES_DIR), crashed=crashed(stack))
-        # Grading works from the copied outputs: a slow grader must not hold the item's containers
-        # (removal is idempotent; the fixtures' own teardown finds them gone).
+        final_machine = family.keep_final_machine(task_context, sandbox)
+        if final_machine is not None:  # no image of the agent's machine outlives its item
+            request.addfinalizer(lambda: task_context.engine.discard_image(final_machine))
+        # Grading works from the copied outputs (and that image): a slow grader must not hold the
+        # item's containers (removal is idempotent; the fixtures' own teardown finds them gone).
         task_context.engine.discard(sandbox)
         if not family.grading_uses_task_network:
             for service in request.getfixturevalue("task_services"):

@@ -27,7 +27,7 @@ from collections import Counter
 from pathlib import Path
 
 from pytest_agentbench.families.base import CopyIn, suite_base_image
-from pytest_agentbench.families.workplace.family import (EVALUATOR_USER, GRADER_SUITE, grader_context,
+from pytest_agentbench.families.workplace.family import (EVALUATOR_UID, GRADER_SUITE, grader_context,
                                                          grader_modules)
 from pytest_agentbench.grading import result as grading_result
 from pytest_agentbench.families.workplace.tac import scoring
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
                   {"SERVER_HOSTNAME": args.server_hostname}}
         outcomes = {}
         for name, env in passes.items():
-            done = box.exec(["python3", "/grader/probe.py", "/tasks"], user=EVALUATOR_USER,
+            done = box.exec(["python3", "/grader/probe.py", "/tasks"], user=f"{EVALUATOR_UID}:{EVALUATOR_UID}",
                             env={"HOME": "/tmp", **env}, record=False, timeout=1800)
             rows = [json.loads(line) for line in done.output.splitlines() if line.startswith('{"task"')]
             outcomes[name] = rows

@@ -210,6 +210,11 @@ class Family:
         the agent's logs ($LOGS_DIR) among them."""
         return ["/home/submission", LOGS_DIR, "/home/code"]
 
+    def keep_final_machine(self, ctx: TaskContext, sandbox: Sandbox) -> str | None:
+        """Called once the agent's container has stopped, before it is removed: save what grading needs
+        of it beyond the outputs (an image of it, returned so that the item removes it when it ends)."""
+        return None
+
     def usage_file(self, ctx: TaskContext) -> Path:
         """Where the agent's $LOGS_DIR/usage.json (its own token use and cost) is in the item's folder,
         once the outputs are copied out."""

@@ -14,10 +14,11 @@
                              agent); another is built FROM our base image without the files above.
                              The agent's image is built on it.
 
-After the agent stops, /workspace is copied out. Grading starts a separate grader container from the
-grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
-TAC-compatible modules (tac/) and the trajectory, and runs tac/runner.py. The same
-path serves --regrade, which is why the grader works from saved outputs rather than a snapshot.
+After the agent stops, /workspace is copied out (for people and reports), and the agent's container is
+kept as an image and its changes saved (final_machine.py). The evaluator runs in a container of that
+image, the agent's final machine as TheAgentCompany grades it, under the harness's own Python, with the
+evaluator, our TAC-compatible modules (tac/) and the trajectory copied into a folder the agent never saw,
+through tac/runner.py. --regrade rebuilds the machine from the saved changes.
 
 A TAC folder that names services in dependencies.yml and has no compose.yaml runs against TAC's own
 servers under --tac-server (tac_servers.py: the tunnel, the locks, TAC's reset and init, its NPCs),
@@ -34,6 +35,7 @@ import shutil
 import tempfile
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import yaml
@@ -43,20 +45,21 @@ from ...gateway.harness_calls import HarnessModel
 from ...grading import result as grading_result
 from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
-from ...sandbox.base import BuildError, SandboxSpec
+from ...sandbox.base import BuildError
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
+from . import final_machine
 from .points import points_mismatch
 from . import tac_servers
 from .task_image import build_task_image, hidden_paths, is_tac_dockerfile
 from .tac import config as tac_config, judge, scoring
-from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
+from ..base import (AGENT_UID, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
                    base_image_of, container_limits_of, suite_base_image, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
-EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
+EVALUATOR_UID = 65532  # the evaluator's user: neither root nor the agent (a number: the agent wrote /etc/passwd)
 GRADER_SUITE = "trixie"  # Debian 13: Python 3.13, as TAC's evaluators need 3.12 or newer
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
 # What a task's own Dockerfile (not a TAC folder's: task_image.py) is never given to COPY: the agent's
@@ -263,21 +266,25 @@ class WorkplaceFamily(Family):
         solution = ctx.spec.folder / "solution.sh"
         return [CopyIn(solution, "/home/agent/solution/solution.sh", uid=AGENT_UID)] if solution.is_file() else []
 
+    def keep_final_machine(self, ctx: TaskContext, sandbox) -> str | None:
+        return final_machine.keep(ctx, sandbox)
+
     def grade(self, ctx: TaskContext) -> Grade:
+        """The evaluator runs in the agent's final machine (final_machine.py), under the harness's own
+        Python, with the evaluator, our modules and the trajectory in a folder the agent never saw."""
         image = grader_image(ctx)
-        restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
-                   if (ctx.item_dir / Path(p).name).exists()]
-        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"), *grader_modules()]
+        python = final_machine.harness_python(ctx, image)
+        private = f"/.agentbench-{uuid.uuid4().hex}"  # a path the agent could not prepare
+        grader = f"{private}/grader"
+        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), f"{grader}/evaluator.py"), *grader_modules(grader)]
         if (ctx.item_dir / SERVICES_DIR).is_dir():  # what the services held after the agent (tac/services.py)
-            grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"/grader/{SERVICES_DIR}"))
+            grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"{grader}/{SERVICES_DIR}"))
         if ctx.trajectory_path and ctx.trajectory_path.exists():
-            grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
+            grader_files.append(CopyIn(ctx.trajectory_path, f"{grader}/trajectory.jsonl"))
         # No network and no key: the judge is asked from here, over the runner's own exec streams. A task
         # on TheAgentCompany's servers gets a network with nothing but its tunnel to them: TAC's
         # evaluators read the servers.
         tac_network = self._tac_grading_network(ctx) if "tac_locks" in ctx.state else None
-        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx),
-                           network=tac_network[0] if tac_network else None)
         out = ctx.item_dir / "grader"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
@@ -285,26 +292,27 @@ class WorkplaceFamily(Family):
         dialog = GraderDialog(out / "judge.jsonl", judge_model.complete if judge_model else None)
         missing = ([] if os.environ.get("LITELLM_MODEL") else ["LITELLM_MODEL"]) if judge_model and \
             judge_model.replaying else judge.missing_settings()
-        # The restored outputs go in before the grader's files, which the agent never saw.
         try:
-            grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
+            machine = final_machine.start(ctx, python, [f.as_tuple() for f in grader_files], private,
+                                          network=tac_network[0] if tac_network else None)
         except BaseException:
-            if tac_network:
-                ctx.engine.discard(tac_network[1].sandbox)
-                ctx.engine.discard_network(tac_network[0])
+            self._discard_tac_network(ctx, tac_network)
             raise
         try:
-            run = grader.exec_dialog(
-                ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
-                 "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
-                 "--trajectory-path", "/grader/trajectory.jsonl"],
-                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing), **tac_server_settings()},
+            mount = f"{private}/{final_machine.PYTHON_MOUNT}"
+            run = machine.exec_dialog(
+                [*python.command(mount), f"{grader}/tac/runner.py", "--stdio",
+                 "--evaluator-user", f"{EVALUATOR_UID}:{EVALUATOR_UID}", "--agent-user", f"{AGENT_UID}:{AGENT_UID}",
+                 "--python", json.dumps(python.command(mount)), *[f"--site={mount}{p}" for p in python.site],
+                 "--evaluator", f"{grader}/evaluator.py", "--trajectory-path", f"{grader}/trajectory.jsonl"],
+                answer=dialog.answer, user="0:0",
+                env={judge.MISSING_ENV_VAR: ",".join(missing), **tac_server_settings()},
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
-            ctx.engine.discard(grader)
-            if tac_network:
-                ctx.engine.discard(tac_network[1].sandbox)
-                ctx.engine.discard_network(tac_network[0])
+            ctx.engine.discard(machine)
+            self._discard_tac_network(ctx, tac_network)
+            if ctx.state.get("final_machine"):
+                ctx.engine.discard_image(ctx.state.pop("final_machine"))
         (out / "evaluator.log").write_text(run.output)
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
@@ -322,12 +330,18 @@ class WorkplaceFamily(Family):
             ctx.engine.discard_network(network)
             raise
 
+    @staticmethod
+    def _discard_tac_network(ctx: TaskContext, tac_network) -> None:
+        if tac_network:
+            ctx.engine.discard(tac_network[1].sandbox)
+            ctx.engine.discard_network(tac_network[0])
 
-def grader_modules() -> list[CopyIn]:
-    """Our TAC-compatible modules, as the grader container holds them in /grader/tac: tac/, and beside
-    it the plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
-    return [CopyIn(TAC, "/grader/tac"),
-            CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
+
+def grader_modules(grader: str = "/grader") -> list[CopyIn]:
+    """Our TAC-compatible modules, as the grader's folder holds them in tac/: tac/, and beside it the
+    plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
+    return [CopyIn(TAC, f"{grader}/tac"),
+            CopyIn(Path(grading_result.__file__), f"{grader}/tac/{scoring.CHECKPOINT_MODULE}")]
 
 
 def tac_server_settings() -> dict[str, str]:
