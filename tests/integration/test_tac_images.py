@@ -140,8 +140,9 @@ for f in evaluator.py helper.py golden_answer.csv scenarios.json post_init.sh so
          evaluator.py.enc dependencies.yml; do
   find / \( -path /proc -o -path /sys \) -prune -o -name "$f" -print 2>/dev/null | sed 's/^/FOUND /'
 done
-# By content, anywhere (each mark written in two pieces, so that this script does not match itself)
-grep -rlI --exclude-dir=proc --exclude-dir=sys -e GOLDEN-7f'3a9c' -e SCENARIO-e4'1b02' -e README-55'd0aa' \
+# By content, anywhere (each mark written in two pieces, so that this script does not match itself; the
+# command recorder's live steps file in /run/agentbench holds this very grep's arguments, joined)
+grep -rlI --exclude-dir=proc --exclude-dir=sys --exclude-dir=agentbench -e GOLDEN-7f'3a9c' -e SCENARIO-e4'1b02' -e README-55'd0aa' \
      -e MAKEFILE-91'c3ee' -e SOLUTION-2b'8d47' -e RUBRIC-c6'e01f' -e EVALUATOR-0a'9d5e' -e HELPER-3e'77b1' \
      -e POSTINIT-d2'c4f8' / 2>/dev/null | sed 's/^/FOUND /'
 echo "ATTACK DONE"

@@ -15,6 +15,7 @@ import argparse
 import importlib.util
 import inspect
 import logging
+import os
 import site
 import sys
 import traceback
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     for folder in args.site:  # the grader's packages (pandas, litellm), after our own modules
         site.addsitedir(folder)
+    # In the agent's final machine, the harness's Python runs only through its own loader: the runner
+    # made a program that does, for what evaluators start with sys.executable (runner.py).
+    sys.executable = os.environ.get("AGENTBENCH_PYTHON") or sys.executable
     _undumpable()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     runner = channel.client()

@@ -46,6 +46,7 @@ import os
 import pwd
 import re
 import signal
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -155,6 +156,23 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
+PYTHON_ENV = "AGENTBENCH_PYTHON"
+
+
+def _python_program(python: list[str]) -> str:
+    """A program that runs the harness's Python as `python` does (through its own loader and
+    libraries: they need a newer C library than the agent's machine may have), without `-I`: evaluators
+    run the agent's tests with `sys.executable -m unittest`, which must find the agent's modules in
+    the working folder. Beside the grader's folder, where the evaluator's and the agent's users reach it."""
+    folder = HERE.parent.parent / "bin"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    program = folder / "python3"
+    argv = python[:-1] if python[-1] == "-I" else python
+    program.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in argv) + ' "$@"\n')
+    program.chmod(0o755)
+    return str(program)
+
+
 def _lock(folder: Path, user: User) -> None:
     """The grader's folder (evaluator, our modules, trajectory): readable by the evaluator, not the agent."""
     os.chown(folder, 0, user.gid)
@@ -173,6 +191,8 @@ def _supervise(args: argparse.Namespace, evaluator_user: User | None, agent_user
     env[MISSING_ENV] = os.environ.get(MISSING_ENV, "") if args.stdio else ",".join(judge.missing_settings())
     # Where TAC's servers are (no secret: TAC's accounts are fixed): the evaluator's helpers ask them.
     env.update(servers.server_environment(os.environ))
+    if args.python:  # what the evaluator's sys.executable names, for the children it starts
+        env[PYTHON_ENV] = _python_program(args.python)
     command = [*(args.python or [sys.executable]), str(HERE / "evaluate.py"), "--evaluator", args.evaluator]
     for folder in args.site:
         command += ["--site", folder]
