@@ -161,8 +161,16 @@ for i in $(seq 480); do
   port=$(curl -fsS -u "$CHAT_USER:$CHAT_PASSWORD" -H 'Content-Type: application/json' -H 'Accept: application/json' \
               -d '{"kind":"iq","type":"set","archive":{}}' "$CHAT_URL" \
          | python3 -c 'import json, re, sys
-said = [m for m in re.findall(r"\{[^{}]*\}", sys.stdin.read()) if "zhang_wei@" in m.split("\"to\"")[0]]
-print(next(iter(re.findall(r"\b(\d{4})\b", " ".join(said))), ""))')
+def said(node):  # the bodies of messages from Zhang Wei, wherever the archive nests them
+    if isinstance(node, dict):
+        if str(node.get("from", "")).startswith("zhang_wei@") and isinstance(node.get("body"), str):
+            yield node["body"]
+        for value in node.values():
+            yield from said(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from said(value)
+print(next(iter(re.findall(r"\b(\d{4})\b", " ".join(said(json.load(sys.stdin))))), ""))')
   [ -n "$port" ] && break
   sleep 0.5
 done
