@@ -26,6 +26,7 @@ import random
 import re
 import sys
 import time
+import traceback
 import uuid
 from collections import Counter
 from pathlib import Path
@@ -92,6 +93,10 @@ def main() -> int:
             outcomes[folder.name] = {"built": False, "cause": cause(str(e)), "reason": reason(str(e)),
                                      "error": str(e)[-3000:]}
             line = f"FAILED  {outcomes[folder.name]['cause']}: {outcomes[folder.name]['reason']}"
+        except Exception as e:  # noqa: BLE001 - a fault of ours: counted and shown, the other folders still tried
+            outcomes[folder.name] = {"built": False, "cause": "a fault of the harness", "reason": repr(e)[:300],
+                                     "error": traceback.format_exc()[-3000:]}
+            line = f"FAILED  a fault of the harness: {e!r}"
         outcomes[folder.name]["seconds"] = round(time.monotonic() - start, 1)
         print(f"[{i}/{len(folders)}] {folder.name}: {line} ({outcomes[folder.name]['seconds']} s)", flush=True)
 

@@ -240,8 +240,8 @@ def _without_wheel(requirements: Path, missing: MissingWheel, work: Path, target
     and a new requirement file with what that archive needs (as wheels) in its place."""
     lines = [line.strip() for line in requirements.read_text().splitlines() if line.strip() and
              not line.lstrip().startswith("#")]
-    name = canonicalize_name(Requirement(missing.requirement).name)
-    named = [line for line in lines if _name_of(line) == name]
+    name = _name_of(missing.requirement)
+    named = [line for line in lines if name is not None and _name_of(line) == name]
     if not named:  # a dependency of a requirement: pip would read the archive's metadata by running it
         raise missing
     needs = source_packages.fetch_source(named[0], work, target.python, target.machine)
@@ -268,7 +268,8 @@ def _pip(cmd: list[str], source: Path, what: str, log: Callable[[str], None] | N
     if pip.returncode == 0:
         return
     output = "".join(lines)
-    missing = re.findall(r"No matching distribution found for (\S+)", output)
+    # The requirement as pip wrote it, to the line's end: a marker holds spaces ('triton==3.1.0; python_version < "3.13"').
+    missing = [m.strip() for m in re.findall(r"No matching distribution found for ([^\r\n]+)", output)]
     conflict = "ResolutionImpossible" in output or "conflict" in output.lower()
     if missing:
         raise MissingWheel(f"{source.parent}: {source.name}: no wheel of {missing[-1]!r} for {what} (wheels only: "

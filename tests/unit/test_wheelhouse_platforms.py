@@ -13,3 +13,4 @@ def test_wheels_are_asked_for_every_manylinux_the_images_glibc_runs():
     assert platforms[0] == "manylinux_2_36_x86_64" and "manylinux_2_17_x86_64" in platforms
     assert "manylinux2014_x86_64" in platforms and "manylinux1_x86_64" in platforms
     assert "manylinux_2_37_x86_64" not in platforms
+
