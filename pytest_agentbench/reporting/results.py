@@ -2,6 +2,8 @@
 
     <run-dir>/<timestamp>_run-group_<agent>/
         metadata.json                 # the run: created_at, agent, and each item's outcome
+        eval_<task>-image.json        # workplace items: TheAgentCompany's files (families/workplace/tac_files.py)
+        traj_<task>-image.json
         <task>[_seed<k>]/
             result.json               # written atomically when the item ends, by whichever process ran it
             agent.log                 # the agent's stdout and stderr: its first and last MiB

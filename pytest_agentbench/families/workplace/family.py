@@ -40,6 +40,7 @@ from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
+from . import tac_files
 from .points import points_mismatch
 from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
@@ -156,6 +157,7 @@ class WorkplaceFamily(Family):
         return [CopyIn(solution, "/home/agent/solution/solution.sh", uid=AGENT_UID)] if solution.is_file() else []
 
     def grade(self, ctx: TaskContext) -> Grade:
+        tac_files.clear(ctx.item_dir)  # written again only if this grading succeeds
         image = grader_image(ctx)
         restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
                    if (ctx.item_dir / Path(p).name).exists()]
@@ -187,7 +189,10 @@ class WorkplaceFamily(Family):
         (out / "evaluator.log").write_text(run.output)
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
-        return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+        grade = to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+        if dialog.result["result"].get("checkpoints"):  # TAC's eval.py fails a result without any
+            tac_files.write(ctx.item_dir, dialog.result["result"], ctx.trajectory_path)
+        return grade
 
 
 def grader_modules() -> list[CopyIn]:
