@@ -242,6 +242,11 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
                                    trajectory=TrajectoryRecorder(task_context.trajectory_path))
     task_context.sandbox = sandbox
+    try:
+        family.initialize(task_context, sandbox)
+    except BaseException:
+        sandbox_engine.discard(sandbox)
+        raise
     yield sandbox
     sandbox_engine.discard(sandbox)
 
@@ -316,6 +321,7 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         except OutputCapExceeded as e:
             over_cap = str(e)
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
+        family.after_agent(task_context, sandbox)
         stack = task_context.services
         if stack is not None:  # what the services hold now the agent has stopped, for the evaluator
             coworkers = stack.stop_coworkers(task_context.item_dir / SERVICES_DIR)

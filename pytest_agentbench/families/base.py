@@ -194,6 +194,14 @@ class Family:
         (one the task's own Dockerfile makes, say); None for the base image."""
         return None
 
+    def initialize(self, ctx: TaskContext, sandbox: Sandbox) -> None:
+        """Work in the agent's started container before the agent runs (a benchmark's own init script);
+        raising fails the item, never the run."""
+
+    def after_agent(self, ctx: TaskContext, sandbox: Sandbox) -> None:
+        """The agent's stopped container, its outputs copied out, before it is removed: a family that
+        grades in the agent's final machine snapshots it here."""
+
     def outputs(self, ctx: TaskContext) -> list[str]:
         """Container paths copied to the item's folder after the agent stops (by last path component),
         the agent's logs ($LOGS_DIR) among them."""

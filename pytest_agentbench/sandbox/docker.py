@@ -483,6 +483,19 @@ class DockerEngine(SandboxEngine):
         except docker.errors.APIError as e:
             raise BuildError(f"shipping {ref} from {self.name} to {to.name}: {e.explanation or e}") from None
 
+    def pull_image(self, ref: str) -> None:
+        repository, tag = _split_ref(ref)
+        try:
+            self.client.images.pull(repository, tag=tag)
+        except docker.errors.APIError as e:
+            raise BuildError(f"could not pull {ref} on {self.name}: {e.explanation or e}") from None
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.api.remove_image(ref, force=True)
+        except docker.errors.NotFound:
+            pass
+
     def image_id(self, ref: str) -> str | None:
         try:
             return self.client.images.get(ref).id
@@ -591,3 +604,14 @@ def _within_time(command: list[str] | str, timeout: float | None) -> list[str] |
         return command
     argv = shlex.split(command) if isinstance(command, str) else command
     return ["timeout", "-s", "KILL", f"{timeout:g}", *argv]
+
+
+def _split_ref(ref: str) -> tuple[str, str | None]:
+    """(repository, tag or digest) of an image reference; a registry's port is not a tag."""
+    if "@" in ref:
+        repository, digest = ref.split("@", 1)
+        return repository, digest
+    repository, _, tag = ref.rpartition(":")
+    if not repository or "/" in tag:  # no tag: `host:5000/name`, or a bare name
+        return ref, "latest"
+    return repository, tag

@@ -40,7 +40,7 @@ from ...grading.result import Checkpoint, Grade, GraderError
 from ...sandbox.base import BuildError, SandboxSpec
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...spec import SPEC_FILE, SpecError, yaml_error
-from . import tac_files
+from . import tac_files, tac_image
 from .points import points_mismatch
 from .tac import judge, scoring
 from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
@@ -60,10 +60,17 @@ RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
 
 
 
+# An image reference: [registry[:port]/]name[:tag][@sha256:digest]
+IMAGE_REF = r"^(?:[A-Za-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+
+
 class WorkplaceFields(StrictModel):
     outputs: list[str] = Field(default_factory=lambda: ["/workspace"],
                                description="container paths saved after the agent and restored for grading")
     allow_internet: bool = True
+    image: str | None = Field(None, pattern=IMAGE_REF, description=(
+        "a TheAgentCompany task image (<registry>/<task>-image:<version>) run through TAC's four steps "
+        "instead of a task folder: init.sh, the agent on /instruction/task.md, eval.py on its final machine"))
 
 
 class WorkplaceFamily(Family):
@@ -88,6 +95,8 @@ class WorkplaceFamily(Family):
         return {"kind": self.name, "id": task_id, "category": prefix if prefix in TAC_CATEGORIES else None}
 
     def check_folder(self, spec_path: Path) -> None:
+        if _declares_image(spec_path):  # the image holds the instruction and the evaluator
+            return
         folder = spec_path.parent
         if not (folder / "task.md").is_file():
             raise SpecError(spec_path, f"a workplace task needs its instruction in {folder / 'task.md'}")
@@ -106,6 +115,8 @@ class WorkplaceFamily(Family):
             pytest.skip(f"needs the services {', '.join(services)} and declares none in a compose.yaml")
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
+        if tac_image.image_of(ctx):  # /instruction and /workspace are the image's
+            return []
         folder = ctx.spec.folder
         files = [CopyIn(folder / "task.md", "/instruction/task.md", mode=0o644)]
         workspace = folder / "workspace"
@@ -127,6 +138,8 @@ class WorkplaceFamily(Family):
     def task_image(self, ctx: TaskContext) -> str | None:
         """The image the task's own Dockerfile makes, if it has one (TAC's folders do: FROM the benchmark's
         task base image, plus the task's own steps), built FROM our base image instead."""
+        if tac_image.image_of(ctx):
+            return tac_image.task_image(ctx)
         dockerfile = ctx.spec.folder / "Dockerfile"
         if not dockerfile.is_file():
             return None
@@ -141,6 +154,14 @@ class WorkplaceFamily(Family):
             except BuildError as e:  # name the task's file, not the staged copy; say what it was not given
                 raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
                                  f"rubric, solution, scenarios and init scripts): {e}") from None
+
+    def initialize(self, ctx: TaskContext, sandbox) -> None:
+        if tac_image.image_of(ctx):
+            tac_image.initialize(ctx, sandbox)
+
+    def after_agent(self, ctx: TaskContext, sandbox) -> None:
+        if tac_image.image_of(ctx):
+            tac_image.keep_final_machine(ctx, sandbox)
 
     def allows_internet(self, ctx: TaskContext) -> bool:
         return ctx.spec.details.allow_internet
@@ -158,6 +179,8 @@ class WorkplaceFamily(Family):
 
     def grade(self, ctx: TaskContext) -> Grade:
         tac_files.clear(ctx.item_dir)  # written again only if this grading succeeds
+        if tac_image.image_of(ctx):
+            return tac_image.grade(ctx)
         image = grader_image(ctx)
         restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
                    if (ctx.item_dir / Path(p).name).exists()]
@@ -273,6 +296,17 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
                      details=details)
     return Grade(checkpoints, score=result["score"], passed=final["result"] >= final["total"] > 0,
                  summary=summary, details=details)
+
+
+def _declares_image(spec_path: Path) -> bool:
+    """Whether a task.yaml names a TAC task image (its fields are validated before this is asked)."""
+    if spec_path.name != SPEC_FILE:
+        return False
+    try:
+        data = yaml.safe_load(spec_path.read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and bool(data.get("image"))
 
 
 def copy_folder(folder: Path, dest: Path, leave_out: set[str], dot_files: bool = True) -> None:
