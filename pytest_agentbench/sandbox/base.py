@@ -277,8 +277,8 @@ class SandboxEngine(abc.ABC):
         naming the image and the registry's answer."""
         raise BuildError(f"cannot pull {ref}: the {self.name} engine fetches no images from registries")
 
-    def remove_image(self, ref: str) -> None:
-        """Remove an image this run made (a snapshot), if it is still there."""
+    def discard_image(self, ref: str) -> None:
+        """Remove an image this run made (a snapshot) once the sandboxes discarded before it are gone."""
 
     def image_id(self, ref: str) -> str | None:
         """The image's content-addressed id (`sha256:...`), or None when the engine lacks it."""

@@ -490,7 +490,10 @@ class DockerEngine(SandboxEngine):
         except docker.errors.APIError as e:
             raise BuildError(f"could not pull {ref} on {self.name}: {e.explanation or e}") from None
 
-    def remove_image(self, ref: str) -> None:
+    def discard_image(self, ref: str) -> None:
+        self._later(self._remove_image, ref)
+
+    def _remove_image(self, ref: str) -> None:
         try:
             self.client.api.remove_image(ref, force=True)
         except docker.errors.NotFound:

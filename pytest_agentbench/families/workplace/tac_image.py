@@ -149,7 +149,7 @@ def grade(ctx: TaskContext) -> Grade:
     finally:
         engine.discard_volume(utils)
         engine.discard_volume(python)
-        engine.remove_image(snapshot)
+        engine.discard_image(snapshot)
     (out / "evaluator.log").write_text(run.output)
     if run.timed_out:
         raise GraderError(f"{ref}: /utils/eval.py ran past {EVAL_TIME_LIMIT} s")
