@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Mapping
 import docker
 import docker.errors
 from docker.types import DeviceRequest
+from docker.utils import parse_repository_tag
 from docker.utils.socket import STDOUT, frames_iter
 
 from ..masking import StreamMask, mask
@@ -484,9 +485,9 @@ class DockerEngine(SandboxEngine):
             raise BuildError(f"shipping {ref} from {self.name} to {to.name}: {e.explanation or e}") from None
 
     def pull_image(self, ref: str) -> None:
-        repository, tag = _split_ref(ref)
+        repository, tag = parse_repository_tag(ref)  # a registry's port is not a tag; a digest is one
         try:
-            self.client.images.pull(repository, tag=tag)
+            self.client.images.pull(repository, tag=tag or "latest")
         except docker.errors.APIError as e:
             raise BuildError(f"could not pull {ref} on {self.name}: {e.explanation or e}") from None
 
@@ -607,14 +608,3 @@ def _within_time(command: list[str] | str, timeout: float | None) -> list[str] |
         return command
     argv = shlex.split(command) if isinstance(command, str) else command
     return ["timeout", "-s", "KILL", f"{timeout:g}", *argv]
-
-
-def _split_ref(ref: str) -> tuple[str, str | None]:
-    """(repository, tag or digest) of an image reference; a registry's port is not a tag."""
-    if "@" in ref:
-        repository, digest = ref.split("@", 1)
-        return repository, digest
-    repository, _, tag = ref.rpartition(":")
-    if not repository or "/" in tag:  # no tag: `host:5000/name`, or a bare name
-        return ref, "latest"
-    return repository, tag
