@@ -44,6 +44,7 @@ TAC_DECRYPTION_KEY = "theagentcompany is all you need"  # published in TAC's doc
 INIT_TIME_LIMIT = 900  # seconds, TAC's run_eval.py's for init.sh
 EVAL_TIME_LIMIT = 600  # seconds, TAC's run_eval.py's for eval.py
 PYTHON_DIR = "/agentbench-python"  # the image's own interpreter, copied, in the grader
+INIT_LOG = "init.log"  # in the item's folder: what init.sh printed
 FINAL_MACHINE = "tac_final_machine"  # ctx.state key: the snapshot of the agent's stopped container
 RESULT_FLAGS = ("--result_path", "--output_path")  # TAC's eval.py reads the first; its guide names the second
 
@@ -106,9 +107,6 @@ def initialize(ctx: TaskContext, sandbox: Sandbox) -> None:
     gone = sandbox.exec(["rm", "-rf", "/utils"], user="root", timeout=120, record=False)
     if gone.exit_code != 0:
         raise TaskInitError(f"{image_of(ctx)}: could not take /utils out of the agent's container:\n{gone.output}")
-
-
-INIT_LOG = "init.log"
 
 
 def keep_final_machine(ctx: TaskContext, sandbox: Sandbox) -> None:
