@@ -139,7 +139,8 @@ def grade(ctx: TaskContext) -> Grade:
         try:
             found = json.loads(probe.output.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            raise GraderError(f"{ref}: could not copy its Python for grading (exit {probe.exit_code}):\n"
+            raise GraderError(f"{ref}: could not copy its Python or read its /utils/eval.py for grading "
+                              f"(exit {probe.exit_code}):\n"
                               f"{probe.output[-2000:]}") from None
         if not found["flag"]:
             raise GraderError(f"{ref}: its /utils/eval.py reads neither {' nor '.join(RESULT_FLAGS)}")
