@@ -5,6 +5,8 @@ workload runs in it as the agent runs, through the harness's two paths: `run_rec
 and a plain `Sandbox.exec` (`--no-record-commands`), alternating, in one sitting. A workload times
 itself inside the container (bash's $EPOCHREALTIME around it), so the figure is what the agent's
 own work took; the recorder's start-up is the separate first row (`true`, timed from the host).
+Each sandbox has a trajectory, as in a run, so a recorded run is also followed live (a second exec
+follows the recorder's steps file and the host appends to trajectory.jsonl as programs start and end).
 
 Targets (issue 21): every workload within 1.05x of recording off, starting programs within 1.25x,
 and the recorder's start-up at most 0.15 s.
@@ -42,6 +44,7 @@ from pytest_agentbench.sandbox.docker import DockerEngine  # noqa: E402
 from pytest_agentbench.sandbox.images import ImageRecipe, ensure_base_image, ensure_image  # noqa: E402
 from pytest_agentbench.sandbox.command_recorder import COMPILED_TRACER  # noqa: E402
 from pytest_agentbench.sandbox.recording import RECORDER, RECORDER_PATH, recorder_command, run_recorded  # noqa: E402
+from pytest_agentbench.trajectory import TrajectoryRecorder  # noqa: E402
 
 USER = "nonroot"
 WORK = "/tmp/bench"  # the agent's scratch files, removed after each run
@@ -147,8 +150,12 @@ def main() -> int:
     if args.data_science:
         image = data_science_image(engine, image)
     # One container per recorder (its path in the container is fixed); "off" runs in the first.
+    # Each with a trajectory, as the harness's: recorded runs are then followed live (trajectory.LiveRun).
+    trajectories = tempfile.TemporaryDirectory(prefix="bench-recorder-")
     sandboxes = [engine.start(SandboxSpec(image=image, name=f"bench-recorder-{int(time.time())}-{i}"),
-                              files=[(recorder, RECORDER_PATH, 0, 0o644)]) for i, recorder in enumerate(recorders)]
+                              files=[(recorder, RECORDER_PATH, 0, 0o644)],
+                              trajectory=TrajectoryRecorder(Path(trajectories.name) / f"{i}.jsonl"))
+                 for i, recorder in enumerate(recorders)]
     if args.python_tracer:  # as in an image built FROM a --base-image where it could not be compiled
         sandboxes[-1].exec(["rm", "-f", COMPILED_TRACER], user="root", record=False)
     failed = []
@@ -191,6 +198,7 @@ def main() -> int:
         for sandbox in sandboxes:
             engine.discard(sandbox)
         engine.drain()
+        trajectories.cleanup()
     print("OK: all within target" if not failed else f"OVER TARGET: {', '.join(failed)}")
     return 1 if failed else 0
 

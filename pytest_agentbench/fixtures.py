@@ -32,7 +32,7 @@ from .progress import AGENT_RUNNING, WRITER_KEY as PROGRESS_KEY
 from .reporting.results import fresh_item_folder, item_folder
 from .run import RUN_KEY, RunState
 from .sandbox import limits, process_engine
-from .sandbox.base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
+from .sandbox.base import MASK, ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
 from .sandbox.egress import start_egress
 from .sandbox.head_tail import HeadTail
 from .sandbox.images import ensure_base_image, ensure_image
@@ -149,7 +149,7 @@ def task_spec(request: pytest.FixtureRequest) -> TaskSpec:
 
 @pytest.fixture
 def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_spec: TaskSpec, agent: Agent,
-                 sandbox_engine: SandboxEngine, container_limits: ContainerConfig) -> TaskContext:
+                 sandbox_engine: SandboxEngine, container_limits: ContainerConfig):
     seed = request.node.stash.get(SEED_KEY, None)
     if agentbench_run.mode == "regrade":  # grades what the folder holds
         item_dir = item_folder(agentbench_run.group, task_spec.id, seed)
@@ -160,8 +160,12 @@ def task_context(request: pytest.FixtureRequest, agentbench_run: RunState, task_
     request.node.stash[RESULT_KEY].update(folder=str(item_dir), limits=agentbench_run.options["limits"])
     if agentbench_run.options.get("engines"):  # which of the run's engines: its failures may be the engine's
         request.node.stash[RESULT_KEY]["engine"] = sandbox_engine.name
-    families.get(task_spec.kind).prepare(ctx)
-    return ctx
+    family = families.get(task_spec.kind)
+    try:
+        family.prepare(ctx)
+        yield ctx
+    finally:
+        family.finish(ctx)
 
 
 @pytest.fixture
@@ -238,12 +242,13 @@ def task_sandbox(request: pytest.FixtureRequest, sandbox_engine: SandboxEngine, 
                             **(task_llm.env if task_llm else {}),
                             **(task_context.services.stack.agent_env if task_context.services else {})},
                        config=replace(container_limits_of(task_context),
-                                      privileged=task_context.agent.config.privileged))
+                                      privileged=task_context.agent.config.privileged),
+                       tmpfs={path: MASK for path in family.hidden_paths(task_context)})
     sandbox = sandbox_engine.start(spec, files=[f.as_tuple() for f in files],
                                    trajectory=TrajectoryRecorder(task_context.trajectory_path))
     task_context.sandbox = sandbox
     try:
-        family.initialize(task_context, sandbox)
+        family.before_agent(task_context)
     except BaseException:
         sandbox_engine.discard(sandbox)
         raise
@@ -290,7 +295,8 @@ def agent_run(request: pytest.FixtureRequest, task_context: TaskContext, agentbe
         result = run_recorded(sandbox, agent.command(), user=agent_user_of(task_context), env=env, workdir="/home",
                               kill_sandbox_after=limit, on_output=output,
                               record_programs=agentbench_run.options.get("record_commands", True),
-                              model_steps=llm.model_steps if llm else list)
+                              model_steps=llm.model_steps if llm else list,
+                              follow_models=llm.follow if llm else None)
         log.write(kept.rest())
     if result.timed_out:
         sandbox.trajectory.event("timed_out", time_limit=limit)
@@ -321,15 +327,18 @@ def task_outputs(request: pytest.FixtureRequest, agent_run: AgentRun, task_conte
         except OutputCapExceeded as e:
             over_cap = str(e)
         result["outputs"] = {**tally.to_dict(), "over_cap": over_cap}
-        family.after_agent(task_context, sandbox)
+        family.after_agent(task_context)
         stack = task_context.services
         if stack is not None:  # what the services hold now the agent has stopped, for the evaluator
             coworkers = stack.stop_coworkers(task_context.item_dir / SERVICES_DIR)
             if coworkers is not None:  # their conversations, and their model's cost: apart from the agent's
                 result["services"]["coworkers"] = coworkers
             result["services"].update(read=stack.collect(task_context.item_dir / SERVICES_DIR), crashed=crashed(stack))
-        # Grading works from the copied outputs: a slow grader must not hold the item's containers
-        # (removal is idempotent; the fixtures' own teardown finds them gone).
+        final_machine = family.keep_final_machine(task_context, sandbox)
+        if final_machine is not None:  # no image of the agent's machine outlives its item
+            request.addfinalizer(lambda: task_context.engine.discard_image(final_machine))
+        # Grading works from the copied outputs (and that image): a slow grader must not hold the
+        # item's containers (removal is idempotent; the fixtures' own teardown finds them gone).
         task_context.engine.discard(sandbox)
         if not family.grading_uses_task_network:
             for service in request.getfixturevalue("task_services"):

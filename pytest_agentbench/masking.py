@@ -82,20 +82,30 @@ def _mask(value: Any, text: re.Pattern[str], raw: re.Pattern[bytes], names: dict
 
 class StreamMask:
     """Masks a byte stream that arrives in chunks, where a secret may be split between two chunks:
-    the last (longest secret - 1) bytes wait for the next chunk, or for close()."""
+    the end of a chunk that could be the start of a secret waits for the next chunk, or for close().
+    Only that: the rest goes on at once, so what follows the stream (`tail -f agent.log`) sees an
+    agent's last line while it sleeps."""
 
     def __init__(self, write):
         self._write = write
         self._carry = b""
+        self._names: dict[str, str] | None = None
+        self._starts: frozenset[bytes] = frozenset()  # every proper prefix of a secret (bytes)
 
     def write(self, data: bytes) -> None:
         _, raw, names = _patterns()
         if raw is None:
             self._write(data)
             return
+        if names is not self._names:
+            self._names = names
+            self._starts = frozenset(v.encode()[:n] for v in names for n in range(1, len(v.encode())))
         buf = self._carry + data
         longest = max(len(v.encode()) for v in names)
-        keep_from = max(0, len(buf) - (longest - 1))  # a match starting here might be incomplete
+        # A match starting at keep_from or later might be incomplete: the earliest end of the buffer
+        # that a secret (or a longer one) could still grow from.
+        keep_from = next((i for i in range(max(0, len(buf) - (longest - 1)), len(buf)) if buf[i:] in self._starts),
+                         len(buf))
         out, pos = [], 0
         for m in raw.finditer(buf):
             if m.start() >= keep_from:

@@ -26,15 +26,27 @@ this one, `pid` its process id; their output includes what the programs they sta
 their run's step, in the order they started, with the model steps (`parent` the agent's run) among
 them in the same order.
 
+While the agent runs, the file grows as things happen, so `tail -f` follows it (LiveRun): its run's
+step first, with `end` and `exit_code` null; each program as the recorder reports its start (within
+about a second), an exec step with `end` null; each program's end as an event step named `end`
+whose `of` is the program's step, with its `end`, `exit_code` and `output`; each model turn as its
+call ends. When the run ends, one more `end` event (of the run's step), then the file is replaced at
+once (renamed over, never half written) by the final form above: the same steps, each whole on its
+line, programs and model turns in the order they started, numbered anew after the run's step (which
+keeps its number). A file left in the live form (a worker killed mid-run) is read with its `end`
+events folded into their steps (reporting/transcript.py).
+
 Evaluators receive the file's text and search it with the helpers of `pytest_agentbench/families/workplace/tac/common.py`.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -97,11 +109,104 @@ class TrajectoryRecorder:
             if "unrecorded" in s:
                 self.event("commands_not_recorded", reason=s["unrecorded"], parent=under)
 
+    def live_run(self, command: str, *, user: str | None, start: float) -> "LiveRun":
+        """The agent's run, written as it happens until `LiveRun.close` writes its final form."""
+        return LiveRun(self, command, user=user, start=start)
+
+    def position(self) -> tuple[int, int]:
+        """(bytes, steps) written so far."""
+        with self._lock:
+            return (self.path.stat().st_size if self.path.exists() else 0), self._steps
+
+    @contextmanager
+    def replacing(self, position: tuple[int, int]):
+        """Steps recorded in the block replace those written after `position` (from `position()`):
+        the file is written beside, then renamed over at once, so a reader sees the old or the new."""
+        size, steps = position
+        with self._lock:
+            live = self.path
+            final = live.with_name(f".{live.name}.final")
+            with live.open("rb") as f:
+                final.write_bytes(f.read(size))
+            self.path, self._steps = final, steps
+        try:
+            yield
+            os.replace(final, live)
+        finally:
+            with self._lock:
+                self.path = live
+            final.unlink(missing_ok=True)
+
     def message(self, role: str, content: str, **extra: Any) -> dict[str, Any]:
         return self.record("message", start=time.time(), role=role, content=content, **extra)
 
     def event(self, name: str, **extra: Any) -> dict[str, Any]:
         return self.record("event", start=time.time(), name=name, **extra)
+
+
+class LiveRun:
+    """One run of the agent in the trajectory as it happens (the module's docstring: the live form),
+    fed from any thread: by the command recorder's lines (`recorder_line`, sandbox/recording.py) and
+    the gateway's calls (`model`). `close` writes the final form; what comes after it is dropped."""
+
+    def __init__(self, trajectory: TrajectoryRecorder, command: str, *, user: str | None, start: float):
+        self.trajectory, self.command, self.user, self.start = trajectory, command, user, start
+        self._lock = threading.Lock()
+        self._open = True
+        self._steps: dict[int, int] = {}  # the recorder's program id -> its step here
+        self.position = trajectory.position()
+        self.step = trajectory.record("exec", start=start, end=None, command=command, user=user, exit_code=None,
+                                      output="", timed_out=False)["step"]
+
+    def recorder_line(self, line: dict[str, Any]) -> None:
+        """A line of the recorder's steps file (sandbox/command_recorder.py): a program's start, its
+        step once it ended, or why commands are not recorded. Data from the agent's container: a line
+        not of these shapes is left out."""
+        with self._lock:
+            if not self._open:
+                return
+            try:
+                if isinstance(line.get("started"), int):
+                    parent = self._steps.get(line["parent"], self.step)
+                    self._steps[line["started"]] = self.trajectory.record(
+                        "exec", start=float(line["start"]), end=None, command=shlex.join(line["argv"]), user=self.user,
+                        exit_code=None, output="", parent=parent, pid=line["pid"])["step"]
+                elif "id" in line and line.get("end") is not None:
+                    of = self._steps.get(line["id"])
+                    if of is None:  # its start was not seen: the whole step, now
+                        self.trajectory.record("exec", start=float(line["start"]), end=float(line["end"]),
+                                               command=shlex.join(line["argv"]), user=self.user,
+                                               exit_code=line["exit_code"], output=str(line["output"]),
+                                               parent=self._steps.get(line["parent"], self.step), pid=line["pid"])
+                    else:
+                        self.trajectory.record("event", name="end", of=of, start=float(line["end"]),
+                                               end=float(line["end"]), exit_code=line["exit_code"],
+                                               output=str(line["output"]))
+                elif "unrecorded" in line:
+                    self.trajectory.event("commands_not_recorded", reason=str(line["unrecorded"]), parent=self.step)
+            except (KeyError, TypeError, ValueError, AttributeError):
+                pass
+
+    def model(self, step: dict[str, Any]) -> None:
+        """A model turn (gateway/steps.py), as its call ends."""
+        with self._lock:
+            if self._open:
+                self.trajectory.record("model", **step, parent=self.step)
+
+    def close(self, *, exit_code: int | None, output: str, timed_out: bool, programs: list[dict[str, Any]],
+              models: list[dict[str, Any]]) -> dict[str, Any]:
+        """The run has ended: its end on the live form (for whoever follows it), then the final form of
+        the run, its programs (the recorder's whole steps file) and model turns; returns the run's step."""
+        with self._lock:
+            self._open = False
+        end = time.time()
+        self.trajectory.record("event", name="end", of=self.step, start=end, end=end, exit_code=exit_code,
+                               timed_out=timed_out)
+        with self.trajectory.replacing(self.position):
+            run = self.trajectory.exec(self.command, user=self.user, start=self.start, exit_code=exit_code,
+                                       output=output, timed_out=timed_out)
+            self.trajectory.programs(programs, under=run["step"], user=self.user, models=models)
+        return run
 
 
 def _clip(text: str) -> str:

@@ -80,3 +80,17 @@ def base_image_tag(docker_client) -> str:
     from pytest_agentbench.sandbox.images import ensure_base_image
 
     return ensure_base_image(DockerEngine("tests"), os.environ.get("AGENTBENCH_BASE_IMAGE"))
+
+
+@pytest.fixture
+def engine(docker_client):
+    """A Docker engine of the test's own run id: what the test creates is swept when it ends."""
+    import uuid
+
+    from pytest_agentbench.sandbox import get_engine
+
+    engine = get_engine("docker")(f"engine-test-{uuid.uuid4().hex[:8]}")
+    engine.ping()
+    yield engine
+    engine.drain()
+    engine.sweep(engine.run_id)

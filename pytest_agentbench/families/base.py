@@ -106,7 +106,12 @@ def agent_base_image(engine, agent, options: dict, log=None) -> str:
     """What the agent's image (and a task's own image, which the agent's builds on) starts from: the
     run's base image, or a base of the Debian release the agent asks for (config.yaml `debian_suite`)
     unless the run names its own with --base-image."""
-    suite = agent.config.debian_suite
+    return suite_base_image(engine, options, agent.config.debian_suite, log)
+
+
+def suite_base_image(engine, options: dict, suite: str | None, log=None) -> str:
+    """The run's base image, or one of the Debian release `suite` (trixie for a newer Python) unless the
+    run names its own with --base-image; built once per process."""
     if not suite or options.get("base_image"):
         return run_base_image(engine, options)
     key = f"base_image_tag:{suite}"
@@ -194,18 +199,21 @@ class Family:
         (one the task's own Dockerfile makes, say); None for the base image."""
         return None
 
-    def initialize(self, ctx: TaskContext, sandbox: Sandbox) -> None:
-        """Work in the agent's started container before the agent runs (a benchmark's own init script);
-        raising fails the item, never the run."""
-
-    def after_agent(self, ctx: TaskContext, sandbox: Sandbox) -> None:
-        """The agent's stopped container, its outputs copied out, before it is removed: a family that
-        grades in the agent's final machine snapshots it here."""
+    def hidden_paths(self, ctx: TaskContext) -> list[str]:
+        """Paths of the item's image the agent must not see (called after task_image): each is masked
+        with an empty read-only file system in the agent's container (sandbox.base.MASK), and is there,
+        as the image has it, in any other container of that image."""
+        return []
 
     def outputs(self, ctx: TaskContext) -> list[str]:
         """Container paths copied to the item's folder after the agent stops (by last path component),
         the agent's logs ($LOGS_DIR) among them."""
         return ["/home/submission", LOGS_DIR, "/home/code"]
+
+    def keep_final_machine(self, ctx: TaskContext, sandbox: Sandbox) -> str | None:
+        """Called once the agent's container has stopped, before it is removed: save what grading needs
+        of it beyond the outputs (an image of it, returned so that the item removes it when it ends)."""
+        return None
 
     def usage_file(self, ctx: TaskContext) -> Path:
         """Where the agent's $LOGS_DIR/usage.json (its own token use and cost) is in the item's folder,
@@ -224,8 +232,18 @@ class Family:
         """Containers the task needs beside the agent's, on its private network, ready when returned."""
         return []
 
+    def before_agent(self, ctx: TaskContext) -> None:
+        """Work in the agent's container (ctx.sandbox) once it has started, before the agent runs (a
+        benchmark's own init); raising makes the item an error, the agent never starting."""
+
+    def after_agent(self, ctx: TaskContext) -> None:
+        """The agent has stopped and its outputs are copied out; the item's containers are still there."""
+
     def grade(self, ctx: TaskContext) -> Grade:
         raise NotImplementedError
+
+    def finish(self, ctx: TaskContext) -> None:
+        """The item is over, graded or not: release what prepare() took."""
 
     # --- what the family adds to the reports (reporting/ calls these; an item's view is summary.item_view())
 

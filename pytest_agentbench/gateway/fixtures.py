@@ -4,7 +4,7 @@ each item's place on it (its token on its network, its meter, its recording or r
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import pytest
 
@@ -35,6 +35,10 @@ class ItemLLM:
         """The model's turns so far, as trajectory steps (calls are recorded before their answer ends)."""
         path = self.item.recorder.path
         return model_steps(read_calls(path)) if path.is_file() else []
+
+    def follow(self, turn: Callable[[dict[str, Any]], None]) -> None:
+        """Call `turn` with each model turn, as a trajectory step, as its call ends (from the gateway's loop)."""
+        self.item.recorder.listen(lambda call: turn(model_steps([call])[0]))
 
     def finish(self) -> dict[str, Any]:
         """Stop serving the item (its token stops working, its network can go); its figures."""

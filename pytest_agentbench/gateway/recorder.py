@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..files import read_json_lines
 from ..masking import SECRET_NAME, mask
@@ -37,11 +37,22 @@ class CallRecorder:
         self.path = Path(item_dir) / CALLS_FILE
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[dict[str, Any]], None]] = []
+
+    def listen(self, listener: Callable[[dict[str, Any]], None]) -> None:
+        """Call `listener` with each call as written (redacted, masked), once it is in the file."""
+        self._listeners.append(listener)
 
     def write(self, entry: dict[str, Any]) -> None:
-        line = json.dumps(mask(redact(entry)), ensure_ascii=False, separators=(",", ":"))
+        written = mask(redact(entry))
+        line = json.dumps(written, ensure_ascii=False, separators=(",", ":"))
         with self._lock, self.path.open("a", encoding="utf-8") as f:
             f.write(line + "\n")
+        for listener in self._listeners:
+            try:
+                listener(written)
+            except Exception:  # noqa: BLE001 - a live view (the trajectory's) never fails the agent's call
+                pass
 
 
 def read_calls(path: Path) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import quote
 
 from ..masking import mask
-from .summary import families, item_view, shared
+from .summary import item_view, shared
 from .tables import agent_headers, agent_rows, category_headers, category_rows, metric_cell
 from .transcript import produced_files, transcript
 

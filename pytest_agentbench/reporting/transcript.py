@@ -25,21 +25,33 @@ MAX_PREVIEWS = 20  # files previewed per item
 
 def transcript(path: Path) -> dict[str, Any]:
     """{steps, more, unreadable}: the trajectory's steps in file order (which is time order per run),
-    each with `t` (seconds since the first step started) and `duration`; `more` counts steps not shown."""
+    each with `t` (seconds since the first step started) and `duration`; `more` counts steps not shown.
+    A file in the live form (trajectory.py: a run that never ended) has its `end` events folded into
+    the steps they end."""
     steps, more, unreadable = [], 0, 0
+    shown: dict[Any, dict[str, Any]] = {}  # step number -> the step, for the `end` events that follow
     try:
         with Path(path).open(encoding="utf-8", errors="replace") as f:
             for line in f:
-                if len(steps) >= MAX_STEPS:
-                    more += 1
-                    continue
                 try:
                     step = json.loads(line)
                 except ValueError:
                     unreadable += 1  # a line cut short by a kill
                     continue
-                if isinstance(step, dict):
-                    steps.append(step)
+                if not isinstance(step, dict):
+                    continue
+                if step.get("kind") == "event" and step.get("name") == "end" and isinstance(step.get("of"), int):
+                    ended = shown.get(step["of"])
+                    if ended is not None:
+                        ended.update({k: step[k] for k in ("end", "exit_code", "timed_out") if k in step})
+                        if step.get("output"):
+                            ended["output"] = step["output"]
+                    continue
+                if len(steps) >= MAX_STEPS:
+                    more += 1
+                    continue
+                steps.append(step)
+                shown[step.get("step")] = step
     except OSError:
         return {"steps": [], "more": 0, "unreadable": 0}
     first = min((s["start"] for s in steps if _is_time(s.get("start"))), default=None)

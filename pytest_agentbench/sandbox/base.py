@@ -94,6 +94,11 @@ _VALID = {
 }
 
 
+# tmpfs options of a mask: an empty, read-only file system over a path of the image, which a process
+# without CAP_SYS_ADMIN (root in an unprivileged container included) can neither unmount nor write.
+MASK = "ro,size=4k,mode=0755"
+
+
 @dataclass
 class SandboxSpec:
     """What to start: an image, its command-less idle process, environment and placement."""
@@ -113,12 +118,18 @@ class SandboxSpec:
     image_command: bool = False  # True: run the image's own command (a service) when `command` is None
     volumes: dict[str, tuple[str, bool]] = field(default_factory=dict)  # volume name -> (target, read only)
     tmpfs: dict[str, str] = field(default_factory=dict)  # target -> mount options ("size=64m")
+    # True: the image's file system is an agent's (a snapshot of its container), and `command` the
+    # harness's own: the image's environment and entrypoint are ignored, /etc/ld.so.preload and
+    # /etc/nsswitch.conf (which make every program load a library of the agent's) read as empty, and
+    # no process gains privileges by executing a file (setuid, file capabilities).
+    untrusted_image: bool = False
 
 
 class Sandbox(abc.ABC):
     """One running container."""
 
     name: str
+    image: str | None = None  # the image it started from, as given
     trajectory: TrajectoryRecorder | None = None
 
     @abc.abstractmethod
@@ -169,6 +180,17 @@ class Sandbox(abc.ABC):
         as an image named `name`, labelled with the run (swept with it); returns the image's reference.
         A per-worker service stack's state after its init (services/stack.py)."""
         raise NotImplementedError(f"{type(self).__name__} cannot be saved as an image")
+
+    def save_changes(self, dest: Path, max_bytes: int | None = None) -> list[str]:
+        """Write what changed in the file system since the image (added and modified paths) to the tar
+        file `dest`, paths relative to /; returns the deleted paths. Raises OutputCapExceeded past
+        `max_bytes` of file contents. With `apply_changes`, makes the
+        image's file system this one's again, elsewhere and later (--regrade)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list its changes")
+
+    def apply_changes(self, archive: Path) -> None:
+        """Unpack a `save_changes` tar over the file system (inside the sandbox: never on the host)."""
+        raise NotImplementedError(f"{type(self).__name__} cannot unpack an archive")
 
     @abc.abstractmethod
     def kill(self) -> None:
@@ -222,6 +244,11 @@ class SandboxEngine(abc.ABC):
     @abc.abstractmethod
     def create_volume(self, name: str) -> str:
         """A named volume labelled with the run (for services' data); returns its name."""
+
+    def cached_volume(self, name: str) -> str:
+        """A named volume kept across runs (data filled once per engine, named by its content's key);
+        returns its name, the same volume if it exists."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no volumes across runs")
 
     @abc.abstractmethod
     def remove_volume(self, name: str) -> None:
@@ -277,12 +304,17 @@ class SandboxEngine(abc.ABC):
         naming the image and the registry's answer."""
         raise BuildError(f"cannot pull {ref}: the {self.name} engine fetches no images from registries")
 
-    def discard_image(self, ref: str) -> None:
-        """Remove an image this run made (a snapshot) once the sandboxes discarded before it are gone."""
-
     def image_id(self, ref: str) -> str | None:
         """The image's content-addressed id (`sha256:...`), or None when the engine lacks it."""
         return None
+
+    def remove_image(self, ref: str) -> None:
+        """Delete an image this run made (a snapshot); idempotent."""
+        raise NotImplementedError(f"{type(self).__name__} cannot remove images")
+
+    def discard_image(self, ref: str) -> None:
+        """Remove an image once the sandboxes discarded before it are gone."""
+        self.remove_image(ref)
 
     def list_images(self, prefix: str) -> list[dict]:
         """The images whose tag starts with `prefix`: dicts of tags, id, created, size."""

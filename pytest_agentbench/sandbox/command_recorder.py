@@ -28,6 +28,14 @@ One JSON line is appended to `--steps` as each program the agent started ends:
 `id` numbers programs in the order they started; `parent` is the id of the recorded program that
 started this one (null for programs the agent's own process started). The agent's own process (its
 start script, and what that script `exec`s) is not a step: the harness records it as the run itself.
+So that the harness can show a program while it runs, a line also says each program's start, as this
+process learns of it (within REPORT_EVERY seconds), with the parent known by then:
+
+    {"started": 3, "parent": 1, "pid": 57, "start": 1732380000.12, "argv": ["ls", "-la"]}
+
+and the file's last line, once the recording is over, is {"done": true}. The harness follows the file
+while the agent runs (`--follow`, run as root beside the recorder: it passes the file's lines on to its
+own stdout as they are written, and ends after the last) and copies it out when the agent has ended.
 
 Exact: argv (read from /proc/<pid>/cmdline while the program is stopped at its exec), parent, pid,
 start and end times, exit code (from the kernel); and which bytes count as output: only what
@@ -89,6 +97,11 @@ REPORT_EVERY = 0.1
 # end first (which splits the output there, so chunks stay one program's where they were).
 COALESCE = 0.005
 ARG_MAX_CHARS = 4096  # of each argument in a step's argv; a longer one ends with "..."
+# `--follow`: seconds between two looks at the steps file when it has nothing new (the harness's live
+# view trails the recorder by at most this), and the longest line passed on (a step is at most its
+# output's 200,000 bytes, JSON-escaped, and its argv).
+FOLLOW_EVERY = 0.2
+FOLLOW_LINE_MAX = 16 << 20
 # `_trace` compiled (base_image/command_tracer.c), which the base image builds: each stop of the
 # agent's processes waits for the tracer, and Python's time there is most of what a program start
 # costs the agent. Where the image lacks it, `_trace` traces in Python.
@@ -182,8 +195,9 @@ class Recorder:
     SETTLE_AFTER), so that the processes alive when it was written are known; a process's step is
     written once no chunk it may have written is still waiting."""
 
-    def __init__(self, steps_file, view: "Unseen | None" = None, clock=time.time):
+    def __init__(self, steps_file, view: "Unseen | None" = None, clock=time.time, starts: bool = False):
         self.steps_file = steps_file
+        self.starts = starts  # also write a line as each program starts (flushed by the caller)
         self.view = view or Unseen()
         self.clock = clock  # the tracer's clock: the wall clock
         self.procs: dict[int, Process] = {}
@@ -253,6 +267,10 @@ class Recorder:
         p.id, p.start = self.next_id, when
         self.next_id += 1
         p.holds = holds  # its descriptors as it started: `cmd >/dev/null 2>&1` does not hold the output
+        if self.starts:
+            parent = p.step_parent()
+            self.steps_file.write(json.dumps({"started": p.id, "parent": parent.id if parent else None, "pid": p.pid,
+                                              "start": when, "argv": argv}, ensure_ascii=False) + "\n")
 
     def exited(self, p: Process, when: float, code: int) -> None:
         p.end, p.exit_code = when, code
@@ -632,7 +650,7 @@ def run(command: list[str], user: str, steps_path: str) -> int:
         os.close(agent_output)
         os.close(report_end)
         view = ProcView(output, entry.pw_uid, entry.pw_gid)
-        recorder = Recorder(steps, view=view)
+        recorder = Recorder(steps, view=view, starts=True)
         try:
             failure = _follow(recorder, report, output)
         finally:
@@ -649,6 +667,7 @@ def run(command: list[str], user: str, steps_path: str) -> int:
             recorder.finish()
         else:
             steps.write(json.dumps({"unrecorded": f"the command recorder failed: {failure!r}"}) + "\n")
+        steps.write(json.dumps({"done": True}) + "\n")
         os.close(output)  # programs left running now get EPIPE, as when the harness's stream ends
         return recorder.agent_exit if recorder.agent_exit is not None else _exit_code(status)
 
@@ -691,6 +710,8 @@ def _follow(recorder: Recorder, report: int, output: int) -> Exception | None:
             try:  # first the report: what it makes us read of /proc is then older than the output
                 for line in lines:
                     recorder.feed(line.decode("utf-8", "replace"))
+                if lines:
+                    recorder.steps_file.flush()  # the programs that started, for the harness's live view
             except Exception as e:  # noqa: BLE001 - reported in the steps file
                 failure = e
         # Always look at the output, even when only the report woke us: a program's last words are
@@ -814,11 +835,44 @@ class ProcView(Unseen):
             self.libc.setfsgid(0)
 
 
-USAGE = "usage: command_recorder.py --user USER --steps FILE -- COMMAND [ARG...]"
+def follow(steps_path: str) -> int:
+    """Pass the steps file's lines on to stdout as the recorder writes them, from its first line to its
+    last ({"done": true}); the file may not exist yet. A line over FOLLOW_LINE_MAX bytes is left out
+    (a root agent may write the file: the harness reads what comes as data, within bounds)."""
+    while True:
+        try:
+            fd = os.open(steps_path, os.O_RDONLY)
+            break
+        except FileNotFoundError:
+            time.sleep(FOLLOW_EVERY)
+    line, skipping = b"", False
+    while True:
+        data = os.read(fd, READ_SIZE)
+        if not data:
+            time.sleep(FOLLOW_EVERY)
+            continue
+        *whole, line = (line + data).split(b"\n")
+        out = []
+        for text in whole:
+            if not skipping:
+                out.append(text + b"\n")
+            skipping = False
+            if text.startswith(b'{"done"'):
+                _write_all(1, b"".join(out))
+                return 0
+        if len(line) > FOLLOW_LINE_MAX:
+            line, skipping = b"", True
+        _write_all(1, b"".join(out))
+
+
+USAGE = ("usage: command_recorder.py --user USER --steps FILE -- COMMAND [ARG...]\n"
+         "       command_recorder.py --follow FILE")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--follow":
+        return follow(args[1])
     if "--" not in args:
         sys.exit(USAGE)
     at = args.index("--")

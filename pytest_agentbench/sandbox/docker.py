@@ -13,12 +13,12 @@ import time
 import uuid
 import warnings
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Mapping
 
 import docker
 import docker.errors
-from docker.types import DeviceRequest
+from docker.types import DeviceRequest, Mount
 from docker.utils import parse_repository_tag
 from docker.utils.socket import STDOUT, frames_iter
 
@@ -28,7 +28,7 @@ from . import ownership
 from .build_output import BuildOutput
 from .base import BuildError, EngineUnavailable, ExecResult, Sandbox, SandboxEngine, SandboxSpec
 from .head_tail import HeadTail
-from .untrusted_archive import OutputTally, unpack
+from .untrusted_archive import OutputCapExceeded, OutputTally, chunk_reader, unpack
 
 IDLE_COMMAND = ["sleep", "infinity"]
 EXEC_OUTPUT_HEAD = EXEC_OUTPUT_TAIL = 1 << 20  # bytes of a command's output kept in memory, each end
@@ -38,6 +38,10 @@ DIALOG_LOG_KEPT = 4 * 1024 * 1024  # the tail of a dialog's stderr kept as its o
 # another session still holding it) before the harness stops waiting; the container is left running.
 COMMAND_STREAM_GRACE = 10
 KILLED = 128 + 9  # the exit status of a command that `timeout -s KILL` stopped
+# Files that make every dynamically linked program load what they name: in a container started from an
+# agent's file system (untrusted_image), /dev/null is mounted over them.
+MASKED_FILES = ("/etc/ld.so.preload", "/etc/nsswitch.conf")
+DIFF_MODIFIED, DIFF_ADDED, DIFF_DELETED = 0, 1, 2  # `docker diff`'s kinds
 
 
 class DockerSandbox(Sandbox):
@@ -45,6 +49,7 @@ class DockerSandbox(Sandbox):
         self.engine = engine
         self.container = container
         self.name = container.name
+        self.image = (container.attrs.get("Config") or {}).get("Image")
         self.trajectory = trajectory
         self.killed = False
 
@@ -202,6 +207,37 @@ class DockerSandbox(Sandbox):
         repository, _, tag = name.partition(":")
         return self.container.commit(repository=repository, tag=tag or None,
                                      conf={"Labels": self.engine.labels()}).id
+
+    def save_changes(self, dest: Path, max_bytes: int | None = None) -> list[str]:
+        kinds = {c["Path"]: c["Kind"] for c in self.engine.client.api.diff(self.container.id) or []}
+        with_changes_below = {str(parent) for path in kinds for parent in PurePosixPath(path).parents}
+        added = {path for path, kind in kinds.items() if kind == DIFF_ADDED}
+        # An added folder comes whole; a modified one only through the changes listed below it.
+        roots = [path for path, kind in sorted(kinds.items()) if kind != DIFF_DELETED
+                 and not any(str(parent) in added for parent in PurePosixPath(path).parents)
+                 and not (kind == DIFF_MODIFIED and path in with_changes_below)]
+        written = 0
+        with tarfile.open(dest, "w", format=tarfile.PAX_FORMAT) as out:
+            for root in roots:
+                try:
+                    stream, _ = self.container.get_archive(root)
+                except docker.errors.NotFound:
+                    continue
+                parent = str(PurePosixPath(root).parent).lstrip("/")
+                with tarfile.open(fileobj=chunk_reader(stream), mode="r|") as archive:
+                    for member in archive:  # the engine names them from the root's own name: from / here
+                        member.name = f"{parent}/{member.name}" if parent else member.name
+                        if member.islnk():
+                            member.linkname = f"{parent}/{member.linkname}" if parent else member.linkname
+                        written += member.size if member.isreg() else 0
+                        if max_bytes is not None and written > max_bytes:
+                            raise OutputCapExceeded(f"the container's changes exceed {max_bytes} bytes")
+                        out.addfile(member, archive.extractfile(member) if member.isreg() else None)
+        return sorted(path for path, kind in kinds.items() if kind == DIFF_DELETED)
+
+    def apply_changes(self, archive: Path) -> None:
+        with open(archive, "rb") as f:
+            self.container.put_archive("/", f)
 
     def kill(self) -> None:
         self.killed = True
@@ -393,6 +429,15 @@ class DockerEngine(SandboxEngine):
                      for name, (target, ro) in spec.volumes.items()} or None,
             tmpfs=spec.tmpfs or None,
         )
+        if spec.untrusted_image:
+            # The agent's image may set LD_PRELOAD, PYTHONPATH... in its environment: every variable of
+            # the image's is emptied, and the command given replaces its entrypoint.
+            image_env = self.client.api.inspect_image(spec.image)["Config"].get("Env") or []
+            kwargs["environment"] = {**{e.partition("=")[0]: "" for e in image_env}, **spec.env}
+            kwargs["entrypoint"], kwargs["command"] = spec.command[:1], spec.command[1:]
+            kwargs["mounts"] = [Mount(target=path, source="/dev/null", type="bind", read_only=True)
+                                for path in MASKED_FILES]
+            kwargs["security_opt"] = ["no-new-privileges"]
         if cfg.gpus:
             kwargs["device_requests"] = [DeviceRequest(count=cfg.gpus, capabilities=[["gpu"]])]
         if spec.network:
@@ -433,6 +478,12 @@ class DockerEngine(SandboxEngine):
             self.client.api.remove_volume(name, force=True)
         except docker.errors.NotFound:
             pass
+
+    def cached_volume(self, name: str) -> str:
+        try:
+            return self.client.volumes.get(name).name
+        except docker.errors.NotFound:
+            return self.client.volumes.create(name, labels={ownership.CACHE: "1"}).name
 
     # images -------------------------------------------------------------------------------------
     def image_exists(self, ref: str) -> bool:
@@ -491,20 +542,20 @@ class DockerEngine(SandboxEngine):
         except docker.errors.APIError as e:
             raise BuildError(f"could not pull {ref} on {self.name}: {e.explanation or e}") from None
 
-    def discard_image(self, ref: str) -> None:
-        self._later(self._remove_image, ref)
-
-    def _remove_image(self, ref: str) -> None:
-        try:
-            self.client.api.remove_image(ref, force=True)
-        except docker.errors.NotFound:
-            pass
-
     def image_id(self, ref: str) -> str | None:
         try:
             return self.client.images.get(ref).id
         except docker.errors.ImageNotFound:
             return None
+
+    def remove_image(self, ref: str) -> None:
+        try:
+            self.client.api.remove_image(ref, force=True)
+        except docker.errors.NotFound:
+            pass
+
+    def discard_image(self, ref: str) -> None:
+        self._later(self.remove_image, ref)
 
     def list_images(self, prefix: str) -> list[dict]:
         return [{"tags": img.tags, "id": img.short_id, "created": img.attrs.get("Created"),
@@ -542,6 +593,11 @@ class DockerEngine(SandboxEngine):
                 removed += 1
             except docker.errors.NotFound:
                 pass
+            except docker.errors.APIError as e:
+                # Two processes of a run sweeping at once (xdist workers on an interrupt) can race on
+                # one image; dockerd then answers 500 "unrecognized image ID" for the one it just removed.
+                if kind != "image" or "unrecognized image" not in str(e):
+                    raise
         return removed
 
     def sweep(self, run_id: str) -> int:

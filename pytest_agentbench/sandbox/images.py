@@ -43,6 +43,9 @@ class ImageRecipe:
     packages: wheelhouse.Wheelhouse | None = None  # the context's declared Python packages, resolved
     # Host folders added to the context under these names (an agent's source checkout; .git left out).
     sources: Mapping[str, Path] = field(default_factory=dict)
+    # False: a requirements.txt in the context is the task's data (a TAC folder COPYs one to /utils),
+    # not packages to resolve; `packages` says what is served.
+    resolve_requirements: bool = True
 
     def tag(self) -> str:
         h = hashlib.sha256()
@@ -149,7 +152,7 @@ def _failure_note(tag: str, run_id: str | None) -> Path:
 
 
 def with_packages(engine: SandboxEngine, recipe: ImageRecipe, log: Callable[[str], None] | None) -> ImageRecipe:
-    if recipe.packages or not wheelhouse.declares_packages(recipe.context):
+    if recipe.packages or not recipe.resolve_requirements or not wheelhouse.declares_packages(recipe.context):
         return recipe
     parent = recipe.buildargs.get(PACKAGES_FOR)
     if not parent:

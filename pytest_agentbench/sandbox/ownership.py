@@ -17,6 +17,7 @@ RUN = "agentbench.run"
 PID = "agentbench.pid"
 PID_START = "agentbench.pid-start"
 HOST = "agentbench.host"
+CACHE = "agentbench.cache"  # on data kept across runs (no run label: no run's sweep removes it)
 
 
 def process_start(pid: int) -> str | None:

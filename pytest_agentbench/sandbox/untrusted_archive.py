@@ -142,6 +142,11 @@ def _kind(member: tarfile.TarInfo) -> str:
     return "not a regular file or folder"
 
 
+def chunk_reader(chunks: Iterable[bytes]) -> io.BufferedReader:
+    """A readable file over Docker's archive stream, for tarfile."""
+    return io.BufferedReader(_ChunkReader(chunks), 1 << 20)
+
+
 class _ChunkReader(io.RawIOBase):
     """A readable file over an iterator of byte chunks (Docker's archive stream), holding one chunk."""
 

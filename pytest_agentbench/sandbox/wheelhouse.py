@@ -5,7 +5,9 @@ beside its Dockerfile:
 
     requirements.txt           installed with their dependencies
     requirements-no-deps.txt   installed without the dependencies they declare (the folder lists
-                               what they really need in requirements.txt: AIDE declares 3.4 GB)
+                               what they really need in requirements.txt: AIDE declares 3.4 GB), and
+                               whatever Python versions they declare (the folder vouches for the part
+                               it uses: sotopia 0.1.2 says <3.13, its database models run on 3.13)
 
 The host, which reaches PyPI (or whatever index its pip is configured with), downloads wheels for
 the Python of the image the Dockerfile builds FROM (found by asking that image once), with
@@ -17,6 +19,9 @@ wheels, pip's own wheel, the two files, and `install`), so the Dockerfile instal
     RUN /wheelhouse/install /opt/venv && rm -rf /wheelhouse
 
 Nothing is bind-mounted and no host port is opened: a remote engine gets the wheels in the context.
+A build that allows it (`resolve(..., sources=True)`: TheAgentCompany's Dockerfiles) gets a named
+requirement that has no wheel as its source archive, fetched as data (source_packages.py), for pip
+to build inside the image build.
 The image tag covers the wheels' digest, so a different resolution is a different image.
 """
 
@@ -34,7 +39,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import canonicalize_name
+
 from ..files import file_lock
+from . import source_packages
 from .base import BuildError, SandboxEngine, SandboxSpec
 
 REQUIREMENTS = "requirements.txt"
@@ -42,6 +51,8 @@ NO_DEPS = "requirements-no-deps.txt"
 FOLDER = "wheelhouse"  # its name in the build context
 FORMAT = "1"  # bump when what a wheelhouse holds changes: old cache entries are then not used
 MANIFEST = "manifest.json"
+PACKAGE_FILES = ("*.whl", "*.tar.gz", "*.zip")  # wheels, and source archives fetched as data (sources=True)
+MAX_SOURCES = 3  # requirements of one file fetched as sources, at most
 
 INSTALL = """#!/bin/sh
 # Written by pytest-agentbench (sandbox/wheelhouse.py): installs this folder's requirements into a
@@ -53,8 +64,8 @@ python3 -m venv --without-pip "$venv"
 pip() { "$venv/bin/python" "$(ls "$here"/pip-*.whl | head -n 1)/pip" "$@"; }
 pip install --no-index --no-cache-dir --disable-pip-version-check --find-links "$here" -r "$here/requirements.txt"
 if [ -s "$here/requirements-no-deps.txt" ]; then
-  pip install --no-index --no-cache-dir --disable-pip-version-check --no-deps --find-links "$here" \\
-    -r "$here/requirements-no-deps.txt"
+  pip install --no-index --no-cache-dir --disable-pip-version-check --no-deps --ignore-requires-python \\
+    --find-links "$here" -r "$here/requirements-no-deps.txt"
 fi
 """
 
@@ -130,18 +141,44 @@ def image_target(engine: SandboxEngine, image: str) -> Target:
     return target
 
 
-def resolve(context: Path, target: Target, log: Callable[[str], None] | None = None) -> Wheelhouse:
+def resolve(context: Path, target: Target, log: Callable[[str], None] | None = None,
+            sources: bool = False) -> Wheelhouse:
     """The wheelhouse of `context`'s requirement files for `target`: from the cache, else downloaded
     on the host (pip's progress goes to `log`). A requirement with no wheel for the target is a
-    BuildError naming the folder, the file and the package."""
+    BuildError naming the folder, the file and the package; with `sources`, a requirement of
+    requirements.txt with no wheel has its source archive fetched as data instead (source_packages.py),
+    for pip to build inside the image build."""
     context = Path(context)
     texts = {name: _read(context / name) for name in (REQUIREMENTS, NO_DEPS)}
-    key = hashlib.sha256(json.dumps([FORMAT, texts, target.__dict__], sort_keys=True).encode()).hexdigest()[:24]
+    what = [FORMAT, texts, target.__dict__] + (["sources"] if sources else [])
+    key = hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:24]
     folder = cache_root() / key
     with file_lock(cache_root() / "locks" / f"{key}.lock"):
         if not (folder / MANIFEST).is_file():
-            _download(context, texts, target, folder, log)
+            _download(context, texts, target, folder, log, sources)
     return Wheelhouse(folder, json.loads((folder / MANIFEST).read_text())["digest"])
+
+
+def merged(houses: list[Wheelhouse]) -> Wheelhouse:
+    """One wheelhouse holding the wheels of several (each resolved apart, so each is cached apart), in
+    the cache, keyed by their digests."""
+    if len(houses) == 1:
+        return houses[0]
+    digest = hashlib.sha256("\0".join(sorted(h.digest for h in houses)).encode()).hexdigest()
+    folder = cache_root() / "merged" / digest[:24]
+    with file_lock(cache_root() / "locks" / f"merged-{digest[:24]}.lock"):
+        if not (folder / MANIFEST).is_file():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            for house in houses:
+                for wheel in (p for pattern in PACKAGE_FILES for p in house.path.glob(pattern)):
+                    if not (folder / wheel.name).exists():
+                        try:
+                            os.link(wheel, folder / wheel.name)
+                        except OSError:
+                            shutil.copy2(wheel, folder / wheel.name)
+            (folder / MANIFEST).write_text(json.dumps({"digest": digest, "merged": [str(h.path) for h in houses]}))
+    return Wheelhouse(folder, digest)
 
 
 def _read(path: Path) -> str:
@@ -149,7 +186,7 @@ def _read(path: Path) -> str:
 
 
 def _download(context: Path, texts: dict[str, str], target: Target, folder: Path,
-              log: Callable[[str], None] | None) -> None:
+              log: Callable[[str], None] | None, sources: bool = False) -> None:
     work = Path(tempfile.mkdtemp(prefix=folder.name + ".", dir=folder.parent))
     try:
         for name, text in texts.items():
@@ -161,12 +198,21 @@ def _download(context: Path, texts: dict[str, str], target: Target, folder: Path
             log(f"packages for {context}: downloading wheels for {what} into {folder}\n")
         base = [sys.executable, "-m", "pip", "download", "--dest", str(work), "--progress-bar", "off",
                 "--disable-pip-version-check", *target.pip_args()]
-        steps = [(REQUIREMENTS, []), (NO_DEPS, ["--no-deps"])]
+        steps = [(REQUIREMENTS, []), (NO_DEPS, ["--no-deps", "--ignore-requires-python"])]
         for name, extra in steps:
-            if texts[name].strip():
-                _pip(base + extra + ["-r", str(work / name)], context / name, what, log)
+            if not texts[name].strip():
+                continue
+            requirements = work / name
+            for attempt in range(MAX_SOURCES + 1):
+                try:
+                    _pip(base + extra + ["-r", str(requirements)], context / name, what, log)
+                    break
+                except MissingWheel as e:
+                    if not sources or name != REQUIREMENTS or attempt == MAX_SOURCES:
+                        raise
+                    requirements = _without_wheel(requirements, e, work, target, attempt)
         _pip(base + ["--no-deps", "pip"], context / REQUIREMENTS, what, log)  # runs the install, from its wheel
-        wheels = sorted(work.glob("*.whl"))
+        wheels = sorted(p for pattern in PACKAGE_FILES for p in work.glob(pattern))
         digest = hashlib.sha256()
         for wheel in wheels:
             digest.update(f"{wheel.name}\0".encode() + hashlib.sha256(wheel.read_bytes()).digest())
@@ -179,6 +225,37 @@ def _download(context: Path, texts: dict[str, str], target: Target, folder: Path
             log(f"packages for {context}: {len(wheels)} wheels, {size / 1e6:.0f} MB, cached\n")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+class MissingWheel(BuildError):
+    """pip found no wheel of `requirement` for the target."""
+
+    def __init__(self, message: str, requirement: str):
+        super().__init__(message)
+        self.requirement = requirement
+
+
+def _without_wheel(requirements: Path, missing: MissingWheel, work: Path, target: Target, attempt: int) -> Path:
+    """A requirement named in the file has no wheel: its source archive fetched into `work` as data,
+    and a new requirement file with what that archive needs (as wheels) in its place."""
+    lines = [line.strip() for line in requirements.read_text().splitlines() if line.strip() and
+             not line.lstrip().startswith("#")]
+    name = canonicalize_name(Requirement(missing.requirement).name)
+    named = [line for line in lines if _name_of(line) == name]
+    if not named:  # a dependency of a requirement: pip would read the archive's metadata by running it
+        raise missing
+    needs = source_packages.fetch_source(named[0], work, target.python, target.machine)
+    rest = [line for line in lines if _name_of(line) != name] + needs
+    replaced = work / f"requirements-with-sources-{attempt}.txt"
+    replaced.write_text("\n".join(rest) + "\n")
+    return replaced
+
+
+def _name_of(line: str) -> str | None:
+    try:
+        return canonicalize_name(Requirement(line).name)
+    except InvalidRequirement:
+        return None
 
 
 def _pip(cmd: list[str], source: Path, what: str, log: Callable[[str], None] | None) -> None:
@@ -194,8 +271,9 @@ def _pip(cmd: list[str], source: Path, what: str, log: Callable[[str], None] | N
     missing = re.findall(r"No matching distribution found for (\S+)", output)
     conflict = "ResolutionImpossible" in output or "conflict" in output.lower()
     if missing:
-        problem = f"no wheel of {missing[-1]!r} for {what} (wheels only: images cannot build from source here)"
-    elif conflict:
+        raise MissingWheel(f"{source.parent}: {source.name}: no wheel of {missing[-1]!r} for {what} (wheels only: "
+                           f"sources are never built on the host)\n" + "".join(lines[-15:]), missing[-1])
+    if conflict:
         problem = f"the requirements conflict for {what}"
     else:
         problem = f"pip download failed (exit {pip.returncode}) for {what}"

@@ -149,8 +149,9 @@ class CoworkerRoom:
     """One item's coworkers at work: the bridge in the chat service, and the harness's thread answering
     for them, one message at a time."""
 
-    def __init__(self, coworkers: Coworkers, sandbox, domain: str, played_by: CoworkerModel):
-        self.coworkers, self.sandbox, self.domain = coworkers, sandbox, domain
+    def __init__(self, coworkers: Coworkers, sandbox, domain: str, played_by: CoworkerModel,
+                 bridge: list[str] = BRIDGE):
+        self.coworkers, self.sandbox, self.domain, self.bridge = coworkers, sandbox, domain, bridge
         self.model, self.model_name, self.not_answering = played_by.model, played_by.name, played_by.not_answering
         self.by_login = {c.username: c for c in coworkers.people}
         self.conversations: dict[tuple[str, str], Conversation] = {}
@@ -173,13 +174,13 @@ class CoworkerRoom:
         self._bridge.start()
         if not self._ready.wait(READY_TIMEOUT) or self._bridge_result:
             why = self._bridge_result[0] if self._bridge_result else f"no word within {READY_TIMEOUT} s"
-            raise RuntimeError(f"the coworkers' chat bridge ({' '.join(BRIDGE)} in service "
+            raise RuntimeError(f"the coworkers' chat bridge ({' '.join(self.bridge)} in service "
                                f"{self.coworkers.chat!r}) did not start: {why}")
         self._responder.start()
 
     def _run_bridge(self) -> None:
         try:
-            result = self.sandbox.exec_dialog(BRIDGE, answer=self._on_line, on_start=self._connected)
+            result = self.sandbox.exec_dialog(self.bridge, answer=self._on_line, on_start=self._connected)
             self._bridge_result.append(f"it exited with status {result.exit_code}: {result.output[-1500:]}")
         except BaseException as e:  # noqa: BLE001 - told by start(), or recorded
             self._bridge_result.append(f"{type(e).__name__}: {e}")

@@ -45,3 +45,20 @@ def test_argv_is_read_from_proc_while_the_program_is_stopped_long_arguments_mark
         program.kill()
         program.wait()
     assert command_recorder._cmdline(program.pid) == b""  # gone: nothing to record
+
+
+def test_follow_passes_the_steps_file_on_line_by_line_from_before_it_exists_to_its_last_line(tmp_path):
+    # The harness's live view of the steps file (sandbox/recording.py runs this as root in the container).
+    steps = tmp_path / "steps.jsonl"
+    follower = subprocess.Popen(["python3", "-I", "-S", command_recorder.__file__, "--follow", str(steps)],
+                                stdout=subprocess.PIPE)
+    try:
+        with steps.open("w") as f:
+            f.write('{"started": 1}\n{"id": 1, "output": "hal')  # the recorder mid-line
+            f.flush()
+            assert follower.stdout.readline() == b'{"started": 1}\n'
+            f.write('f"}\n{"done": true}\n{"after": 1}\n')
+        out, _ = follower.communicate(timeout=60)
+    finally:
+        follower.kill()
+    assert out == b'{"id": 1, "output": "half"}\n{"done": true}\n' and follower.returncode == 0

@@ -157,7 +157,7 @@ curl -fsS -u "$CHAT_USER:$CHAT_PASSWORD" -H 'Content-Type: application/json' \
      -d '{"kind":"message","type":"chat","to":"zhang_wei@the-agent-company.com","body":"Hi Zhang, which port does the staging API listen on?"}' \
      "$CHAT_URL"
 port=""
-for i in $(seq 120); do
+for i in $(seq 480); do
   port=$(curl -fsS -u "$CHAT_USER:$CHAT_PASSWORD" -H 'Content-Type: application/json' -H 'Accept: application/json' \
               -d '{"kind":"iq","type":"set","archive":{}}' "$CHAT_URL" \
          | python3 -c 'import json, re, sys

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import io
 import tarfile
-import uuid
 
 import pytest
 
-from pytest_agentbench.sandbox import SandboxSpec, get_engine
+from pytest_agentbench.sandbox import SandboxSpec
 from support import labelled
 
 pytestmark = pytest.mark.docker
-
-
-@pytest.fixture
-def engine():
-    engine = get_engine("docker")(f"sandbox-test-{uuid.uuid4().hex[:8]}")
-    engine.ping()
-    yield engine
-    engine.drain()
-    engine.sweep(engine.run_id)
 
 
 @pytest.fixture
@@ -90,3 +80,29 @@ def test_volumes_and_networks_carry_the_run_label_so_the_sweep_removes_them(engi
     engine.drain()
     engine.sweep(engine.run_id)
     assert labelled(docker_client, engine.run_id) == []
+
+
+def test_a_sandbox_s_changes_saved_and_applied_make_the_same_file_system(engine, sandbox, base_image_tag, tmp_path,
+                                                                          docker_client):
+    """save_changes / apply_changes (a workplace item's final machine, rebuilt on --regrade): added
+    folders whole, modified files, links and a setuid bit come back; deletions are listed; the
+    snapshot image carries the run's label."""
+    sandbox.exec(["sh", "-c", "mkdir -p /opt/tool/bin && printf '#!/bin/sh\\necho v1\\n' > /opt/tool/bin/run && chmod 4755 /opt/tool/bin/run"
+                  " && ln -s /opt/tool/bin/run /usr/local/bin/run && echo extra >> /etc/motd && rm /etc/issue"])
+    sandbox.kill()
+    image = sandbox.snapshot(f"agentbench/{engine.run_id}-snap:snapshot")
+    assert f"image {docker_client.images.get(image).id}" in labelled(docker_client, engine.run_id)
+    deleted = sandbox.save_changes(tmp_path / "changes.tar")
+    assert deleted == ["/etc/issue"]
+    with tarfile.open(tmp_path / "changes.tar") as tar:
+        names = set(tar.getnames())
+    assert {"opt/tool", "opt/tool/bin/run", "usr/local/bin/run", "etc/motd"} <= names
+    assert not {"etc", "usr/local/bin/sh"} & names  # a modified folder comes only through its changes
+
+    rebuilt = engine.start(SandboxSpec(image=base_image_tag, name=f"{engine.run_id}-rebuilt"))
+    rebuilt.apply_changes(tmp_path / "changes.tar")
+    listed = rebuilt.exec(["sh", "-c", "stat -c '%A %U' /opt/tool/bin/run; readlink /usr/local/bin/run; "
+                                       "tail -1 /etc/motd; /usr/local/bin/run"]).output.split("\n")
+    assert listed[:4] == ["-rwsr-xr-x root", "/opt/tool/bin/run", "extra", "v1"]
+    engine.remove_image(image)
+    assert not docker_client.images.list(filters={"label": f"agentbench.run={engine.run_id}"})

@@ -1,10 +1,9 @@
-"""TheAgentCompany's published task images as tasks, through the four steps of TAC's evaluation guide.
+"""TheAgentCompany's task folders built as TAC builds them (families/workplace/task_image.py): the folder
+as build context, FROM a local stand-in for TAC's task base image (Python 3.12+ with pip, its ONBUILD
+steps), `pip install` served by the wheelhouse; and /utils and /npc hidden from the agent, root as it
+is, while they stay in the image for init and grading.
 
-No registry is reachable here, so the images are built here to the same contract: a plain Debian with
-Python and the cryptography package (from the wheelhouse), `python_default`, /utils/init.sh, an eval.py
-and scoring.py written for this test, the evaluator encrypted at build time with Fernet under TAC's
-published key as TAC's encrypt.py does (and then deleted), a golden answer in /utils, and
-/instruction/task.md."""
+The folders are written here to TAC's contract (never TAC's own files)."""
 
 from __future__ import annotations
 
@@ -14,223 +13,177 @@ from pathlib import Path
 
 import pytest
 
-from pytest_agentbench.sandbox.docker import DockerEngine
-from pytest_agentbench.sandbox.images import ImageRecipe, ensure_image, ensure_rootfs_image
-
-from support import AGENTS, add_agent, tac_summarise, tac_summary_rows
+from pytest_agentbench.families.workplace.task_image import HIDDEN_PATHS, build
+from pytest_agentbench.sandbox import SandboxSpec
+from pytest_agentbench.sandbox.base import MASK
+from support import AGENTS, add_agent
 
 pytestmark = pytest.mark.docker
-SERVER = "tac-servers.test"
-GOLDEN = "forty-two"
-FLAGS = {"sde-result-path": "--result_path", "sde-output-path": "--output_path"}  # TAC's code, TAC's guide
-PERFECT = '{"checkpoints": [{"total": 4, "result": 4}], "final_score": {"total": 4, "result": 4}}'
 
-SCORING = '''
-class Checkpoint:
-    def __init__(self, total, result):
-        self.total, self.result = total, result
+GOLDEN = "GOLDEN-7f3a9c-revenue,4821.50"  # the answer key: in /utils only
+SCENARIO = "SCENARIO-e41b02: Priya knows the budget is 4821.50"  # the coworker's scenario: in /npc only
+README = "README-55d0aa: Expected result 4821.50"  # TAC's READMEs can give the answer
+MAKEFILE_MARK = "MAKEFILE-91c3ee"
+SOLUTION_MARK = "SOLUTION-2b8d47"
+RUBRIC_MARK = "RUBRIC-c6e01f"
+EVALUATOR_MARK = "EVALUATOR-0a9d5e"
+HELPER_MARK = "HELPER-3e77b1"
+POST_INIT_MARK = "POSTINIT-d2c4f8"
+MARKS = [GOLDEN, SCENARIO, README, MAKEFILE_MARK, SOLUTION_MARK, RUBRIC_MARK, EVALUATOR_MARK, HELPER_MARK,
+         POST_INIT_MARK]
 
-
-class Result:
-    def __init__(self, checkpoints):
-        self.checkpoints = checkpoints
-
-    def to_dict(self):
-        return {"checkpoints": [{"total": c.total, "result": c.result} for c in self.checkpoints],
-                "final_score": {"total": sum(c.total for c in self.checkpoints),
-                                "result": sum(c.result for c in self.checkpoints)}}
-'''
-
-EVAL = '''
-import argparse, base64, json, os
-from cryptography.fernet import Fernet
-
-key = os.environ["DECRYPTION_KEY"].encode().ljust(32, b"\\0")[:32]
-with open("/utils/evaluator.py.enc", "rb") as f:
-    source = Fernet(base64.urlsafe_b64encode(key)).decrypt(f.read())
-with open("/utils/evaluator.py", "wb") as f:
-    f.write(source)
-import evaluator
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--trajectory_path")
-parser.add_argument("FLAG", dest="out", required=True)
-args = parser.parse_args()
-trajectory = open(args.trajectory_path).read() if args.trajectory_path else ""
-with open(args.out, "w") as f:
-    json.dump(evaluator.grade_checkpoints(trajectory).to_dict(), f, indent=4)
-'''
-
-EVALUATOR = f'''
+EVALUATOR = f'''# {EVALUATOR_MARK}
 from scoring import Checkpoint, Result
+from common import grader, read_text
 
+@grader
+def grade_checkpoint1():
+    return read_text("/workspace/answer.txt").strip() == "4821.50"
 
 def grade_checkpoints(trajectory=""):
-    golden = open("/utils/golden_answer.txt").read().strip()
-    try:
-        answer = open("/workspace/answer.txt").read().strip()
-    except OSError:
-        answer = ""
-    server = open("/workspace/server.txt").read().strip()
-    return Result([Checkpoint(1, int(server == "{SERVER}")),   # init.sh ran, with SERVER_HOSTNAME
-                   Checkpoint(2, 2 * int(answer == golden)),
-                   Checkpoint(1, int("tee /workspace/answer.txt" in trajectory))])  # the agent's trajectory
+    return Result([Checkpoint(1, int(grade_checkpoint1()))])
 '''
 
-ENCRYPT = '''
-import base64
-from cryptography.fernet import Fernet
+DOCKERFILE = """FROM ghcr.io/theagentcompany/task-base-image:1.0.0
 
-key = base64.urlsafe_b64encode(b"theagentcompany is all you need".ljust(32, b"\\0")[:32])  # TAC's, padded as TAC pads it
-with open("/utils/evaluator.py", "rb") as f:
-    token = Fernet(key).encrypt(f.read())
-with open("/utils/evaluator.py.enc", "wb") as f:
-    f.write(token)
-'''
-
-INIT = '''#!/bin/sh
-set -e
-if [ "$SERVER_HOSTNAME" = "unreachable.test" ]; then echo "no route to $SERVER_HOSTNAME" >&2; exit 3; fi
-echo "$SERVER_HOSTNAME" > /workspace/server.txt
-'''
-
-DOCKERFILE = '''ARG BASE_IMAGE
-FROM ${BASE_IMAGE}
-COPY wheelhouse /wheelhouse
-RUN /wheelhouse/install /opt/tac-python && rm -rf /wheelhouse \\
- && printf '#!/bin/sh\\nexec /opt/tac-python/bin/python3 "$@"\\n' > /usr/local/bin/python_default \\
- && chmod +x /usr/local/bin/python_default && mkdir -p /workspace
-COPY utils/ /utils/
-COPY task.md /instruction/task.md
-RUN python_default /utils/encrypt.py && rm /utils/evaluator.py /utils/encrypt.py
-ENV PYTHONPATH=/utils
-WORKDIR /workspace
-'''
+# NPCs are needed in this task, so we need to persist "scenarios.json"
+COPY scenarios.json /npc
+COPY golden_answer.csv /utils
+COPY post_init.sh /utils
+RUN chmod +x /utils/post_init.sh
+COPY sales.csv /workspace/
+RUN pip install six==1.16.0"""  # no newline at the end, as many of TAC's
 
 
-def image_context(folder: Path, flag: str) -> Path:
-    utils = folder / "utils"
-    utils.mkdir(parents=True)
-    (utils / "evaluator.py").write_text(EVALUATOR)
-    (utils / "encrypt.py").write_text(ENCRYPT)
-    (utils / "eval.py").write_text(EVAL.replace("FLAG", flag))
-    (utils / "scoring.py").write_text(SCORING)
-    (utils / "init.sh").write_text(INIT)
-    (utils / "golden_answer.txt").write_text(GOLDEN + "\n")
-    (folder / "task.md").write_text("Write the answer to /workspace/answer.txt.\n")
-    (folder / "requirements.txt").write_text("cryptography\n")
-    (folder / "Dockerfile").write_text(DOCKERFILE)
-    return folder
-
-
-@pytest.fixture(scope="module")
-def tac_images(docker_client, tmp_path_factory):
-    """Two task images, one whose eval.py reads --result_path and one --output_path, tagged as
-    <registry>/<task>-image:1.0.0."""
-    engine = DockerEngine("tests")
-    debian = ensure_rootfs_image(engine)
-    refs = {}
-    for task, flag in FLAGS.items():
-        tag = ensure_image(engine, ImageRecipe(f"test-tac-{task}", image_context(
-            tmp_path_factory.mktemp(task), flag), {"BASE_IMAGE": debian}))
-        refs[task] = f"agentbench-test/theagentcompany/{task}-image:1.0.0"
-        docker_client.images.get(tag).tag(refs[task])
-    yield refs
-    for ref in refs.values():
-        docker_client.images.remove(ref)
+def tac_folder(root: Path) -> Path:
+    """A TAC task folder as TAC lays one out: task.md, evaluator.py and a helper module beside it,
+    dependencies.yml, a Dockerfile FROM TAC's task base image, scenarios, init script, data, answer key,
+    and the files that must never reach the agent (README.md, Makefile, solution.sh, checkpoints.md)."""
+    task = root / "ds-sum-the-sales"
+    task.mkdir(parents=True)
+    (task / "task.md").write_text("Sum the `amount` column of /workspace/sales.csv; write the total, with two "
+                                  "decimals, to /workspace/answer.txt.\n")
+    (task / "evaluator.py").write_text(EVALUATOR)
+    (task / "helper.py").write_text(f"# {HELPER_MARK}\nEXPECTED = '4821.50'\n")
+    (task / "dependencies.yml").write_text("[]\n")
+    (task / "Dockerfile").write_text(DOCKERFILE)
+    (task / "scenarios.json").write_text(json.dumps({"agent_profiles": {"Priya": {"notes": SCENARIO}}}))
+    (task / "golden_answer.csv").write_text(GOLDEN + "\n")
+    (task / "post_init.sh").write_text(f"#!/bin/sh\necho {POST_INIT_MARK}\n")
+    (task / "sales.csv").write_text("region,amount\nnorth,1200.25\nsouth,3621.25\n")
+    (task / "README.md").write_text(README + "\n")
+    (task / "Makefile").write_text(f"solve:\n\techo {MAKEFILE_MARK}\n")
+    (task / "solution.sh").write_text(f"echo 4821.50 > /workspace/answer.txt  # {SOLUTION_MARK}\n")
+    (task / "checkpoints.md").write_text(f"# Checkpoints\n\n## Checkpoint 1 (1pt)\n\n{RUBRIC_MARK}: the total.\n")
+    return task
 
 
 @pytest.fixture
-def project(pytester, base_image_tag, tac_images, monkeypatch):
+def project(pytester, base_image_tag, monkeypatch):
     shutil.copytree(AGENTS, pytester.path / "agents")
     monkeypatch.setenv("AGENTBENCH_BASE_IMAGE", "")
-    monkeypatch.setenv("SERVER_HOSTNAME", SERVER)
-    for task, ref in tac_images.items():
-        add_task(pytester.path, task, ref)
+    for name in ("LITELLM_API_KEY", "LITELLM_BASE_URL", "LITELLM_MODEL"):
+        monkeypatch.delenv(name, raising=False)
     return pytester.path
 
 
-def add_task(project: Path, task: str, ref: str) -> Path:
-    folder = project / "task_specs" / task
-    folder.mkdir(parents=True)
-    (folder / "task.yaml").write_text(f"kind: workplace\nid: {task}\nimage: {ref}\n")
-    (folder / "solution.sh").write_text(f"printf '{GOLDEN}\\n' | tee /workspace/answer.txt\n")  # the oracle's
-    return folder
+def result_of(project: Path) -> dict:
+    [path] = project.glob("runs/*/*/result.json")
+    return json.loads(path.read_text())
 
 
-def results(project: Path) -> dict[str, dict]:
-    return {r["task_id"]: r for r in (json.loads(p.read_text()) for p in project.glob("runs/*/*/result.json"))}
+def test_a_tac_folder_builds_from_its_own_folder_with_scenarios_init_and_pip(pytester, project):
+    """The Dockerfile's COPY of scenarios.json, post_init.sh and data files works (the folder is the build
+    context), `pip install` is served without an index, the image has Python 3.12 or newer with pip, and the
+    agent finds in /workspace only what the Dockerfile put there. The image keeps /utils and /npc, as TAC's
+    ONBUILD steps fill them, in the item's hidden/ folder too."""
+    task = tac_folder(project / "task_specs" / "tac")
+    add_agent(project, "summer", "set -e\n"
+              "python3 -c 'import sys; assert sys.version_info >= (3, 12), sys.version; print(\"python ok\")'\n"
+              "pip --version | sed 's/^/PIP /'\n"
+              "python3 -c 'import six; print(\"SIX\", six.__version__)'\n"
+              "ls -A /workspace | sed 's/^/WORKSPACE /'\n"
+              "ls -A /instruction | sed 's/^/INSTRUCTION /'\n"
+              "python3 -c \"import csv; rows = list(csv.DictReader(open('/workspace/sales.csv'))); "
+              "print('%.2f' % sum(float(r['amount']) for r in rows))\" > /workspace/answer.txt\n")
+
+    run = pytester.runpytest_subprocess("task_specs/tac", "--agent=summer", "-p", "no:cacheprovider")
+    run.assert_outcomes(passed=1)
+    result = result_of(project)
+    log = Path(result["agent_run"]["log_path"]).read_text()
+    assert "python ok" in log and "PIP pip " in log and "SIX 1.16.0" in log, log
+    assert sorted(line.split(" ", 1)[1] for line in log.splitlines() if line.startswith("WORKSPACE ")) == \
+        ["sales.csv"], log  # no README, Makefile, answer key or scenario
+    assert [line for line in log.splitlines() if line.startswith("INSTRUCTION ")] == ["INSTRUCTION task.md"], log
+    assert result["grade"]["score"] == 1.0
+
+    hidden = Path(result["folder"]) / "hidden"
+    assert (hidden / "utils" / "golden_answer.csv").read_text() == GOLDEN + "\n"
+    assert (hidden / "utils" / "evaluator.py").read_text() == EVALUATOR
+    assert HELPER_MARK in (hidden / "utils" / "helper.py").read_text()  # every *.py beside the evaluator
+    assert (hidden / "utils" / "dependencies.yml").is_file() and (hidden / "utils" / "post_init.sh").is_file()
+    assert SCENARIO in (hidden / "npc" / "scenarios.json").read_text()
+    assert not (hidden / "utils" / "README.md").exists() and not (hidden / "utils" / "Makefile").exists()
 
 
-def test_an_image_task_runs_the_guide_s_four_steps(pytester, project, tmp_path):
-    solved = pytester.runpytest_subprocess("task_specs", "--agent=oracle", "-p", "no:cacheprovider")
-    solved.assert_outcomes(passed=2)
-    saved = results(project)
-    for task in FLAGS:  # both result flags: the one each image's eval.py reads
-        assert saved[task]["grade"]["points"] == 4 and saved[task]["grade"]["score"] == 1.0
-        assert [c["points"] for c in saved[task]["grade"]["checkpoints"]] == [1, 2, 1]
-    [group] = (project / "runs").iterdir()
-    assert tac_summary_rows(tac_summarise(group, {task: [] for task in FLAGS}, tmp_path)) == {
-        f"{task}-image": ["4", "4", "1.00 ⭐", "0", "0.00"] for task in FLAGS}
-
-    shutil.rmtree(project / "runs")
-    dummy = pytester.runpytest_subprocess("task_specs", "--agent=dummy", "-p", "no:cacheprovider")
-    dummy.assert_outcomes(failed=2)
-    for task in FLAGS:  # init ran (its checkpoint); no answer, none in the trajectory
-        assert [c["points"] for c in results(project)[task]["grade"]["checkpoints"]] == [1, 0, 0]
-
-
-def test_a_failing_init_or_an_image_that_cannot_be_pulled_errs_its_item_only(pytester, project, monkeypatch):
-    add_task(project, "sde-unpublished", "127.0.0.1:9/theagentcompany/sde-unpublished-image:1.0.0")
-    run = pytester.runpytest_subprocess("task_specs", "--agent=oracle", "-k", "unpublished or result",
-                                        "-p", "no:cacheprovider")
-    run.assert_outcomes(passed=1, errors=1)
-    run.stdout.fnmatch_lines(["*could not pull 127.0.0.1:9/theagentcompany/sde-unpublished-image:1.0.0*"])
-
-    shutil.rmtree(project / "runs")
-    monkeypatch.setenv("SERVER_HOSTNAME", "unreachable.test")
-    failed = pytester.runpytest_subprocess("task_specs", "--agent=oracle", "-k", "result", "-p", "no:cacheprovider")
-    failed.assert_outcomes(errors=1)
-    failed.stdout.fnmatch_lines(["*sde-result-path-image:1.0.0: /utils/init.sh exited 3*",
-                                 "*no route to unreachable.test*"])
-    assert not list(project.glob("runs/*/eval_*.json"))
-
-
-ATTACK = f"""#!/bin/bash
-# The agent is root, as in TAC: it looks for the answer key, then plants what would forge the verdict.
-ls /utils > /workspace/utils-seen.txt 2>&1
-cat /utils/golden_answer.txt > /workspace/answer.txt 2>/dev/null
-cat > /tmp/forge.py <<'END'
-import sys
-for flag in ("--result_path", "--output_path"):
-    if flag in sys.argv:
-        open(sys.argv[sys.argv.index(flag) + 1], "w").write('{PERFECT}')
-        sys.exit(0)
-END
-mkdir -p /utils && for m in eval scoring common cryptography; do cp /tmp/forge.py /utils/$m.py; done
-for dir in $(python3 -c 'import os, site; print(*site.getsitepackages(), os.path.dirname(os.__file__))') \\
-           /opt/tac-python/lib/python3*/site-packages /etc/python3*; do
-  cp /tmp/forge.py "$dir/sitecustomize.py"; echo "import sitecustomize" > "$dir/0-agent.pth"
+ATTACKER = r"""
+echo "UID $(id -u)"
+# What is hidden is not readable at its place, nor through another path, a mount, or a search.
+ls -A /utils | sed 's/^/LISTED /'; ls -A /npc | sed 's/^/LISTED /'
+umount /utils 2>&1 | sed 's/^/UMOUNT /'; umount -l /npc 2>&1 | sed 's/^/UMOUNT /'
+mount -o remount,rw /utils 2>&1 | sed 's/^/REMOUNT /'
+touch /utils/planted 2>&1 | sed 's/^/WRITE /'
+unshare -m sh -c 'umount /utils && ls -A /utils' 2>&1 | sed 's/^/UNSHARE /'
+ls -A /proc/1/root/utils /proc/1/root/npc 2>&1 | grep -v ':$' | grep . | sed 's/^/PROCROOT /'
+# By name (README.md and Makefile are common names: by content below)
+for f in evaluator.py helper.py golden_answer.csv scenarios.json post_init.sh solution.sh checkpoints.md \
+         evaluator.py.enc dependencies.yml; do
+  find / \( -path /proc -o -path /sys \) -prune -o -name "$f" -print 2>/dev/null | sed 's/^/FOUND /'
 done
-cat > /tmp/fake-python <<'END'
-#!/bin/sh
-while [ $# -gt 0 ]; do case "$1" in --result_path|--output_path) echo '{PERFECT}' > "$2";; esac; shift; done
-END
-chmod +x /tmp/fake-python
-for py in /usr/local/bin/python_default $(readlink -f /usr/bin/python3); do rm -f "$py"; cp /tmp/fake-python "$py"; done
-echo '{PERFECT}' > /tmp/eval.json
+# By content, anywhere (each mark written in two pieces, so that this script does not match itself; the
+# command recorder's live steps file in /run/agentbench holds this very grep's arguments, joined)
+grep -rlI --exclude-dir=proc --exclude-dir=sys --exclude-dir=agentbench -e GOLDEN-7f'3a9c' -e SCENARIO-e4'1b02' -e README-55'd0aa' \
+     -e MAKEFILE-91'c3ee' -e SOLUTION-2b'8d47' -e RUBRIC-c6'e01f' -e EVALUATOR-0a'9d5e' -e HELPER-3e'77b1' \
+     -e POSTINIT-d2'c4f8' / 2>/dev/null | sed 's/^/FOUND /'
+echo "ATTACK DONE"
 """
 
 
-def test_the_agent_cannot_read_the_answer_key_nor_forge_the_verdict(pytester, project):
-    add_agent(project, "attacker", ATTACK)
-    run = pytester.runpytest_subprocess("task_specs", "--agent=attacker", "-k", "result", "-p", "no:cacheprovider")
-    run.assert_outcomes(failed=1)
-    saved = results(project)["sde-result-path"]
-    folder = Path(saved["folder"])
-    assert "No such file or directory" in (folder / "workspace" / "utils-seen.txt").read_text()
-    assert (folder / "workspace" / "answer.txt").read_text() == ""
-    # the image's own eval.py, modules and Python graded what the agent left: init's point only
-    assert [c["points"] for c in saved["grade"]["checkpoints"]] == [1, 0, 0]
-    assert json.loads((folder.parent / "eval_sde-result-path-image.json").read_text())["final_score"] == {
-        "total": 4, "result": 1}
+def test_root_in_the_agent_s_container_finds_no_hidden_file(pytester, project):
+    """The agent is root (TAC's contract) and looks for every file it must not see: the evaluator and its
+    helper, the answer key and init script in /utils, the scenarios in /npc, README.md, Makefile,
+    solution.sh and checkpoints.md; by name anywhere, by content anywhere, by unmounting or remounting the
+    masks, in a mount namespace of its own, through /proc. It finds none, and the item still grades as
+    TAC grades it (the image's /utils is intact)."""
+    tac_folder(project / "task_specs" / "tac")
+    add_agent(project, "attacker", ATTACKER + "echo 4821.50 > /workspace/answer.txt\n")
+
+    run = pytester.runpytest_subprocess("task_specs/tac", "--agent=attacker", "-p", "no:cacheprovider")
+    run.assert_outcomes(passed=1)
+    result = result_of(project)
+    log = Path(result["agent_run"]["log_path"]).read_text()
+    assert "UID 0" in log and "ATTACK DONE" in log, log
+    for found in ("LISTED", "FOUND", "PROCROOT", "golden_answer", "scenarios.json", *MARKS):
+        assert found not in log, log
+    assert "UMOUNT" in log and "WRITE" in log, log  # both refused, with the system's message
+    hidden = Path(result["folder"]) / "hidden"
+    assert not (hidden / "utils" / "planted").exists() and (hidden / "utils" / "golden_answer.csv").is_file()
+
+
+def test_a_snapshot_of_the_agent_s_final_container_has_utils_and_npc_back(tmp_path, engine, base_image_tag):
+    """The interface grading relies on (task_image.py): the agent's container runs with /utils and /npc
+    masked; a snapshot of it (docker commit), started without the masks, holds the agent's work and the
+    image's /utils and /npc as built, whatever the agent tried to write there."""
+    folder = tac_folder(tmp_path)
+    image = build(engine, folder, folder.name, {})
+    agent = engine.start(SandboxSpec(image=image, name=f"{engine.run_id}-agent",
+                                     tmpfs={path: MASK for path in HIDDEN_PATHS}))
+    assert agent.exec(["ls", "-A", "/utils", "/npc"], record=False).output.split() == ["/npc:", "/utils:"]
+    agent.exec(["sh", "-c", "echo 4821.50 > /workspace/answer.txt"], record=False)
+    forged = agent.exec(["sh", "-c", "echo forged > /utils/golden_answer.csv"], record=False)
+    assert forged.exit_code != 0 and "Read-only file system" in forged.output, forged.output
+    snapshot = agent.snapshot(f"agentbench/test-snapshot-{engine.run_id}")
+    grader = engine.start(SandboxSpec(image=snapshot, name=f"{engine.run_id}-grader"))
+    seen = grader.exec(["sh", "-c", "cat /workspace/answer.txt /utils/golden_answer.csv; ls /utils /npc"], record=False)
+    assert seen.output.split() == ["4821.50", GOLDEN, "/npc:", "scenarios.json", "/utils:", "dependencies.yml",
+                                   "evaluator.py", "golden_answer.csv", "helper.py", "post_init.sh"], seen.output

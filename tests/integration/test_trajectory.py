@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import os
 import shutil
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from support import AGENTS, TASK_SPECS
+from support import AGENTS, GATEWAY_CLIENT, TASK_SPECS, add_agent
 
 pytestmark = pytest.mark.docker
 
@@ -213,3 +216,79 @@ def test_no_record_commands_keeps_the_run_as_one_step(pytester, workdir):
     pytester.runpytest_subprocess("task_specs", "--agent=busy", "--no-record-commands", "-p", "no:cacheprovider")
     [run] = trajectory_of(workdir)
     assert run["command"] == "bash /home/agent/start.sh" and "from-child" in run["output"]
+
+
+LIVE = """\
+echo "agent says hello"
+id -un
+python3 /home/agent/ask.py
+sleep 30
+mkdir -p /home/submission && echo id,answer > /home/submission/submission.csv
+"""
+ASK = GATEWAY_CLIENT + """
+status, body = post("/chat/completions", {"model": "openai/gpt-4o", "messages": [{"role": "user", "content": "hello model"}]})
+print("ANSWER", status)
+"""
+
+
+def live_view(item: Path) -> dict | None:
+    """What the item's folder shows now: its trajectory's whole lines (each must be JSON) and its log."""
+    try:
+        text, log = (item / "trajectory.jsonl").read_text(), (item / "agent.log").read_text()
+    except FileNotFoundError:
+        return None
+    whole = text[:text.rfind("\n") + 1]  # a line being appended is whole once its newline is there
+    return {"steps": [json.loads(line) for line in whole.splitlines()], "log": log,
+            "result": (item / "result.json").exists()}
+
+
+def test_the_trajectory_and_the_log_grow_while_the_agent_runs(workdir, fake_llm):
+    # `tail -f trajectory.jsonl` and `tail -f agent.log` follow the agent: while it sleeps, what it has
+    # printed, the command it ran, its model turn and the `sleep` it is in are there.
+    fake_llm.set_rules([(r"hello model", "hello agent")])
+    add_agent(workdir, "live", LIVE, {"ask.py": ASK})
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "PYTEST_"))}
+    env.update(OPENAI_API_KEY="sk-live-test-provider-key", OPENAI_BASE_URL=fake_llm.url)
+    run = subprocess.Popen([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "task_specs", "--agent=live"],
+                           cwd=workdir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    seen = None
+    try:
+        while run.poll() is None:
+            items = list(workdir.glob("runs/*/reverse-words"))
+            view = live_view(items[0]) if items else None
+            if view and any(s.get("command") == "sleep 30" for s in view["steps"]) and "ANSWER" in view["log"]:
+                seen = view
+                break
+            time.sleep(0.5)
+        running = run.poll() is None
+        out, _ = run.communicate(timeout=600)
+    finally:
+        run.kill()
+    assert seen is not None, f"never seen while the agent ran; the run said:\n{out[-3000:]}"
+    assert running and not seen["result"]  # the run and the item were still going
+    assert "agent says hello" in seen["log"] and "nonroot" in seen["log"]
+    steps = {s["step"]: s for s in seen["steps"]}
+    run_step = seen["steps"][0]
+    assert run_step["command"] == "bash /home/agent/start.sh" and run_step["end"] is None  # still running
+    [id_step] = [s for s in seen["steps"] if s.get("command") == "id -un"]
+    [id_end] = [s for s in seen["steps"] if s.get("name") == "end" and s.get("of") == id_step["step"]]
+    # the shell's own echo just before may be read in the same chunk as id's line, and go with it
+    # (which program printed a chunk is inferred: printed_within above)
+    assert id_step["parent"] == run_step["step"] and id_end["exit_code"] == 0 and id_end["output"].endswith("nonroot\n")
+    [model] = [s for s in seen["steps"] if s["kind"] == "model"]
+    assert model["output"] == "hello agent" and steps[model["parent"]] is run_step
+    [sleep] = [s for s in seen["steps"] if s.get("command") == "sleep 30"]
+    assert sleep["end"] is None and not any(s.get("of") == sleep["step"] for s in seen["steps"])  # in it now
+
+    # After the end: the final form, each step whole, as before.
+    steps = trajectory_of(workdir)
+    assert [s["step"] for s in steps] == list(range(1, len(steps) + 1))
+    assert not any(s["kind"] == "event" for s in steps)  # no `end` lines left
+    run_step = steps[0]
+    assert run_step["exit_code"] == 0 and run_step["end"] >= run_step["start"] and "agent says hello" in run_step["output"]
+    by_command = {s.get("command"): s for s in steps[1:]}
+    assert by_command["id -un"]["exit_code"] == 0 and by_command["sleep 30"]["exit_code"] == 0
+    assert by_command["sleep 30"]["end"] is not None
+    [model] = [s for s in steps if s["kind"] == "model"]
+    assert model["output"] == "hello agent" and model["parent"] == run_step["step"]
+    assert by_command["id -un"]["start"] < model["start"] < by_command["sleep 30"]["start"]  # in start order

@@ -250,7 +250,7 @@ def grade_checkpoints(trajectory=""):
 
 def test_a_tac_folder_with_a_dockerfile_runs_on_the_image_it_builds(pytester, project):
     """TAC's folders carry a Dockerfile FROM the benchmark's task base image, with steps of their own:
-    it is built FROM our base image instead, the agent's image on top; the evaluator stays out, and only
+    it is built FROM our stand-in for that base, the agent's image on top; the evaluator is hidden, and only
     what the Dockerfile puts in the image reaches the agent (no README.md, Makefile or data file beside
     task.md lands in /workspace)."""
     task = project / "task_specs" / "tac" / "sde-read-the-ticket"
@@ -280,12 +280,12 @@ def test_a_tac_folder_with_a_dockerfile_runs_on_the_image_it_builds(pytester, pr
     assert "the ticket is in /opt/company" in log and "FOUND" not in log, log
     assert result["grade"]["score"] == 1.0
 
-    # A Dockerfile that reaches for the evaluator does not build: the item errors, naming the file.
+    # A Dockerfile that does not build errors its item, naming the file and the step.
     (task / "Dockerfile").write_text("FROM ghcr.io/theagentcompany/task-base-image:1.0.0\n"
-                                     "COPY evaluator.py /utils/evaluator.py\n")
-    leaky = pytester.runpytest_subprocess("task_specs/tac", "--agent=knows", "-p", "no:cacheprovider")
-    leaky.assert_outcomes(errors=1)
-    leaky.stdout.fnmatch_lines([f"*{task / 'Dockerfile'} did not build*evaluator.py*"])
+                                     "COPY missing.csv /utils/\n")
+    broken = pytester.runpytest_subprocess("task_specs/tac", "--agent=knows", "-p", "no:cacheprovider")
+    broken.assert_outcomes(errors=1)
+    broken.stdout.fnmatch_lines([f"*{task / 'Dockerfile'} did not build*missing.csv*"])
 
 
 def test_a_crashing_evaluator_is_an_error_apart_from_the_agents_failures(pytester, project):

@@ -234,3 +234,14 @@ def test_programs_are_forgotten_once_their_steps_are_written_and_outputs_still_a
         {"id": 1999, "parent": None, "pid": 1999, "start": 19.991, "end": 19.996, "argv": ["python3", "job.py"],
          "exit_code": 0, "output": "job 999\n"}]  # what the program it started printed is its output too
     assert list(recorder.procs) == [100] and recorder.root.children == [] and not recorder.dead
+
+
+def test_with_starts_each_program_is_also_a_line_as_it_starts_naming_its_parent():
+    out = io.StringIO()
+    recorder = Recorder(out, starts=True)  # as run() makes it: the harness follows the file live
+    for line in [*ROOT_START, "fork 2.000000 100 200 0", 'exec 2.001000 200 - ["python3", "agent.py"]',
+                 "fork 2.002000 200 201 0", 'exec 2.003000 201 - ["ls", "-l"]']:
+        recorder.feed(line)
+    assert [json.loads(line) for line in out.getvalue().splitlines()] == [
+        {"started": 1, "parent": None, "pid": 200, "start": 2.001, "argv": ["python3", "agent.py"]},
+        {"started": 2, "parent": 1, "pid": 201, "start": 2.003, "argv": ["ls", "-l"]}]

@@ -33,3 +33,20 @@ def test_a_secret_split_between_chunks_is_masked(monkeypatch):
 def test_short_values_are_not_secrets(monkeypatch):
     monkeypatch.setenv("DEBUG_TOKEN", "1")
     assert masking.mask("1 + 1") == "1 + 1"
+
+
+def test_a_stream_holds_back_only_what_could_begin_a_secret(monkeypatch):
+    # `tail -f agent.log` shows the agent's last line while it sleeps: only a possible secret's start waits.
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
+    monkeypatch.setenv("OTHER_TOKEN", KEY + "-longer")
+    out: list[bytes] = []
+    stream = masking.StreamMask(out.append)
+    stream.write(b"ANSWER 200\n")
+    assert out == [b"ANSWER 200\n"]
+    stream.write(b"key: sk-unit")  # may be the key's start: waits
+    assert b"".join(out) == b"ANSWER 200\nkey: "
+    stream.write(KEY[len("sk-unit"):].encode())  # the key, whole, may still grow into the longer secret
+    assert b"".join(out) == b"ANSWER 200\nkey: "
+    stream.write(b"-longer and on\n")
+    stream.close()
+    assert b"".join(out) == b"ANSWER 200\nkey: [masked OTHER_TOKEN] and on\n"

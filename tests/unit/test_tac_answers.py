@@ -226,13 +226,15 @@ def test_program_checks_log_what_was_run(caplog):
 
 
 def test_the_helpers_run_with_the_standard_library_only():
-    """common and answers also run in the grader container, without this project's dependencies (beside
-    them: judge, answers, channel)."""
+    """common and the modules it imports also run in the grader container, without this project's
+    dependencies (beside them: judge, answers, channel, config, servers; requests and rocketchat_API are
+    the grader image's, imported by the helpers that need them)."""
     import ast
     from pathlib import Path
 
-    for module in ("common.py", "answers.py"):
+    for module in ("common.py", "answers.py", "servers.py", "config.py"):
         tree = ast.parse((Path(common.__file__).parent / module).read_text())
         imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
         imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
-        assert imported - sys.stdlib_module_names - {"judge", "answers", "channel", "openpyxl"} == set(), module
+        assert imported - sys.stdlib_module_names - {"judge", "answers", "channel", "config", "servers",
+                                                         "openpyxl", "requests", "rocketchat_API"} == set(), module

@@ -8,7 +8,7 @@ import pytest
 
 from pytest_agentbench.families.workplace.tac import common, judge
 from pytest_agentbench.families.workplace.tac.common import (
-    evaluate_chat_history_with_llm,
+    evaluate_conversation_with_llm,
     evaluate_with_llm,
     grader,
     parse_number,
@@ -110,20 +110,20 @@ def test_evaluate_with_llm_needs_a_configured_judge_even_for_empty_content(no_ju
         evaluate_with_llm("", "a polite email")
 
 
-def test_evaluate_chat_history_renders_each_message_with_its_author(judge_answers):
+def test_evaluate_conversation_renders_each_message_with_its_author(judge_answers):
     history = [
         {"msg": "Can you send the report?", "u": {"username": "sarah"}},   # RocketChat
         {"role": "assistant", "content": "Sent it to #finance."},             # OpenAI-style
         {"text": "Thanks!", "author": "sarah"},
         "plain line",
     ]
-    assert evaluate_chat_history_with_llm(history, "the report was sent") is True
+    assert evaluate_conversation_with_llm(history, "the report was sent") is True
     assert "sarah: Can you send the report?\nassistant: Sent it to #finance.\nsarah: Thanks!\nplain line" \
         in judge_answers[0]
 
 
-def test_evaluate_chat_history_with_no_messages_is_false_without_asking(judge_answers):
-    assert evaluate_chat_history_with_llm([], "anything") is False
+def test_evaluate_conversation_with_no_messages_is_false_without_asking(judge_answers):
+    assert evaluate_conversation_with_llm([], "anything") is False
     assert judge_answers == []
 
 
@@ -205,3 +205,52 @@ def test_parse_number(text, number):
     assert parse_number(text) == number
 
 
+
+
+# --- TAC's judge helpers: images, and a chat history fetched from RocketChat ------------------------
+
+def test_evaluate_with_llm_sends_the_image_as_a_data_url_beside_the_question(judge_answers, tmp_path):
+    image = tmp_path / "chart.png"
+    image.write_bytes(b"\x89PNG fake pixels")
+    assert evaluate_with_llm(None, "a pie chart", image_path=str(image), image_type=common.IMAGE_PNG) is True
+    (content,) = judge_answers
+    text, picture = content
+    assert text["type"] == "text" and "picture" in text["text"] and "a pie chart" in text["text"]
+    assert "<content>" not in text["text"]  # no text content: only the picture is judged
+    assert picture == {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORyBmYWtlIHBpeGVscw=="}}
+
+
+@pytest.mark.parametrize("image_type, exists", [("image/gif", True), (common.IMAGE_JPEG, False)])
+def test_evaluate_with_llm_is_false_without_asking_for_another_image_type_or_a_missing_image(
+        judge_answers, tmp_path, image_type, exists):
+    image = tmp_path / "x.img"
+    if exists:
+        image.write_bytes(b"GIF89a")
+    assert evaluate_with_llm("", "a chart", image_path=str(image), image_type=image_type) is False
+    assert judge_answers == []
+
+
+class _Chat:
+    """A RocketChat client's two calls that the history needs, answering as RocketChat does (newest first)."""
+
+    class _Reply(dict):
+        def json(self):
+            return self
+
+    def users_list(self):
+        return self._Reply(users=[{"_id": "u1", "username": "li_ming", "nameInsensitive": "li ming"}])
+
+    def im_history(self, room_id):
+        return self._Reply(messages=[{"msg": "Done, sent."}, {"msg": "Please send the report"}] if room_id == "u1" else [])
+
+
+def test_evaluate_chat_history_with_llm_takes_tacs_arguments_by_keyword(judge_answers):
+    assert common.evaluate_chat_history_with_llm(rocket_client=_Chat(), username="Li Ming",
+                                                 predicate="the report was sent") is True
+    (prompt,) = judge_answers
+    assert "['Please send the report', 'Done, sent.']" in prompt  # oldest first, as TAC sends it
+
+
+def test_evaluate_chat_history_with_llm_is_false_without_asking_when_they_never_talked(judge_answers):
+    assert common.evaluate_chat_history_with_llm(_Chat(), "sarah", "anything") is False
+    assert judge_answers == []

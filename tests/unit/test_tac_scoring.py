@@ -104,3 +104,12 @@ def test_checkpoints_appended_after_the_result_is_made_count():
 ])
 def test_headline_score_is_half_partial_half_complete(total, result, score):
     assert headline_score(total, result) == pytest.approx(score)
+
+
+def test_result_from_dict_reads_tacs_result_json():
+    from pytest_agentbench.families.workplace.tac.scoring import Result, bonus_for_completing_final
+
+    result = Result.from_dict({"checkpoints": [{"total": 1, "result": 0}, {"total": 2, "result": 2}]},
+                              bonus_for_completing_final)
+    assert result.final_score == {"total": 3, "result": 3}
+    assert Result.from_dict(result.to_dict()).final_score == {"total": 3, "result": 2}

@@ -118,3 +118,22 @@ def test_the_transcript_html_escapes_commands_outputs_and_model_turns():
     html = transcript_html(found)
     assert "<img" not in html and html.count("&lt;img src=x onerror=alert(1)&gt;") == 8
     assert "exit 2" in html and "margin-left:1.2em" in html and "2 more steps in trajectory.jsonl" in html
+
+
+def test_a_transcript_left_in_the_live_form_shows_each_step_with_its_end(tmp_path):
+    # A worker killed while its agent ran leaves the trajectory as it grew (trajectory.LiveRun).
+    path = tmp_path / "trajectory.jsonl"
+    write_steps(path,
+                {"step": 1, "kind": "exec", "start": 100.0, "end": None, "command": "bash start.sh", "exit_code": None,
+                 "output": ""},
+                {"step": 2, "kind": "exec", "start": 101.0, "end": None, "command": "ls", "exit_code": None,
+                 "output": "", "parent": 1},
+                {"step": 3, "kind": "exec", "start": 102.0, "end": None, "command": "sleep 60", "exit_code": None,
+                 "output": "", "parent": 1},
+                {"step": 4, "kind": "event", "name": "end", "of": 2, "start": 101.5, "end": 101.5, "exit_code": 2,
+                 "output": "ls: x: No such file\n"},
+                {"step": 5, "kind": "event", "name": "end", "of": [2], "start": 103.0})  # not a step's: left out
+    run, ls, sleep, odd = viewer_data.transcript(path)["steps"]
+    assert (ls["command"], ls["exit_code"], ls["duration"], ls["output"]) == ("ls", 2, 0.5, "ls: x: No such file\n")
+    assert (sleep["command"], sleep["exit_code"], sleep["duration"]) == ("sleep 60", None, None)  # still running
+    assert run["exit_code"] is None and odd["name"] == "end"

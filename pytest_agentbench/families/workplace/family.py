@@ -8,13 +8,21 @@
     <task>/dependencies.yml  services the task needs (or utils/dependencies.yml)
     <task>/solution.sh       the reference solution (oracle only)
     <task>/task.yaml         optional: our metadata (kind: workplace, id, category, time_limit, markers)
-    <task>/Dockerfile        optional, as TAC's: FROM the benchmark's base, then the task's own steps;
-                             built FROM our base image instead, and the agent's image built on it
+    <task>/Dockerfile        optional. TAC's (FROM TheAgentCompany's task base image) is built as TAC
+                             builds it, the folder as build context, FROM our stand-in for that base
+                             (task_image.py: ONBUILD steps, pip served, /utils and /npc hidden from the
+                             agent); another is built FROM our base image without the files above.
+                             The agent's image is built on it.
 
-After the agent stops, /workspace is copied out. Grading starts a separate grader container from the
-grader image, restores the saved /workspace into it, and only then copies in the evaluator, our
-TAC-compatible modules (tac/) and the trajectory, and runs tac/runner.py. The same
-path serves --regrade, which is why the grader works from saved outputs rather than a snapshot.
+After the agent stops, /workspace is copied out (for people and reports), and the agent's container is
+kept as an image and its changes saved (final_machine.py). The evaluator runs in a container of that
+image, the agent's final machine as TheAgentCompany grades it, under the harness's own Python, with the
+evaluator, our TAC-compatible modules (tac/) and the trajectory copied into a folder the agent never saw,
+through tac/runner.py. --regrade rebuilds the machine from the saved changes.
+
+A TAC folder that names services in dependencies.yml and has no compose.yaml runs against TAC's own
+servers under --tac-server (tac_servers.py: the tunnel, the locks, TAC's reset and init, its NPCs),
+and is skipped without it.
 """
 
 from __future__ import annotations
@@ -24,10 +32,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import threading
+import time
+import uuid
 from pathlib import Path
 
 import yaml
@@ -37,26 +45,32 @@ from ...gateway.harness_calls import HarnessModel
 from ...grading import result as grading_result
 from ...files import StrictModel
 from ...grading.result import Checkpoint, Grade, GraderError
-from ...sandbox.base import BuildError, SandboxSpec
+from ...sandbox.base import BuildError
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
+from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
-from . import tac_files, tac_image
+from . import final_machine, tac_files, tac_image
 from .points import points_mismatch
-from .tac import judge, scoring
-from ..base import (AGENT_UID, AGENT_USER, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
-                   base_image_of, container_limits_of, unique_name)
+from . import tac_servers
+from .task_image import build_task_image, hidden_paths, is_tac_dockerfile
+from .tac import config as tac_config, judge, scoring
+from ..base import (AGENT_UID, LOGS_DIR, SERVICES_DIR, CopyIn, Family, TaskContext, agent_base_image,
+                   base_image_of, container_limits_of, suite_base_image, unique_name)
 
 TAC = Path(__file__).resolve().parent / "tac"
 GRADER_DOCKERFILE = Path(__file__).resolve().parent / "grader_image" / "Dockerfile"
-EVALUATOR_USER = "agentbench-grader"  # made in the grader image: neither root nor the agent
+EVALUATOR_UID = 65532  # the evaluator's user: neither root nor the agent (a number: the agent wrote /etc/passwd)
+GRADER_SUITE = "trixie"  # Debian 13: Python 3.13, as TAC's evaluators need 3.12 or newer
 EVALUATOR_TIME_LIMIT = 600  # seconds, as TheAgentCompany's own evaluation
-# What a task's Dockerfile is never given to COPY: the agent's image must not hold them.
+# What a task's own Dockerfile (not a TAC folder's: task_image.py) is never given to COPY: the agent's
+# image must not hold them.
 HIDDEN = {"compose.yaml", "services", "checkpoints.md", "evaluator.py", "scenarios.json", "task.yaml", "solution.sh", "pre_init.py", "pre_init.sh",
           "populate_data.py", "post_init.py", "post_init.sh", "utils", "__pycache__"}
 TAC_SPEC_FILE = "task.md"  # a TheAgentCompany folder's instruction, its spec when it has no task.yaml
 TAC_CATEGORIES = ("sde", "hr", "pm", "admin", "ds", "finance", "ml", "research", "bm", "qa", "other")
-# Files of a TAC task folder that are not workspace data.
-RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace"}
+# Files of a task folder without a Dockerfile that are not workspace data (TAC's READMEs and Makefiles
+# can give the answer: ds-sql-exercise's README states the expected result).
+RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace", "README.md", "Makefile"}
 
 
 
@@ -77,6 +91,20 @@ class WorkplaceFamily(Family):
     name = "workplace"
     agent_user = "root"  # TheAgentCompany's contract: its install tasks are done with apt-get
     fields = WorkplaceFields
+
+    def addoption(self, group) -> None:
+        group.addoption("--tac-server", dest="agentbench_tac_server", metavar="HOST",
+                        help="TheAgentCompany's servers, run by you as its servers/ folder sets them up (default: "
+                             "$SERVER_HOSTNAME): its task folders that need services run against them, one item "
+                             "per server at a time, with TAC's reset and init before each; without, they are skipped")
+        group.addoption("--tac-init-timeout", dest="agentbench_tac_init_timeout", type=float, metavar="SECONDS",
+                        default=tac_servers.DEFAULT_INIT_TIMEOUT,
+                        help="the limit on TheAgentCompany's reset and init of one item (default "
+                             f"{tac_servers.DEFAULT_INIT_TIMEOUT} s): past it the item is an error")
+
+    def run_options(self, config) -> dict:
+        return {"tac_server": tac_servers.server_from(config.getoption("agentbench_tac_server")),
+                "tac_init_timeout": config.getoption("agentbench_tac_init_timeout")}
 
     def claims(self, path: Path) -> bool:
         return path.name == TAC_SPEC_FILE and self.spec_in(path.parent) == path
@@ -110,9 +138,86 @@ class WorkplaceFamily(Family):
     def prepare(self, ctx: TaskContext) -> None:
         services = dependencies(ctx.spec.folder)
         if services and ctx.spec.services is None:  # TheAgentCompany's names, with no compose.yaml to run
-            import pytest
+            host = ctx.options.get("tac_server")
+            if not host:
+                import pytest
 
-            pytest.skip(f"needs the services {', '.join(services)} and declares none in a compose.yaml")
+                pytest.skip(f"needs TheAgentCompany's servers {', '.join(services)}: give --tac-server HOST "
+                            f"(or set SERVER_HOSTNAME), or declare them in a compose.yaml")
+            locks = tac_servers.ServerLocks(host, services)
+            ctx.state["tac_locks"] = locks  # held until finish(): the evaluator reads the servers too
+            waited = locks.acquire()
+            self._init_log(ctx, f"TheAgentCompany's servers on {host}: {', '.join(locks.servers)} held "
+                                f"for this item after waiting {waited:.1f} s")
+
+    def finish(self, ctx: TaskContext) -> None:
+        locks = ctx.state.pop("tac_locks", None)
+        if locks is not None:
+            locks.release()
+
+    @staticmethod
+    def _init_log(ctx: TaskContext, text: str) -> None:
+        ctx.item_dir.mkdir(parents=True, exist_ok=True)
+        with (ctx.item_dir / "init.log").open("a") as log:  # timed: when an item held its servers, and how long
+            log.write(f"[{time.strftime('%Y-%m-%dT%H:%M:%S%z')}] {text.rstrip()}\n")
+
+    def start_services(self, ctx: TaskContext) -> list:
+        """For a task on TheAgentCompany's servers, the tunnel that is the-agent-company.com on its network."""
+        if "tac_locks" not in ctx.state:
+            return []
+        tunnel = tac_servers.Tunnel(ctx.engine, base_image_of(ctx), ctx.network, unique_name("tac", ctx),
+                                    ctx.options["tac_server"], container_limits_of(ctx))
+        ctx.state["tac_tunnel"] = tunnel
+        return [tunnel.sandbox]
+
+    def before_agent(self, ctx: TaskContext) -> None:
+        """TheAgentCompany's reset and init (init.sh's steps), before the agent, within --tac-init-timeout."""
+        if tac_image.image_of(ctx):  # a published image runs its own /utils/init.sh
+            tac_image.initialize(ctx, ctx.sandbox)
+            return
+        if "tac_locks" not in ctx.state:
+            return
+        deadline = time.monotonic() + (ctx.options.get("tac_init_timeout") or tac_servers.DEFAULT_INIT_TIMEOUT)
+        log = lambda text: self._init_log(ctx, text)  # noqa: E731
+        tac_servers.reset(ctx.options["tac_server"], dependencies(ctx.spec.folder), deadline, log)
+        tac_servers.run_init(ctx.sandbox, ctx.spec.folder, TAC, deadline, log)
+        self._start_coworkers(ctx, log)
+
+    @staticmethod
+    def _start_coworkers(ctx: TaskContext, log) -> None:
+        """TAC's NPCs (the folder's scenarios.json) in its RocketChat, played by the environment LLM as our
+        own coworkers are (services/coworkers.py), through a bridge in the item's tunnel container."""
+        scenarios = tac_servers.scenarios_of(ctx.spec.folder)
+        if scenarios is None or "rocketchat" not in {d.lower() for d in dependencies(ctx.spec.folder)}:
+            return
+        import warnings
+
+        from ...services.coworkers import CoworkerRoom, Coworkers, environment_played, load_scenarios
+
+        people = load_scenarios(scenarios)
+        played_by = environment_played(ctx.item_dir, ctx.options)
+        if played_by.not_answering:
+            warnings.warn(f"{ctx.spec.id}: the coworkers will not answer: {played_by.not_answering}")
+        room = CoworkerRoom(Coworkers("rocketchat", people, scenarios), ctx.state["tac_tunnel"].sandbox,
+                            tac_servers.TAC_HOST, played_by, bridge=tac_servers.CHAT_BRIDGE_COMMAND)
+        room.start()
+        ctx.state["tac_coworkers"] = room
+        log(f"coworkers: {', '.join(c.username for c in people)} in RocketChat"
+            + (f" (not answering: {played_by.not_answering})" if played_by.not_answering else ""))
+
+    def after_agent(self, ctx: TaskContext) -> None:
+        """The NPCs stop with the agent; their conversations are saved for the evaluator (services/)."""
+        room = ctx.state.pop("tac_coworkers", None)
+        if room is not None:
+            from ...services.coworkers import write_record
+
+            write_record(room, ctx.item_dir / SERVICES_DIR / "coworkers.json")
+
+    def agent_env(self, ctx: TaskContext) -> dict[str, str]:
+        if "tac_locks" not in ctx.state:
+            return {}
+        value = tac_servers.no_proxy(None)
+        return {"NO_PROXY": value, "no_proxy": value}
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
         if tac_image.image_of(ctx):  # /instruction and /workspace are the image's
@@ -136,13 +241,18 @@ class WorkplaceFamily(Family):
         return files
 
     def task_image(self, ctx: TaskContext) -> str | None:
-        """The image the task's own Dockerfile makes, if it has one (TAC's folders do: FROM the benchmark's
-        task base image, plus the task's own steps), built FROM our base image instead."""
+        """The image the task's own Dockerfile makes, if it has one. A TAC folder's (FROM TheAgentCompany's
+        task base image) is built as TAC builds it: the folder as build context, FROM our stand-in for
+        that base, its ONBUILD steps and its pip installs served (task_image.py). Another Dockerfile is
+        built FROM our base image, from the folder without the files the agent must not see (HIDDEN). A
+        published TAC image (task.yaml `image:`) is used as published (tac_image.py)."""
         if tac_image.image_of(ctx):
             return tac_image.task_image(ctx)
         dockerfile = ctx.spec.folder / "Dockerfile"
         if not dockerfile.is_file():
             return None
+        if is_tac_dockerfile(dockerfile):
+            return build_task_image(ctx)
         with tempfile.TemporaryDirectory(prefix="agentbench-task-image-") as staged:
             context = Path(staged)
             copy_folder(ctx.spec.folder, context, leave_out=HIDDEN | {"Dockerfile"})
@@ -155,13 +265,9 @@ class WorkplaceFamily(Family):
                 raise BuildError(f"{dockerfile} did not build (its build context leaves out the evaluator, "
                                  f"rubric, solution, scenarios and init scripts): {e}") from None
 
-    def initialize(self, ctx: TaskContext, sandbox) -> None:
-        if tac_image.image_of(ctx):
-            tac_image.initialize(ctx, sandbox)
-
-    def after_agent(self, ctx: TaskContext, sandbox) -> None:
-        if tac_image.image_of(ctx):
-            tac_image.keep_final_machine(ctx, sandbox)
+    def hidden_paths(self, ctx: TaskContext) -> list[str]:
+        """/utils and /npc of a TAC task image (task_image.py)."""
+        return hidden_paths(ctx)
 
     def allows_internet(self, ctx: TaskContext) -> bool:
         return ctx.spec.details.allow_internet
@@ -177,20 +283,28 @@ class WorkplaceFamily(Family):
         solution = ctx.spec.folder / "solution.sh"
         return [CopyIn(solution, "/home/agent/solution/solution.sh", uid=AGENT_UID)] if solution.is_file() else []
 
+    def keep_final_machine(self, ctx: TaskContext, sandbox) -> str | None:
+        return final_machine.keep(ctx, sandbox)
+
     def grade(self, ctx: TaskContext) -> Grade:
+        """The evaluator runs in the agent's final machine (final_machine.py), under the harness's own
+        Python, with the evaluator, our modules and the trajectory in a folder the agent never saw."""
         tac_files.clear(ctx.item_dir)  # written again only if this grading succeeds
         if tac_image.image_of(ctx):
             return tac_image.grade(ctx)
         image = grader_image(ctx)
-        restore = [CopyIn(ctx.item_dir / Path(p).name, p, uid=AGENT_UID) for p in ctx.spec.details.outputs
-                   if (ctx.item_dir / Path(p).name).exists()]
-        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), "/grader/evaluator.py"), *grader_modules()]
+        python = final_machine.harness_python(ctx, image)
+        private = f"/.agentbench-{uuid.uuid4().hex}"  # a path the agent could not prepare
+        grader = f"{private}/grader"
+        grader_files = [CopyIn(evaluator_of(ctx.spec.folder), f"{grader}/evaluator.py"), *grader_modules(grader)]
         if (ctx.item_dir / SERVICES_DIR).is_dir():  # what the services held after the agent (tac/services.py)
-            grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"/grader/{SERVICES_DIR}"))
+            grader_files.append(CopyIn(ctx.item_dir / SERVICES_DIR, f"{grader}/{SERVICES_DIR}"))
         if ctx.trajectory_path and ctx.trajectory_path.exists():
-            grader_files.append(CopyIn(ctx.trajectory_path, "/grader/trajectory.jsonl"))
-        # No network and no key: the judge is asked from here, over the runner's own exec streams.
-        spec = SandboxSpec(image=image, name=unique_name("grader", ctx), config=container_limits_of(ctx))
+            grader_files.append(CopyIn(ctx.trajectory_path, f"{grader}/trajectory.jsonl"))
+        # No network and no key: the judge is asked from here, over the runner's own exec streams. A task
+        # on TheAgentCompany's servers gets a network with nothing but its tunnel to them: TAC's
+        # evaluators read the servers.
+        tac_network = self._tac_grading_network(ctx) if "tac_locks" in ctx.state else None
         out = ctx.item_dir / "grader"
         shutil.rmtree(out, ignore_errors=True)
         out.mkdir(parents=True)
@@ -198,17 +312,27 @@ class WorkplaceFamily(Family):
         dialog = GraderDialog(out / "judge.jsonl", judge_model.complete if judge_model else None)
         missing = ([] if os.environ.get("LITELLM_MODEL") else ["LITELLM_MODEL"]) if judge_model and \
             judge_model.replaying else judge.missing_settings()
-        # The restored outputs go in before the grader's files, which the agent never saw.
-        grader = ctx.engine.start(spec, files=[f.as_tuple() for f in restore + grader_files])
         try:
-            run = grader.exec_dialog(
-                ["python3", "/grader/tac/runner.py", "--stdio", "--evaluator-user", EVALUATOR_USER,
-                 "--agent-user", AGENT_USER, "--evaluator", "/grader/evaluator.py",
-                 "--trajectory-path", "/grader/trajectory.jsonl"],
-                answer=dialog.answer, env={judge.MISSING_ENV_VAR: ",".join(missing)},
+            machine = final_machine.start(ctx, python, [f.as_tuple() for f in grader_files], private,
+                                          network=tac_network[0] if tac_network else None)
+        except BaseException:
+            self._discard_tac_network(ctx, tac_network)
+            raise
+        try:
+            mount = f"{private}/{final_machine.PYTHON_MOUNT}"
+            run = machine.exec_dialog(
+                [*python.command(mount), f"{grader}/tac/runner.py", "--stdio",
+                 "--evaluator-user", f"{EVALUATOR_UID}:{EVALUATOR_UID}", "--agent-user", f"{AGENT_UID}:{AGENT_UID}",
+                 "--python", json.dumps(python.command(mount)), *[f"--site={mount}{p}" for p in python.site],
+                 "--evaluator", f"{grader}/evaluator.py", "--trajectory-path", f"{grader}/trajectory.jsonl"],
+                answer=dialog.answer, user="0:0",
+                env={judge.MISSING_ENV_VAR: ",".join(missing), **tac_server_settings()},
                 kill_sandbox_after=EVALUATOR_TIME_LIMIT)
         finally:
-            ctx.engine.discard(grader)
+            ctx.engine.discard(machine)
+            self._discard_tac_network(ctx, tac_network)
+            if ctx.state.get("final_machine"):
+                ctx.engine.discard_image(ctx.state.pop("final_machine"))
         (out / "evaluator.log").write_text(run.output)
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
@@ -218,11 +342,35 @@ class WorkplaceFamily(Family):
         return grade
 
 
-def grader_modules() -> list[CopyIn]:
-    """Our TAC-compatible modules, as the grader container holds them in /grader/tac: tac/, and beside
-    it the plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
-    return [CopyIn(TAC, "/grader/tac"),
-            CopyIn(Path(grading_result.__file__), f"/grader/tac/{scoring.CHECKPOINT_MODULE}")]
+    @staticmethod
+    def _tac_grading_network(ctx: TaskContext):
+        """An internal network for the grader, with a tunnel to TheAgentCompany's servers on it."""
+        network = ctx.engine.create_network(unique_name("gradenet", ctx), internal=True)
+        try:
+            return network, tac_servers.Tunnel(ctx.engine, base_image_of(ctx), network, unique_name("tacg", ctx),
+                                               ctx.options["tac_server"], container_limits_of(ctx))
+        except BaseException:
+            ctx.engine.discard_network(network)
+            raise
+
+    @staticmethod
+    def _discard_tac_network(ctx: TaskContext, tac_network) -> None:
+        if tac_network:
+            ctx.engine.discard(tac_network[1].sandbox)
+            ctx.engine.discard_network(tac_network[0])
+
+
+def grader_modules(grader: str = "/grader") -> list[CopyIn]:
+    """Our TAC-compatible modules, as the grader's folder holds them in tac/: tac/, and beside it the
+    plugin's one checkpoint (grading/result.py), on which scoring's TAC-style class is built."""
+    return [CopyIn(TAC, f"{grader}/tac"),
+            CopyIn(Path(grading_result.__file__), f"{grader}/tac/{scoring.CHECKPOINT_MODULE}")]
+
+
+def tac_server_settings() -> dict[str, str]:
+    """Where the user's TheAgentCompany servers are (SERVER_HOSTNAME, the ports: tac/config.py), as
+    this process's environment says; the grader's service helpers ask them (tac/servers.py)."""
+    return {name: os.environ[name] for name in tac_config.SERVER_SETTINGS if os.environ.get(name)}
 
 
 def _judge_model(ctx: TaskContext) -> HarnessModel | None:
@@ -396,39 +544,38 @@ _image_lock = threading.Lock()
 
 
 def grader_image(ctx: TaskContext) -> str:
-    base = base_image_of(ctx)
+    base = suite_base_image(ctx.engine, ctx.options, GRADER_SUITE)
     with _image_lock:
         return ensure_image(ctx.engine, ImageRecipe("grader", grader_context(), {"BASE_IMAGE": base}))
 
 
 def grader_requirements() -> list[str]:
-    """What evaluators may import beyond the standard library: litellm for the judge (the version this
-    host runs), and the spreadsheet and data libraries TheAgentCompany's evaluators use."""
+    """What evaluators may import beyond the standard library (tac/requirements.txt: what
+    TheAgentCompany's evaluators import), and litellm for the judge, the version this host runs."""
     from importlib.metadata import version
 
-    return [f"litellm=={version('litellm')}", "openpyxl", "pandas"]
+    return [*_requirement_lines(TAC / REQUIREMENTS), f"litellm=={version('litellm')}"]
+
+
+def _requirement_lines(path: Path) -> list[str]:
+    lines = path.read_text().splitlines() if path.is_file() else []
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
 
 
 def grader_context() -> Path:
-    """A build context holding the grader Dockerfile and a wheelhouse of grader_requirements(),
-    downloaded once into the user's cache."""
-    requirements = grader_requirements()
-    key = hashlib.sha256("\n".join(requirements).encode()).hexdigest()[:12]
+    """The grader image's build context: its Dockerfile, requirements.txt (grader_requirements()) and
+    requirements-no-deps.txt (tac's), whose wheels ensure_image has the host download for the base image's
+    Python (sandbox/wheelhouse.py)."""
+    files = {"Dockerfile": GRADER_DOCKERFILE.read_text(),
+             NO_DEPS: "\n".join(_requirement_lines(TAC / NO_DEPS)) + "\n",
+             REQUIREMENTS: "\n".join(grader_requirements()) + "\n"}  # last: it marks the context complete
+    key = hashlib.sha256(json.dumps(files, sort_keys=True).encode()).hexdigest()[:12]
     cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "agentbench" / f"grader-{key}"
-    wheels = cache / "wheels"
-    if not (cache / ".complete").exists():
+    if not (cache / REQUIREMENTS).is_file():
         from ...sandbox.images import build_lock
 
         with build_lock(str(cache)):
-            if not (cache / ".complete").exists():
-                shutil.rmtree(wheels, ignore_errors=True)
-                done = subprocess.run([sys.executable, "-m", "pip", "download", "--quiet", "--only-binary=:all:",
-                                       "--dest", str(wheels), *requirements, "pip"],
-                                      capture_output=True, text=True)
-                if done.returncode != 0:
-                    raise GraderError(f"could not download the grader's wheelhouse ({', '.join(requirements)}):\n"
-                                      f"{done.stderr[-2000:]}")
-                (cache / ".complete").write_text("ok")
-    shutil.copy(GRADER_DOCKERFILE, cache / "Dockerfile")
-    (cache / "requirements.txt").write_text("\n".join(requirements) + "\n")
+            cache.mkdir(parents=True, exist_ok=True)
+            for name, text in files.items():
+                (cache / name).write_text(text)
     return cache

@@ -19,7 +19,6 @@ for what came back) for people and tools that read them.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Iterable

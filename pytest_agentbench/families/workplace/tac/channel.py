@@ -62,5 +62,7 @@ def client() -> _Client | None:
     global _client
     if _client is None and os.environ.get(ENV_VAR):
         read_fd, write_fd = (int(fd) for fd in os.environ[ENV_VAR].split(","))
+        for fd in (read_fd, write_fd):  # no program the evaluator starts (os.system: the agent's) inherits them
+            os.set_inheritable(fd, False)
         _client = _Client(read_fd, write_fd)
     return _client

@@ -1,11 +1,15 @@
-"""Helpers for evaluators, as TheAgentCompany's ``common`` module offers them, for tasks without services.
+"""Helpers for evaluators: TheAgentCompany's ``common`` module, whole, and our own.
 
 * ``grader``: wraps one checkpoint function; an exception or ``None`` becomes ``False`` (logged), so
   an evaluator bug costs one checkpoint, not the whole grading run. A missing judge
   (``JudgeUnavailable``, with its ``JudgeNotConfigured``) also fails just that checkpoint, but is
   noted in ``judge_unavailable``, so the runner reports it (exit 3) and the item never passes.
   What the function logged while it ran goes to ``checkpoint_notes``: the reason shown on its checkpoint.
-* ``llm_complete``, ``evaluate_with_llm``, ``evaluate_chat_history_with_llm``: the environment LLM.
+* ``llm_complete``, ``evaluate_with_llm`` (text and/or an image), ``evaluate_chat_history_with_llm``
+  (TAC's: a RocketChat client and a user), ``evaluate_conversation_with_llm`` (a conversation the
+  caller has): the environment LLM, asked through the runner's channel (no key here).
+* from ``servers``: TAC's RocketChat, GitLab, ownCloud and Plane helpers, and from ``config`` its
+  settings (``GITLAB_BASEURL``, ``OWNCLOUD_URL``...): ``from common import *`` gives them, as TAC's does.
 * ``trajectory_*``: search the trajectory text that ``grade_checkpoints(trajectory)`` receives;
   ``ran_program``, ``program_read_file``: what the agent's programs did (their arguments and exit
   status, as the command recorder saw them), which printing text cannot fake.
@@ -16,15 +20,18 @@
 * from ``answers``: read an answer in every form a reviewer accepts (numbers, names, lists, dates,
   times, tables), each check logging what it expected and found.
 
-Standard library only (openpyxl when an xlsx is read): this module also runs in the grader container.
+Importing it needs the standard library only (requests, rocketchat_API, openpyxl are imported by
+the helpers that use them): this module also runs in the grader container.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import functools
 import json
 import logging
+import os
 import re
 import shlex
 import subprocess
@@ -39,11 +46,15 @@ try:  # imported as pytest_agentbench.families.workplace.tac.common on the host 
     from . import channel
     from . import judge
     from .answers import *  # noqa: F403  (evaluators import every helper from `common`, as in TAC)
+    from .config import *  # noqa: F403  (TAC's common re-exports its config)
+    from .servers import *  # noqa: F403
 except ImportError:  # ... and as the top-level module `common` in the grader container
     import answers
     import channel
     import judge
     from answers import *  # noqa: F403
+    from config import *  # noqa: F403
+    from servers import *  # noqa: F403
 
 JudgeNotConfigured = judge.JudgeNotConfigured
 JudgeUnavailable = judge.JudgeUnavailable
@@ -108,6 +119,11 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
             judge_unavailable.append((func.__name__, str(exc)))
             logger.error("checkpoint %s needs the environment LLM: %s", func.__name__, exc)
             return False
+        except ServiceNotConfigured as exc:  # noqa: F405 (servers)
+            # A setting of the run, named in the message: that is the whole reason.
+            logger.error("checkpoint %s: %s", func.__name__, exc)
+            notes.keep(str(exc))
+            return False
         except Exception as exc:
             why = f"checkpoint {func.__name__} raised {type(exc).__name__}: {exc}; counted as not passed"
             logger.exception(why)
@@ -127,39 +143,66 @@ def grader(func: Callable[..., Any]) -> Callable[..., Any]:
 
 # --- the environment LLM -----------------------------------------------------------------------
 
-def evaluate_with_llm(content: str, predicate: str, additional_prompt: str = "") -> bool:
-    """Ask the environment LLM whether ``content`` shows ``predicate``; True when it answers yes.
+IMAGE_JPEG = "image/jpeg"
+IMAGE_PNG = "image/png"
+
+
+def evaluate_with_llm(content: str | None, predicate: str, additional_prompt: str = "",
+                      image_path: str | None = None, image_type: str = IMAGE_JPEG) -> bool:
+    """Ask the environment LLM whether ``content`` (and/or the image at ``image_path``, a JPEG or PNG
+    as ``image_type`` says) shows ``predicate``; True when it answers yes.
 
     The content is fenced in ``<content>`` tags, apart from the question, so a rule (or a
-    reader) can tell what was judged from what was asked. Empty content is never sent: it
-    shows nothing, so the answer is False; the judge must still be configured, so that a run
-    without one fails the same way whatever the agent did.
+    reader) can tell what was judged from what was asked. Nothing to judge (no content, no
+    image), an unreadable image or another image type is False without asking; the judge must
+    still be configured, so that a run without one fails the same way whatever the agent did.
     """
     judge.judge_config()
-    if not content or not content.strip():
+    has_text = bool(content and str(content).strip())
+    if image_path is not None and image_type not in (IMAGE_JPEG, IMAGE_PNG):
+        logger.warning("cannot judge %s: image type %r is neither %s nor %s", image_path, image_type,
+                       IMAGE_JPEG, IMAGE_PNG)
+        return False
+    if not has_text and not image_path:
         logger.info("nothing to judge for %r: empty content", predicate)
         return False
-    prompt = (
-        f"Does the content below indicate {predicate}? {additional_prompt}".rstrip()
-        + f"\n\n<content>\n{content}\n</content>\n\n"
-        "Answer with one word: 'yes' if it does, 'no' if it does not."
-    )
-    answer = judge.answer_text(judge.llm_complete([{"role": "user", "content": prompt}]))
+    parts: list[dict[str, Any]] = []
+    if image_path:
+        try:
+            data = base64.b64encode(Path(image_path).read_bytes()).decode("ascii")
+        except OSError as exc:
+            logger.info("cannot judge the image %s: %s", image_path, exc)
+            return False
+        parts.append({"type": "image_url", "image_url": {"url": f"data:{image_type};base64,{data}"}})
+    shown = "the content below" + (" and the picture" if image_path else "") if has_text else "the picture"
+    question = (f"Does {shown} indicate {predicate}? {additional_prompt}".rstrip()
+                + (f"\n\n<content>\n{content}\n</content>" if has_text else "")
+                + "\n\nAnswer with one word: 'yes' if it does, 'no' if it does not.")
+    message = question if not parts else [{"type": "text", "text": question}, *parts]
+    answer = judge.answer_text(judge.llm_complete([{"role": "user", "content": message}]))
     verdict = says_yes(answer)
     # The answer first: a long predicate must not push it out of the reason's few hundred characters.
-    logger.info("the judge %s: %r, asked whether the content shows %s", "agreed" if verdict else "did not agree",
-                answer[:200], predicate)
+    logger.info("the judge %s: %r, asked whether %s shows %s", "agreed" if verdict else "did not agree",
+                answer[:200], "the picture" if not has_text else "the content", predicate)
     return verdict
 
 
-def evaluate_chat_history_with_llm(chat_history: str | Iterable[Any], predicate: str,
-                                   additional_prompt: str = "") -> bool:
-    """``evaluate_with_llm`` on a conversation.
+def evaluate_chat_history_with_llm(rocket_client: Any, username: str, predicate: str) -> bool:
+    """TAC's: whether the RocketChat direct messages between ``username`` and the client's account
+    show ``predicate``, as the environment LLM judges; False when they never talked."""
+    messages = get_rocketchat_personal_chat_history(rocket_client, username)  # noqa: F405 (servers)
+    if not messages:
+        logger.warning("No chat history found for user: %s", username)
+        return False
+    return evaluate_with_llm(str(messages), predicate)
 
-    TAC's version takes a RocketChat client and a user name and fetches the chat itself; we run
-    no chat service yet, so the caller passes the conversation: a string, or a list of messages,
-    each a string or a dict (RocketChat's ``msg``/``u.username``, or ``content``/``role``, or
-    ``text``/``author``). An empty conversation is False without asking.
+
+def evaluate_conversation_with_llm(chat_history: str | Iterable[Any], predicate: str,
+                                   additional_prompt: str = "") -> bool:
+    """``evaluate_with_llm`` on a conversation the caller has (our services' chats, coworkers'
+    messages): a string, or a list of messages, each a string or a dict (RocketChat's
+    ``msg``/``u.username``, or ``content``/``role``, or ``text``/``author``). An empty conversation is
+    False without asking.
     """
     text = chat_history if isinstance(chat_history, str) else "\n".join(
         _chat_line(m) for m in chat_history)

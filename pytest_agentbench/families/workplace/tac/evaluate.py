@@ -15,6 +15,8 @@ import argparse
 import importlib.util
 import inspect
 import logging
+import os
+import site
 import sys
 import traceback
 from pathlib import Path
@@ -40,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run a workplace task's evaluator (started by runner.py).")
     parser.add_argument("--evaluator", required=True)
     parser.add_argument("--trajectory-path")
+    parser.add_argument("--site", action="append", default=[])
     args = parser.parse_args(argv)
+    for folder in args.site:  # the grader's packages (pandas, litellm), after our own modules
+        site.addsitedir(folder)
+    # In the agent's final machine, the harness's Python runs only through its own loader: the runner
+    # made a program that does, for what evaluators start with sys.executable (runner.py).
+    sys.executable = os.environ.get("AGENTBENCH_PYTHON") or sys.executable
+    _undumpable()
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
     runner = channel.client()
     if runner is None:
@@ -49,6 +58,19 @@ def main(argv: list[str] | None = None) -> int:
     output, status = evaluate(Path(args.evaluator), args.trajectory_path)
     runner.send({"result": output, "exit": status})
     return 0
+
+
+def _undumpable() -> None:
+    """Programs the evaluator starts itself (subprocess.run(["go", "version"]), as TAC's evaluators do)
+    run as its user: not dumpable, it is out of their reach (no ptrace, no /proc/<pid>/fd: its channel
+    to the runner)."""
+    import ctypes
+
+    PR_SET_DUMPABLE = 4
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    except (OSError, AttributeError):  # not Linux (the tests on a host): nothing to protect from
+        pass
 
 
 def evaluate(evaluator: Path, trajectory_path: str | None) -> tuple[dict[str, Any], int]:

@@ -12,10 +12,12 @@ pipes only the two of them hold (channel.py). The evaluator asks the runner to
 * run the agent's code (``common.run_as_agent``): the runner runs it as ``--agent-user``, with a
   scrubbed environment, and kills every process of that user afterwards.
 
-In the grader container the harness runs it as root with ``--stdio --evaluator-user
-agentbench-grader --agent-user nonroot``: the evaluator then runs as a user that is neither root nor
-the agent, and code the agent wrote runs as the agent, unable to signal the runner or the evaluator,
-read their environment or pipes, or read /grader. With ``--stdio`` the result is the runner's last
+In the agent's final machine the harness runs it as root, under its own Python (``--python``, the
+same interpreter for the evaluator, ``--site`` its packages), with ``--stdio --evaluator-user
+65532:65532 --agent-user 1000:1000`` (numbers: the machine's /etc/passwd is the agent's): the
+evaluator then runs as a user that is neither root nor the agent, and code the agent wrote runs as the
+agent, unable to signal the runner or the evaluator, read their environment or pipes, or read the
+grader's folder. With ``--stdio`` the result is the runner's last
 line on its stdout (``{"result": ..., "exit": n}``), and judge questions are lines on stdout
 (``{"judge": [messages]}``) answered by lines on stdin; the evaluator's output and ours go to stderr.
 Without it the result goes to ``--result-path`` and the runner asks the judge itself (LITELLM_* in
@@ -42,7 +44,9 @@ import argparse
 import json
 import os
 import pwd
+import re
 import signal
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -55,6 +59,7 @@ if str(HERE) not in sys.path[:1]:
 
 import channel  # noqa: E402
 import judge  # noqa: E402
+import servers  # noqa: E402
 
 EXIT_EVALUATOR_ERROR = 2
 MISSING_ENV = judge.MISSING_ENV_VAR
@@ -63,11 +68,16 @@ DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
 
 
 class User:
-    """A user the runner (root) starts processes as."""
+    """A user the runner (root) starts processes as: a name, or ``uid:gid`` (in an agent's final
+    machine, whose /etc/passwd the agent may have rewritten, the harness gives numbers)."""
 
     def __init__(self, name: str):
-        entry = pwd.getpwnam(name)
-        self.name, self.uid, self.gid = name, entry.pw_uid, entry.pw_gid
+        if re.fullmatch(r"\d+:\d+", name):
+            self.name = name
+            self.uid, self.gid = (int(n) for n in name.split(":"))
+        else:
+            entry = pwd.getpwnam(name)
+            self.name, self.uid, self.gid = name, entry.pw_uid, entry.pw_gid
         if self.uid == 0:
             raise SystemExit(f"runner.py: {name} is root; the evaluator and the agent's code never run as root")
 
@@ -136,10 +146,31 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="report on stdout and relay judge questions over stdout/stdin (the harness's channel)")
     parser.add_argument("--evaluator-user", help="run the evaluator as this user (the runner must be root)")
     parser.add_argument("--agent-user", help="run the agent's code as this user (the runner must be root)")
+    parser.add_argument("--python", type=json.loads, default=None,
+                        help="the evaluator's interpreter as a JSON list (default: this one's executable)")
+    parser.add_argument("--site", action="append", default=[],
+                        help="a folder of Python packages for the evaluator (repeatable)")
     args = parser.parse_args(argv)
     if not args.stdio and not args.result_path:
         parser.error("--result-path is required without --stdio")
     return args
+
+
+PYTHON_ENV = "AGENTBENCH_PYTHON"
+
+
+def _python_program(python: list[str]) -> str:
+    """A program that runs the harness's Python as `python` does (through its own loader and
+    libraries: they need a newer C library than the agent's machine may have), without `-I`: evaluators
+    run the agent's tests with `sys.executable -m unittest`, which must find the agent's modules in
+    the working folder. Beside the grader's folder, where the evaluator's and the agent's users reach it."""
+    folder = HERE.parent.parent / "bin"
+    folder.mkdir(mode=0o755, exist_ok=True)
+    program = folder / "python3"
+    argv = python[:-1] if python[-1] == "-I" else python
+    program.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in argv) + ' "$@"\n')
+    program.chmod(0o755)
+    return str(program)
 
 
 def _lock(folder: Path, user: User) -> None:
@@ -158,7 +189,13 @@ def _supervise(args: argparse.Namespace, evaluator_user: User | None, agent_user
     # Where the key is decides who knows whether the judge is configured: the harness said so (--stdio),
     # or our own environment does.
     env[MISSING_ENV] = os.environ.get(MISSING_ENV, "") if args.stdio else ",".join(judge.missing_settings())
-    command = [sys.executable, str(HERE / "evaluate.py"), "--evaluator", args.evaluator]
+    # Where TAC's servers are (no secret: TAC's accounts are fixed): the evaluator's helpers ask them.
+    env.update(servers.server_environment(os.environ))
+    if args.python:  # what the evaluator's sys.executable names, for the children it starts
+        env[PYTHON_ENV] = _python_program(args.python)
+    command = [*(args.python or [sys.executable]), str(HERE / "evaluate.py"), "--evaluator", args.evaluator]
+    for folder in args.site:
+        command += ["--site", folder]
     if args.trajectory_path:
         command += ["--trajectory-path", args.trajectory_path]
     child = subprocess.Popen(command, env=env, cwd=home, stdin=subprocess.DEVNULL, stdout=2, stderr=2,
@@ -207,7 +244,7 @@ def _supervise(args: argparse.Namespace, evaluator_user: User | None, agent_user
 
 def _scrubbed_env(home: str) -> dict[str, str]:
     """An environment with nothing secret in it: what Python and the shell need, no more."""
-    env = {"PATH": os.environ.get("PATH", DEFAULT_PATH), "LANG": os.environ.get("LANG", "C.UTF-8"),
+    env = {"PATH": os.environ.get("PATH") or DEFAULT_PATH, "LANG": os.environ.get("LANG") or "C.UTF-8",
            "HOME": home, "TMPDIR": home}
     if os.environ.get("PYTHONPATH"):  # the grader image's libraries (pandas, openpyxl)
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]

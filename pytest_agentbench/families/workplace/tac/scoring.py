@@ -122,6 +122,15 @@ class Result:
         self.checkpoints = checkpoints
         self.scoring_strategy = scoring_strategy or plain_sum
 
+    @classmethod
+    def from_dict(cls, data: dict, scoring_strategy: Strategy | None = None) -> "Result":
+        """A Result from TAC's result JSON (``{"checkpoints": [{"total", "result"}, ...]}``)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"Result.from_dict needs a dict, got {type(data).__name__}")
+        if "checkpoints" not in data:
+            raise KeyError("Result.from_dict needs a 'checkpoints' field")
+        return cls([Checkpoint(**c) for c in data["checkpoints"]], scoring_strategy)
+
     @property
     def final_score(self) -> dict[str, int]:
         return self.scoring_strategy(self.checkpoints)
