@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from pathlib import Path
 
 import pytest
@@ -129,11 +130,11 @@ def tac_images(docker_client, tmp_path_factory):
     <registry>/<task>-image:1.0.0."""
     engine = DockerEngine("tests")
     debian = ensure_rootfs_image(engine)
-    refs = {}
+    refs, registry = {}, f"agentbench-test/theagentcompany-{uuid.uuid4().hex[:8]}"  # a worker's own: another's teardown untags its
     for task, flag in FLAGS.items():
         tag = ensure_image(engine, ImageRecipe(f"test-tac-{task}", image_context(
             tmp_path_factory.mktemp(task), flag), {"BASE_IMAGE": debian}))
-        refs[task] = f"agentbench-test/theagentcompany/{task}-image:1.0.0"
+        refs[task] = f"{registry}/{task}-image:1.0.0"
         docker_client.images.get(tag).tag(refs[task])
     yield refs
     for ref in refs.values():
@@ -173,7 +174,13 @@ def test_an_image_task_runs_the_guide_s_four_steps(pytester, project, tmp_path):
     assert tac_summary_rows(tac_summarise(group, {task: [] for task in FLAGS}, tmp_path)) == {
         f"{task}-image": ["4", "4", "1.00 ⭐", "0", "0.00"] for task in FLAGS}
 
-    shutil.rmtree(project / "runs")
+    # --regrade grades the same final machines again from the run group alone (changes and /utils saved).
+    shutil.move(group, project / "solved")
+    again = pytester.runpytest_subprocess("--regrade", str(project / "solved"), "task_specs", "-p", "no:cacheprovider")
+    again.assert_outcomes(passed=2)
+    for task in FLAGS:
+        assert json.loads((project / "solved" / task / "result.json").read_text())["grade"]["points"] == 4
+
     dummy = pytester.runpytest_subprocess("task_specs", "--agent=dummy", "-p", "no:cacheprovider")
     dummy.assert_outcomes(failed=2)
     for task in FLAGS:  # init ran (its checkpoint); no answer, none in the trajectory

@@ -21,6 +21,7 @@ trusted:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import uuid
@@ -120,7 +121,8 @@ def harness_python(ctx: TaskContext, grader_image: str, python: str = "python3")
     key = (engine.name, image_id)
     with _pythons_lock:
         if key not in _pythons:
-            volume = engine.cached_volume(f"agentbench-harness-python-{image_id}")
+            fill = hashlib.sha256(FILL.encode()).hexdigest()[:8]  # a volume filled another way is another volume
+            volume = engine.cached_volume(f"agentbench-harness-python-{image_id}-{fill}")
             with build_lock(f"{engine.name} {volume}"):
                 filler = engine.start(SandboxSpec(image=grader_image, name=unique_name("python-fill", ctx),
                                                   user="0:0", volumes={volume: ("/fill", False)},
