@@ -65,3 +65,17 @@ class StrictModel(BaseModel):
     not something to ignore, and a loaded config does not change afterwards."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def read_json_lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON objects of a JSON Lines file, in order; a line that is not one (a write cut by a kill) is
+    skipped. A missing file raises OSError."""
+    objects = []
+    for line in Path(path).read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            objects.append(value)
+    return objects

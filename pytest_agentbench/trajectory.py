@@ -50,6 +50,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from .files import read_json_lines
 from .masking import mask
 
 # Output kept per step: enough to grade on, bounded so a chatty agent cannot fill the disk.
@@ -213,3 +214,11 @@ def _clip(text: str) -> str:
         return text
     half = MAX_OUTPUT_CHARS // 2
     return f"{text[:half]}\n[... {len(text) - MAX_OUTPUT_CHARS} characters cut ...]\n{text[-half:]}"
+
+
+def read_steps(path: Path) -> list[dict[str, Any]]:
+    """A trajectory file's steps (a line cut short by a kill, or no file at all, gives none)."""
+    try:
+        return read_json_lines(path)
+    except OSError:
+        return []

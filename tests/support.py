@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -9,6 +10,9 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 AGENTS = REPO / "agents"
@@ -134,3 +138,42 @@ def load_as_mle_bench(report: dict) -> dict:
     assert typed["created_at"].tzinfo is None, f"created_at {report['created_at']} is not naive as MLE-bench's"
     assert isinstance(report["submission_path"], str), report["submission_path"]
     return {**report, **typed}
+
+
+# TheAgentCompany's repository, read-only: a checkout (TAC_CHECKOUT), else this machine's mirror of it.
+TAC_MIRROR = Path("/work/.mirror/li-boxuan+TheAgentCompany/repo")
+
+
+def tac_summarise(group: Path, dependencies: dict[str, list[str]], tmp: Path) -> str:
+    """What TheAgentCompany's own `evaluation/summarise_results.py <group>` prints: the real script, run
+    as its README says, beside a `workspaces/tasks/<task>/dependencies.yml` per task (it reads them);
+    the test is skipped, saying why, where TAC's repository is not on this machine."""
+    checkout = os.environ.get("TAC_CHECKOUT")
+    script = tmp / "tac" / "evaluation" / "summarise_results.py"
+    script.parent.mkdir(parents=True)
+    if checkout:
+        script.write_bytes((Path(checkout) / "evaluation" / "summarise_results.py").read_bytes())
+    elif TAC_MIRROR.is_dir():
+        script.write_bytes(subprocess.run(["git", "--git-dir", str(TAC_MIRROR), "show",
+                                           "HEAD:evaluation/summarise_results.py"],
+                                          capture_output=True, check=True).stdout)
+    else:
+        pytest.skip(f"TheAgentCompany's summarise_results.py is not here: set TAC_CHECKOUT to a checkout of "
+                    f"https://github.com/TheAgentCompany/TheAgentCompany ({TAC_MIRROR} is absent)")
+    for task, services in dependencies.items():
+        folder = tmp / "tac" / "workspaces" / "tasks" / task
+        folder.mkdir(parents=True)
+        (folder / "dependencies.yml").write_text(yaml.safe_dump(services))
+    done = subprocess.run([sys.executable, str(script), str(group)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def tac_summary_rows(report: str) -> dict[str, list[str]]:
+    """summarise_results.py's per-task table: task image name -> [total, result, score, steps, cost]."""
+    rows = {}
+    for line in report.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 6 and cells[0].endswith("-image"):
+            rows[cells[0]] = cells[1:]
+    return rows

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any, Callable
 
+from ..files import read_json_lines
 from ..masking import SECRET_NAME, mask
 
 CALLS_FILE = Path("llm") / "calls.jsonl"
@@ -56,12 +57,4 @@ class CallRecorder:
 
 def read_calls(path: Path) -> list[dict[str, Any]]:
     """The recorded calls of one item, in order; a line that is not JSON (a run cut mid-write) is skipped."""
-    calls = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(entry, dict):
-            calls.append(entry)
-    return calls
+    return read_json_lines(path)

@@ -2,6 +2,8 @@
 
     <run-dir>/<timestamp>_run-group_<agent>/
         metadata.json                 # the run: created_at, agent, and each item's outcome
+        eval_<task>-image.json        # workplace items: TheAgentCompany's files (families/workplace/tac_files.py)
+        traj_<task>-image.json
         <task>[_seed<k>]/
             result.json               # written atomically when the item ends, by whichever process ran it
             agent.log                 # the agent's stdout and stderr: its first and last MiB
@@ -27,7 +29,7 @@ COLLECTED_FILE = "collected.json"  # written by report_files as soon as the item
 
 # What the harness writes in an item's folder; the rest came out of the agent's container (its outputs).
 HARNESS_FILES = frozenset({RESULT_FILE, "agent.log", "trajectory.jsonl", "llm", "grader", "grader.log",
-                           "instructions.txt"})
+                           "instructions.txt", "init.log"})  # init.log: a TAC image's init.sh (families/workplace/tac_image.py)
 
 GROUP_MARK = "_run-group_"  # in every run group's folder name, as MLE-bench names them
 

@@ -299,6 +299,11 @@ class SandboxEngine(abc.ABC):
         except Exception:  # noqa: BLE001 - any failure means: not answering
             return False
 
+    def pull_image(self, ref: str) -> None:
+        """Fetch the image `ref` from its registry (a benchmark's published image). Raises BuildError
+        naming the image and the registry's answer."""
+        raise BuildError(f"cannot pull {ref}: the {self.name} engine fetches no images from registries")
+
     def image_id(self, ref: str) -> str | None:
         """The image's content-addressed id (`sha256:...`), or None when the engine lacks it."""
         return None

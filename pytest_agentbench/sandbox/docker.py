@@ -19,6 +19,7 @@ from typing import Callable, Iterable, Mapping
 import docker
 import docker.errors
 from docker.types import DeviceRequest, Mount
+from docker.utils import parse_repository_tag
 from docker.utils.socket import STDOUT, frames_iter
 
 from ..masking import StreamMask, mask
@@ -533,6 +534,13 @@ class DockerEngine(SandboxEngine):
                     raise BuildError(f"shipping {ref} from {self.name} to {to.name}: {event['error']}")
         except docker.errors.APIError as e:
             raise BuildError(f"shipping {ref} from {self.name} to {to.name}: {e.explanation or e}") from None
+
+    def pull_image(self, ref: str) -> None:
+        repository, tag = parse_repository_tag(ref)  # a registry's port is not a tag; a digest is one
+        try:
+            self.client.images.pull(repository, tag=tag or "latest")
+        except docker.errors.APIError as e:
+            raise BuildError(f"could not pull {ref} on {self.name}: {e.explanation or e}") from None
 
     def image_id(self, ref: str) -> str | None:
         try:

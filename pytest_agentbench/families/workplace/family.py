@@ -49,7 +49,7 @@ from ...sandbox.base import BuildError
 from ...sandbox.images import ImageRecipe, ensure_image, on_base_image
 from ...sandbox.wheelhouse import NO_DEPS, REQUIREMENTS
 from ...spec import SPEC_FILE, SpecError, yaml_error
-from . import final_machine
+from . import final_machine, tac_files, tac_image
 from .points import points_mismatch
 from . import tac_servers
 from .task_image import build_task_image, hidden_paths, is_tac_dockerfile
@@ -74,10 +74,17 @@ RESERVED = HIDDEN | {"task.md", "dependencies.yml", "Dockerfile", "workspace", "
 
 
 
+# An image reference: [registry[:port]/]name[:tag][@sha256:digest]
+IMAGE_REF = r"^(?:[A-Za-z0-9.-]+(?::\d+)?/)?[a-z0-9]+(?:[._/-][a-z0-9]+)*(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?$"
+
+
 class WorkplaceFields(StrictModel):
     outputs: list[str] = Field(default_factory=lambda: ["/workspace"],
                                description="container paths saved after the agent and restored for grading")
     allow_internet: bool = True
+    image: str | None = Field(None, pattern=IMAGE_REF, description=(
+        "a TheAgentCompany task image (<registry>/<task>-image:<version>) run through TAC's four steps "
+        "instead of a task folder: init.sh, the agent on /instruction/task.md, eval.py on its final machine"))
 
 
 class WorkplaceFamily(Family):
@@ -116,6 +123,8 @@ class WorkplaceFamily(Family):
         return {"kind": self.name, "id": task_id, "category": prefix if prefix in TAC_CATEGORIES else None}
 
     def check_folder(self, spec_path: Path) -> None:
+        if _declares_image(spec_path):  # the image holds the instruction and the evaluator
+            return
         folder = spec_path.parent
         if not (folder / "task.md").is_file():
             raise SpecError(spec_path, f"a workplace task needs its instruction in {folder / 'task.md'}")
@@ -163,6 +172,9 @@ class WorkplaceFamily(Family):
 
     def before_agent(self, ctx: TaskContext) -> None:
         """TheAgentCompany's reset and init (init.sh's steps), before the agent, within --tac-init-timeout."""
+        if tac_image.image_of(ctx):  # a published image runs its own /utils/init.sh
+            tac_image.initialize(ctx, ctx.sandbox)
+            return
         if "tac_locks" not in ctx.state:
             return
         deadline = time.monotonic() + (ctx.options.get("tac_init_timeout") or tac_servers.DEFAULT_INIT_TIMEOUT)
@@ -208,6 +220,8 @@ class WorkplaceFamily(Family):
         return {"NO_PROXY": value, "no_proxy": value}
 
     def agent_files(self, ctx: TaskContext) -> list[CopyIn]:
+        if tac_image.image_of(ctx):  # /instruction and /workspace are the image's
+            return []
         folder = ctx.spec.folder
         files = [CopyIn(folder / "task.md", "/instruction/task.md", mode=0o644)]
         workspace = folder / "workspace"
@@ -230,7 +244,10 @@ class WorkplaceFamily(Family):
         """The image the task's own Dockerfile makes, if it has one. A TAC folder's (FROM TheAgentCompany's
         task base image) is built as TAC builds it: the folder as build context, FROM our stand-in for
         that base, its ONBUILD steps and its pip installs served (task_image.py). Another Dockerfile is
-        built FROM our base image, from the folder without the files the agent must not see (HIDDEN)."""
+        built FROM our base image, from the folder without the files the agent must not see (HIDDEN). A
+        published TAC image (task.yaml `image:`) is used as published (tac_image.py)."""
+        if tac_image.image_of(ctx):
+            return tac_image.task_image(ctx)
         dockerfile = ctx.spec.folder / "Dockerfile"
         if not dockerfile.is_file():
             return None
@@ -272,6 +289,9 @@ class WorkplaceFamily(Family):
     def grade(self, ctx: TaskContext) -> Grade:
         """The evaluator runs in the agent's final machine (final_machine.py), under the harness's own
         Python, with the evaluator, our modules and the trajectory in a folder the agent never saw."""
+        tac_files.clear(ctx.item_dir)  # written again only if this grading succeeds
+        if tac_image.image_of(ctx):
+            return tac_image.grade(ctx)
         image = grader_image(ctx)
         python = final_machine.harness_python(ctx, image)
         private = f"/.agentbench-{uuid.uuid4().hex}"  # a path the agent could not prepare
@@ -316,7 +336,10 @@ class WorkplaceFamily(Family):
         (out / "evaluator.log").write_text(run.output)
         if dialog.result is not None:
             (out / "result.json").write_text(json.dumps(dialog.result["result"], indent=2) + "\n")
-        return to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+        grade = to_grade(ctx, run.exit_code, run.timed_out, out / "result.json", out / "judge.jsonl", run.output)
+        if dialog.result["result"].get("checkpoints"):  # TAC's eval.py fails a result without any
+            tac_files.write(ctx.item_dir, dialog.result["result"], ctx.trajectory_path)
+        return grade
 
 
     @staticmethod
@@ -421,6 +444,17 @@ def to_grade(ctx: TaskContext, exit_code, timed_out: bool, result_path: Path, ju
                      details=details)
     return Grade(checkpoints, score=result["score"], passed=final["result"] >= final["total"] > 0,
                  summary=summary, details=details)
+
+
+def _declares_image(spec_path: Path) -> bool:
+    """Whether a task.yaml names a TAC task image (its fields are validated before this is asked)."""
+    if spec_path.name != SPEC_FILE:
+        return False
+    try:
+        data = yaml.safe_load(spec_path.read_text())
+    except (OSError, yaml.YAMLError):
+        return False
+    return isinstance(data, dict) and bool(data.get("image"))
 
 
 def copy_folder(folder: Path, dest: Path, leave_out: set[str], dot_files: bool = True) -> None:

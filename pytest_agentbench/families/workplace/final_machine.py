@@ -21,6 +21,7 @@ trusted:
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import uuid
@@ -38,17 +39,21 @@ CHANGES = "changes.tar"
 MANIFEST = "manifest.json"  # the agent's image, the deleted paths, the archive's size
 PYTHON_MOUNT = "python"  # below the container's random folder
 
-# Run by the grader image's own Python, as root, in a container of the grader image: fills the volume
-# mounted at argv[1] with that Python (once: .complete marks a finished fill), then prints where its
-# parts are. Absolute links are copied as what they point to: inside the agent's machine they would
-# point into the agent's files.
+# Run by a trusted image's own Python (the grader image's, or a published task image's), as root, in a
+# container of that image: fills the volume mounted at argv[1] with that Python (once: .complete marks
+# a finished fill), then prints where its parts are. Absolute links are copied as what they point to:
+# inside the agent's machine they would point into the agent's files.
 FILL = r"""
 import json, os, shutil, subprocess, sys, sysconfig
 root = sys.argv[1]
 python = os.path.realpath(sys.executable)
-libs = "/usr/lib/" + sysconfig.get_config_var("MULTIARCH")
 ldd = subprocess.run(["ldd", python], capture_output=True, text=True, check=True).stdout
 loader = next(os.path.realpath(line.split()[0]) for line in ldd.splitlines() if "ld-linux" in line)
+# Debian's libraries, and the folder of a libpython it links outside them (python:3.12's /usr/local/lib).
+libs = ["/usr/lib/" + sysconfig.get_config_var("MULTIARCH")]
+libs += sorted({os.path.dirname(os.path.realpath(line.split()[2])) for line in ldd.splitlines()
+                if "libpython" in line and "=>" in line} - set(libs))
+stdlib = {sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["platstdlib"]}
 # The grader's packages: a virtual environment's site-packages (tac-api's grader image), or PYTHONPATH.
 site = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"],
                *[p for p in os.environ.get("PYTHONPATH", "").split(":") if p]} - {""})
@@ -57,8 +62,12 @@ if not os.path.exists(root + "/.complete"):
     for name in os.listdir(root):
         path = os.path.join(root, name)
         shutil.rmtree(path) if os.path.isdir(path) and not os.path.islink(path) else os.unlink(path)
-    for source in ["/usr/lib", *[p for p in site if not p.startswith("/usr/lib/")]]:
-        shutil.copytree(source, root + source, symlinks=True)
+    sources = []
+    for source in ["/usr/lib", *libs[1:], *sorted(stdlib), *site]:
+        if not any(source == s or source.startswith(s + "/") for s in sources):
+            sources.append(source)
+    for source in sources:
+        shutil.copytree(source, root + source, symlinks=True, dirs_exist_ok=True)
     os.makedirs(root + os.path.dirname(python), exist_ok=True)
     shutil.copy2(python, root + python)
     for folder, dirs, files in os.walk(root):
@@ -91,11 +100,11 @@ class HarnessPython:
     volume: str
     python: str
     loader: str
-    libs: str
+    libs: list[str]
     site: list[str]
 
     def command(self, mount: str) -> list[str]:
-        return [mount + self.loader, "--library-path", mount + self.libs, "--inhibit-cache",
+        return [mount + self.loader, "--library-path", ":".join(mount + lib for lib in self.libs), "--inhibit-cache",
                 mount + self.python, "-I"]
 
 
@@ -103,21 +112,23 @@ _pythons: dict[tuple[str, str], HarnessPython] = {}
 _pythons_lock = threading.Lock()
 
 
-def harness_python(ctx: TaskContext, grader_image: str) -> HarnessPython:
-    """The volume holding the grader image's Python on this engine (filled on first use; kept across
-    runs, named by the image's id)."""
+def harness_python(ctx: TaskContext, grader_image: str, python: str = "python3") -> HarnessPython:
+    """The volume holding the Python of a trusted image (the grader image; a published task image's own,
+    `python` naming it there) on this engine: filled on first use, kept across runs, named by the
+    image's id."""
     engine = ctx.engine
     image_id = (engine.image_id(grader_image) or grader_image).split(":")[-1][:12]
     key = (engine.name, image_id)
     with _pythons_lock:
         if key not in _pythons:
-            volume = engine.cached_volume(f"agentbench-harness-python-{image_id}")
+            fill = hashlib.sha256(FILL.encode()).hexdigest()[:8]  # a volume filled another way is another volume
+            volume = engine.cached_volume(f"agentbench-harness-python-{image_id}-{fill}")
             with build_lock(f"{engine.name} {volume}"):
                 filler = engine.start(SandboxSpec(image=grader_image, name=unique_name("python-fill", ctx),
                                                   user="0:0", volumes={volume: ("/fill", False)},
                                                   config=container_limits_of(ctx)))
                 try:
-                    done = filler.exec(["python3", "-c", FILL, "/fill"], record=False)
+                    done = filler.exec([python, "-c", FILL, "/fill"], record=False)
                 finally:
                     ctx.engine.discard(filler)
             if done.exit_code != 0:
@@ -147,10 +158,11 @@ def keep(ctx: TaskContext, sandbox: Sandbox) -> str:
 
 
 def start(ctx: TaskContext, python: HarnessPython, files: list[tuple], private: str,
-          network: str | None = None) -> Sandbox:
+          network: str | None = None, replaced: tuple[str, ...] = ()) -> Sandbox:
     """A container of the agent's final machine, idle, with the harness's Python mounted at
     `private`/python and `files` (host path, dest, owner, mode) copied in: from the snapshot image this
-    process took, else (--regrade) rebuilt from the agent's image and the saved changes."""
+    process took, else (--regrade) rebuilt from the agent's image and the saved changes. The paths
+    `replaced` are removed before the files go in: nothing the agent left there stays beside them."""
     mount = f"{private}/{PYTHON_MOUNT}"
     snapshot = ctx.state.get("final_machine")
     manifest = None if snapshot else _saved(ctx)
@@ -158,15 +170,14 @@ def start(ctx: TaskContext, python: HarnessPython, files: list[tuple], private: 
     spec = SandboxSpec(image=image, name=unique_name("grader", ctx), user="0:0", untrusted_image=True, env=ENV,
                        command=[*python.command(mount), "-c", "import signal; signal.pause()"],
                        volumes={python.volume: (mount, True)}, config=container_limits_of(ctx), network=network)
-    if manifest is None:
+    if manifest is None and not replaced:
         return ctx.engine.start(spec, files=files)
     machine = ctx.engine.start(spec)
-    try:  # the agent's deletions, by the harness's Python, then its additions and changes, then ours
-        if manifest["deleted"]:
-            removed = machine.exec([*python.command(mount), "-c", REMOVE, *manifest["deleted"]], record=False)
-            if removed.exit_code != 0:
-                raise GraderError(f"could not rebuild the agent's final machine:\n{removed.output[-2000:]}")
-        machine.apply_changes(ctx.item_dir / FOLDER / CHANGES)
+    try:
+        if manifest is not None:  # the agent's deletions, by the harness's Python, then its additions and changes
+            _remove(machine, python.command(mount), manifest["deleted"])
+            machine.apply_changes(ctx.item_dir / FOLDER / CHANGES)
+        _remove(machine, python.command(mount), list(replaced))  # then ours, with nothing of the agent's beside
         for src, dest, owner, mode in files:
             machine.copy_in(Path(src), dest, owner=owner, mode=mode)
     except BaseException:
@@ -185,6 +196,13 @@ for path in sys.argv[1:]:
     elif os.path.lexists(path):
         os.unlink(path)
 """
+
+
+def _remove(machine: Sandbox, python: list[str], paths: list[str]) -> None:
+    if paths:
+        removed = machine.exec([*python, "-c", REMOVE, *paths], record=False)
+        if removed.exit_code != 0:
+            raise GraderError(f"could not rebuild the agent's final machine:\n{removed.output[-2000:]}")
 
 
 def _saved(ctx: TaskContext) -> dict:
