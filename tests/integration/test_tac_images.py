@@ -50,6 +50,7 @@ DOCKERFILE = """FROM ghcr.io/theagentcompany/task-base-image:1.0.0
 COPY scenarios.json /npc
 COPY golden_answer.csv /utils
 COPY post_init.sh /utils
+COPY eval_data/* /utils
 RUN chmod +x /utils/post_init.sh
 COPY sales.csv /workspace/
 RUN pip install six==1.16.0"""  # no newline at the end, as many of TAC's
@@ -70,6 +71,9 @@ def tac_folder(root: Path) -> Path:
     (task / "scenarios.json").write_text(json.dumps({"agent_profiles": {"Priya": {"notes": SCENARIO}}}))
     (task / "golden_answer.csv").write_text(GOLDEN + "\n")
     (task / "post_init.sh").write_text(f"#!/bin/sh\necho {POST_INIT_MARK}\n")
+    (task / "eval_data").mkdir()  # a wildcard COPY into /utils, no trailing slash (research-reproduce-figures)
+    for name in ("table1.tex", "table2.tex"):
+        (task / "eval_data" / name).write_text(f"{GOLDEN} {name}\n")
     (task / "sales.csv").write_text("region,amount\nnorth,1200.25\nsouth,3621.25\n")
     (task / "README.md").write_text(README + "\n")
     (task / "Makefile").write_text(f"solve:\n\techo {MAKEFILE_MARK}\n")
@@ -123,6 +127,7 @@ def test_a_tac_folder_builds_from_its_own_folder_with_scenarios_init_and_pip(pyt
     assert HELPER_MARK in (hidden / "utils" / "helper.py").read_text()  # every *.py beside the evaluator
     assert (hidden / "utils" / "dependencies.yml").is_file() and (hidden / "utils" / "post_init.sh").is_file()
     assert SCENARIO in (hidden / "npc" / "scenarios.json").read_text()
+    assert (hidden / "utils" / "table1.tex").is_file() and (hidden / "utils" / "table2.tex").is_file()
     assert not (hidden / "utils" / "README.md").exists() and not (hidden / "utils" / "Makefile").exists()
 
 
@@ -186,4 +191,5 @@ def test_a_snapshot_of_the_agent_s_final_container_has_utils_and_npc_back(tmp_pa
     grader = engine.start(SandboxSpec(image=snapshot, name=f"{engine.run_id}-grader"))
     seen = grader.exec(["sh", "-c", "cat /workspace/answer.txt /utils/golden_answer.csv; ls /utils /npc"], record=False)
     assert seen.output.split() == ["4821.50", GOLDEN, "/npc:", "scenarios.json", "/utils:", "dependencies.yml",
-                                   "evaluator.py", "golden_answer.csv", "helper.py", "post_init.sh"], seen.output
+                                   "evaluator.py", "golden_answer.csv", "helper.py", "post_init.sh",
+                                   "table1.tex", "table2.tex"], seen.output

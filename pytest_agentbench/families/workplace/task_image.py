@@ -132,7 +132,18 @@ def tac_dockerfile(dockerfile: Path, context: Path, served: bool) -> str:
                   f"RUN printf '[global]\\nno-index = true\\nfind-links = {WHEELS_IN_BUILD}\\n' > /etc/pip.conf"]
         after = [f"RUN rm -rf {WHEELS_IN_BUILD} /etc/pip.conf"]
     return "\n".join([f"ARG {BASE_ARG}", *lines[:at], f"FROM ${{{BASE_ARG}}}", *onbuild, *before,
-                      *lines[at + 1:], *after]) + "\n"
+                      *[wildcard_copy_into_folder(line) for line in lines[at + 1:]], *after]) + "\n"
+
+
+def wildcard_copy_into_folder(line: str) -> str:
+    """`COPY eval_data/* /utils` as BuildKit, which TAC builds with, reads it: a wildcard's files go into
+    the folder /utils. Docker's classic builder, which the engine's API builds with, refuses it ("the
+    destination must be a directory and end with a /") once the wildcard matches several files."""
+    match = re.match(r"(\s*(?:COPY|ADD)\s+(?:--\S+\s+)*)(\S.*\S)\s+([^\s\[]+)\s*$", line, re.IGNORECASE)
+    if match and not match.group(2).startswith("[") and not match.group(3).endswith("/") \
+            and any(c in match.group(2) for c in "*?["):  # the JSON form is left as written
+        return f"{match.group(1)}{match.group(2)} {match.group(3)}/"
+    return line
 
 
 def pip_installs(dockerfile: Path) -> list[list[str]]:
