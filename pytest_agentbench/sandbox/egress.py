@@ -10,10 +10,13 @@ the usual proxy variables; what does not honour them has no way out.
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from .base import ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
+from .base import BuildError, ContainerConfig, Sandbox, SandboxEngine, SandboxSpec
+from .images import host_debian_source
 
 PROXY = Path(__file__).with_name("egress_proxy.py")
 PROXY_PATH = "/opt/agentbench/egress_proxy.py"
@@ -35,6 +38,19 @@ class Egress:
                 "NO_PROXY": "localhost,127.0.0.1,::1", "no_proxy": "localhost,127.0.0.1,::1"}
 
 
+def debian_mirror_addresses() -> list[str]:
+    """ADDRESS:PORT of the Debian mirror images are built from: apt-get in the agent's container (root in
+    TAC's tasks, whose install tasks are done so) reaches it through the proxy even where it sits at a
+    private address (a local mirror), as the images' builds do. Nothing else of the host's is let through."""
+    try:
+        url = urlsplit(host_debian_source().mirror)
+        port = url.port or (443 if url.scheme == "https" else 80)
+        infos = socket.getaddrinfo(url.hostname, port, type=socket.SOCK_STREAM) if url.hostname else []
+    except (BuildError, OSError):
+        return []
+    return sorted({f"[{i[4][0]}]:{port}" if ":" in i[4][0] else f"{i[4][0]}:{port}" for i in infos})
+
+
 def start_egress(engine: SandboxEngine, image: str, item_network: str, name: str,
                  config: ContainerConfig | None = None) -> Egress:
     """The item's egress proxy, ready; the caller discards `proxy` and then `network`."""
@@ -43,7 +59,7 @@ def start_egress(engine: SandboxEngine, image: str, item_network: str, name: str
     command = ["python3", "-I", PROXY_PATH, "--port", str(PROXY_PORT)]
     for net in engine.network_subnets(item_network):  # the item's own services: reachable directly anyway
         command += ["--allow-net", net]
-    for address in allow:
+    for address in allow + debian_mirror_addresses():
         command += ["--allow", address]
     spec = SandboxSpec(image=image, name=name, network=out, user="nobody", command=command,
                        extra_networks={item_network: [PROXY_HOST]}, config=config or ContainerConfig())

@@ -183,3 +183,16 @@ def test_egress_goes_through_the_proxy_only_and_it_refuses_private_addresses(pro
     assert "VIA PROXY hello from outside" in logs["internet-true"], (logs, allowed.stdout[-2000:])
     assert "DIRECT hello" not in logs["internet-true"]  # no way around the proxy
     assert "hello from outside" not in logs["internet-false"]  # and no proxy without the internet
+
+
+def test_apt_in_the_agent_s_container_reaches_the_debian_mirror_images_are_built_from(project):
+    """TAC's install tasks are done by apt-get, root in the task's container: the egress proxy lets the
+    agent reach the Debian mirror the harness builds images from, even at a private address (a local
+    mirror: the proxy refused it before, '403 ... is not a public address'), and still nothing else."""
+    from pytest_agentbench.sandbox.images import host_debian_source
+    source = host_debian_source()
+    add_agent(project, "apt", f"curl -sS --max-time 60 -o /dev/null -w 'MIRROR %{{http_code}}\\n' "
+                              f"{source.mirror.rstrip('/')}/dists/{source.suite}/Release 2>&1\n")
+    run = pytest_run(project, "task_specs/probe", "--agent=apt", "-k", "internet-true")
+    log = agent_logs(project)["internet-true"]
+    assert "MIRROR 200" in log, (log, run.stdout[-2000:])
