@@ -25,12 +25,10 @@ from __future__ import annotations
 
 import argparse
 import base64
-import ipaddress
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -118,19 +116,6 @@ def run(project: Path, agent: str, workers: int) -> dict[str, dict]:
     return results
 
 
-def mirror_allowed() -> None:
-    """Agents reach the internet through the egress proxy, which refuses private addresses. Where
-    Debian's mirror is on one (this machine's: a documentation range), let it through, as a user with a
-    private package mirror does (AGENTBENCH_EGRESS_ALLOW)."""
-    try:
-        address = socket.gethostbyname("deb.debian.org")
-    except OSError:
-        return
-    if not ipaddress.ip_address(address).is_global and not os.environ.get("AGENTBENCH_EGRESS_ALLOW"):
-        os.environ["AGENTBENCH_EGRESS_ALLOW"] = f"{address}:80"
-        print(f"deb.debian.org is {address}, not a public address: AGENTBENCH_EGRESS_ALLOW={address}:80")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("path", type=Path, help="a folder of TheAgentCompany's task folders")
@@ -158,7 +143,6 @@ def main() -> int:
         "@MARKS@", base64.b64encode("\n".join(marks).encode()).decode()).replace(
         "@CONTROL@", base64.b64encode("\n".join(control).encode()).decode()))
     os.environ.setdefault("CI", "true")
-    mirror_allowed()
 
     outcome = {agent: run(project, agent, args.workers) for agent in ("solver", "dummy", "attacker")}
     ok = True
